@@ -1,0 +1,309 @@
+"""The `scraper` command: a thin layer over sources, store and render.
+
+Exit status: 0 success, 1 the run finished but something failed (named in the summary), 2 usage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from . import render as rendering
+from .http import ApiClient, ApiError, NotFound
+from .records import Model, RecordError
+from .sources import civitai
+from .store import Store, default_path, load_raw
+from .sync import Outcome, export_civitai, sync_civitai
+
+PARSERS = {civitai.SOURCE: civitai.parse_model}
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite database [default: $SCRAPER_DB or output/models.db].",
+)
+lang_option = click.option(
+    "--lang", type=click.Choice(rendering.LANGS), default="zh", show_default=True
+)
+
+
+class Failed(click.ClickException):
+    """A run that could not do its job: one line on stderr, exit 1."""
+
+    exit_code = 1
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log every retry and request summary.")
+@click.version_option(package_name="scraper")
+def main(verbose: bool) -> None:
+    """Model metadata from Civitai into SQLite and Chinese markdown model cards."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+# --- sync ------------------------------------------------------------------------------
+
+
+@main.group()
+def sync() -> None:
+    """Crawl a source into the database (resumes an interrupted crawl with the same options)."""
+
+
+@sync.command("civitai")
+@click.option("--types", multiple=True, help="Model type, repeatable: LORA, Checkpoint, ...")
+@click.option("--base-models", multiple=True, help="Base model, repeatable: 'SD 1.5', ...")
+@click.option("--tag", help="Only models with this tag.")
+@click.option("--username", help="Only models by this creator.")
+@click.option("--query", help="Search text.")
+@click.option("--sort", help="'Highest Rated', 'Most Downloaded', 'Newest', ...")
+@click.option("--period", type=click.Choice(["AllTime", "Year", "Month", "Week", "Day"]))
+@click.option(
+    "--nsfw/--no-nsfw",
+    default=True,
+    show_default=True,
+    help="Include NSFW models (the level is stored either way).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N models in total.")
+@click.option("--rps", type=click.FloatRange(min=0), help="Requests per second (0: no limit).")
+@db_option
+def sync_civitai_cmd(
+    types: tuple[str, ...],
+    base_models: tuple[str, ...],
+    tag: str | None,
+    username: str | None,
+    query: str | None,
+    sort: str | None,
+    period: str | None,
+    nsfw: bool,
+    limit: int | None,
+    rps: float | None,
+    db: Path | None,
+) -> None:
+    """Crawl Civitai /models with cursor pagination into the database."""
+    filters = civitai.Filters(types, base_models, tag, username, query, sort, period, nsfw)
+    store = Store(db or default_path())
+    with civitai.client(rps) as api, _Progress("civitai") as progress:
+        started = time.monotonic()
+        outcome = sync_civitai(store, api, filters, limit, progress.update)
+    _summary("civitai", outcome, time.monotonic() - started)
+    sys.exit(outcome.exit_code)
+
+
+def _summary(source: str, o: Outcome, seconds: float) -> None:
+    c = o.counts
+    resumed = f", resumed after {o.resumed_from}" if o.resumed_from else ""
+    click.echo(
+        f"{source}: {o.status}: {c.seen} models (new {c.new}, updated {c.updated}, "
+        f"unchanged {c.unchanged}, failed {len(c.failed)}) from {o.pages} pages{resumed}; "
+        f"{o.requests} requests, {o.nbytes / 1e6:.1f} MB in {seconds:.1f}s; run {o.run_id}",
+        err=True,
+    )
+    for failure in c.failed[:20]:
+        click.echo(f"  failed: {failure}", err=True)
+    if len(c.failed) > 20:
+        click.echo(f"  ... and {len(c.failed) - 20} more (see the runs table)", err=True)
+
+
+class _Progress:
+    """A one-line counter on a terminal; silent under cron."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            click.echo("\r\033[K", nl=False, err=True)
+
+    def update(self, models: int, pages: int) -> None:
+        if self.enabled:
+            rate = models / max(time.monotonic() - self.started, 1e-6)
+            click.echo(
+                f"\r\033[K{self.label}: {models} models, {pages} pages, {rate:.0f}/s",
+                nl=False,
+                err=True,
+            )
+
+
+# --- render ----------------------------------------------------------------------------
+
+
+@main.command()
+@lang_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option("--source", type=click.Choice(sorted(PARSERS)), help="Only this source.")
+@db_option
+def render(lang: str, out: Path, source: str | None, db: Path | None) -> None:
+    """Write one card per stored model to OUT/<source>/<id>-<slug>.md (only changed files)."""
+    path = db or default_path()
+    if not path.exists():
+        raise Failed(f"no database at {path}; run 'scraper sync civitai' first or give --db")
+    store = Store(path)
+    failures: list[str] = []
+    report = rendering.render_all(_stored_models(store, source, failures), out, lang)
+    failures += report.failed
+    click.echo(
+        f"render: {report.written} written, {report.unchanged} unchanged, "
+        f"{report.removed} renamed, {len(failures)} failed under {out}",
+        err=True,
+    )
+    for failure in failures[:20]:
+        click.echo(f"  failed: {failure}", err=True)
+    sys.exit(1 if failures else 0)
+
+
+def _stored_models(store: Store, source: str | None, failures: list[str]) -> Iterator[Model]:
+    for src, raw_text in store.iter_raw(source):
+        try:
+            yield PARSERS[src](load_raw(raw_text))
+        except (RecordError, KeyError) as exc:
+            failures.append(f"{src}: {exc}")
+
+
+# --- card ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@lang_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write OUT/<modelId>.md per model instead of printing one card.",
+)
+def card(paths: tuple[Path, ...], lang: str, out: Path | None) -> None:
+    """Render saved Civitai JSON (a model, a list item or a list page) with no network."""
+    failures: list[str] = []
+    models = list(_models_from_files(paths, failures)) if out is None else None
+    if out is None:
+        assert models is not None
+        if len(models) > 1:
+            raise click.UsageError(f"{len(models)} models found; give --out DIR for one card each")
+        for model in models:
+            sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))
+            sys.stdout.flush()
+    else:
+        written = 0
+        for model in _models_from_files(paths, failures):
+            path = out / f"{rendering.safe_id(model.id)}.md"
+            try:
+                rendering.write_atomic(path, rendering.render_card(model, lang))
+                written += 1
+            except Exception as exc:  # one bad card must not stop the rest
+                failures.append(f"model {model.id}: {exc}")
+        click.echo(f"card: {written} cards under {out}, {len(failures)} failed", err=True)
+    for failure in failures:
+        click.echo(f"error: {failure}", err=True)
+    sys.exit(1 if failures else 0)
+
+
+def _models_from_files(paths: tuple[Path, ...], failures: list[str]) -> Iterator[Model]:
+    for path in _json_files(paths):
+        try:
+            items = civitai.model_items(json.loads(path.read_bytes()))
+        except (ValueError, RecordError) as exc:
+            failures.append(f"{path}: {exc}; expected a saved Civitai API response")
+            continue
+        for item in items:
+            try:
+                yield civitai.parse_model(item)
+            except RecordError as exc:
+                failures.append(f"{path}: {exc}")
+
+
+def _json_files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.glob("*.json"))
+        else:
+            yield path
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+@main.group()
+def export() -> None:
+    """Fetch one model, store it and print its card."""
+
+
+@export.command("civitai")
+@click.argument("model_id", type=click.IntRange(min=1))
+@lang_option
+@db_option
+def export_civitai_cmd(model_id: int, lang: str, db: Path | None) -> None:
+    """Fetch /models/MODEL_ID, store it and print its card."""
+    store = Store(db or default_path())
+    with civitai.client() as api:
+        try:
+            model = export_civitai(store, api, str(model_id))
+        except NotFound:
+            raise Failed(
+                f"civitai model {model_id} not found (deleted, unpublished or a wrong id)"
+            ) from None
+        except (ApiError, RecordError) as exc:
+            raise Failed(str(exc)) from None
+    sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))
+
+
+# --- demo ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output") / "demo",
+    show_default=True,
+)
+def demo(out: Path) -> None:
+    """The whole pipeline offline: recorded responses served on 127.0.0.1, synced, rendered."""
+    from importlib import resources
+
+    from .fakeapi import FakeCivitai, Faults, load_models
+
+    models = load_models(Path(str(resources.files("scraper.demo"))))
+    # Two faults on the first pages show the retries at work.
+    faults = Faults()
+    faults.script.extend(["503", "html200"])
+    store = Store(out / "models.db")
+    with FakeCivitai(models, page_size=5, faults=faults) as server:
+        click.echo(f"demo: serving {len(models)} recorded models at {server.base_url}", err=True)
+        with ApiClient(server.base_url, civitai.POLICY, rps=0, backoff=0.1) as api:
+            started = time.monotonic()
+            outcome = sync_civitai(store, api, civitai.Filters())
+            _summary("civitai", outcome, time.monotonic() - started)
+    stored = _stored_models(store, None, [])
+    report = rendering.render_all(stored, out, "zh")
+    click.echo(f"demo: {report.written + report.unchanged} cards in {out / 'civitai'}", err=True)
+    click.echo(str(out / "civitai"))
+    sys.exit(outcome.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""A local stand-in for the Civitai API on 127.0.0.1, serving recorded models, able to misbehave.
+
+Used by the tests, the benchmarks and `scraper demo`: a real HTTP server, so the client is
+exercised over real sockets exactly as against civitai.com.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+CHALLENGE_HTML = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body>Checking your browser before accessing civitai.com.</body></html>"
+)
+MAINTENANCE_HTML = b"<html><body><h1>We're adjusting a few things...</h1></body></html>"
+
+FAULTS = (
+    "429",
+    "429-retry-after",
+    "500",
+    "502",
+    "503",
+    "524",
+    "html200",
+    "html403",
+    "maintenance",
+    "empty",
+    "truncated",
+    "reset",
+    "slow",
+)
+
+
+@dataclass
+class Faults:
+    """What the server does wrong: a queue of scripted faults, random ones, and throttling."""
+
+    script: deque[str] = field(default_factory=deque)  # consumed one per request, in order
+    rate: float = 0.0  # probability of a random fault per request
+    kinds: tuple[str, ...] = FAULTS
+    seed: int = 0
+    rps_limit: float = 0.0  # requests per second above which the server answers 429
+    retry_after: str | None = None  # sent with throttling 429s when set
+    latency: float = 0.0  # seconds added to every answer
+    slow_seconds: float = 5.0  # how long a "slow" fault stalls
+    skip_boundary: bool = False  # Civitai's cursor bug: the item after each page is skipped
+
+
+class FakeCivitai:
+    """Serve models (2023 list items or any era) under /api/v1 on an ephemeral port."""
+
+    def __init__(
+        self,
+        models: Iterable[dict[str, Any]],
+        page_size: int = 100,
+        faults: Faults | None = None,
+        port: int = 0,
+    ) -> None:
+        self.models: list[dict[str, Any]] = list(models)
+        self.page_size = page_size
+        self.faults = faults or Faults()
+        self.requests: list[dict[str, Any]] = []
+        self._rng = random.Random(self.faults.seed)
+        self._lock = threading.Lock()
+        self._window: deque[float] = deque()
+        self.throttled = 0
+        self._index()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    def _index(self) -> None:
+        self.by_id = {str(m["id"]): m for m in self.models}
+        self.versions: dict[str, tuple[dict, dict]] = {}
+        self.hashes: dict[str, tuple[dict, dict]] = {}
+        for model in self.models:
+            versions = model.get("modelVersions")
+            for version in versions if isinstance(versions, list) else []:
+                self.versions[str(version["id"])] = (model, version)
+                for file in version.get("files") or []:
+                    for value in (file.get("hashes") or {}).values():
+                        self.hashes[str(value).upper()] = (model, version)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def start(self) -> FakeCivitai:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeCivitai:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- behaviour ---------------------------------------------------------------------
+
+    def pick_fault(self) -> str | None:
+        with self._lock:
+            if self.faults.script:
+                return self.faults.script.popleft()
+            if self.faults.rps_limit > 0:
+                now = time.monotonic()
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
+                if len(self._window) >= self.faults.rps_limit:
+                    self.throttled += 1
+                    return "throttle"
+                self._window.append(now)
+            if self.faults.rate and self._rng.random() < self.faults.rate:
+                return self._rng.choice(self.faults.kinds)
+        return None
+
+    def route(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] != ["api", "v1"]:
+            return 404, {"error": "Not found"}
+        parts = parts[2:]
+        if parts == ["models"]:
+            return self.list_models(query)
+        if len(parts) == 2 and parts[0] == "models":
+            model = self.by_id.get(parts[1])
+            if not parts[1].isdigit():
+                return 400, {"error": "Invalid id"}
+            return (200, model) if model else (404, {"error": f"No model with id {parts[1]}"})
+        if len(parts) == 2 and parts[0] == "model-versions":
+            return self.version_body(self.versions.get(parts[1]))
+        if len(parts) == 3 and parts[:2] == ["model-versions", "by-hash"]:
+            return self.version_body(self.hashes.get(parts[2].upper()))
+        return 404, {"error": "Not found"}
+
+    def version_body(self, found: tuple[dict, dict] | None) -> tuple[int, Any]:
+        if not found:
+            return 404, {"error": "Model not found"}
+        model, version = found
+        body = dict(version, modelId=model["id"])
+        body["model"] = {k: model.get(k) for k in ("name", "type", "nsfw", "poi")}
+        return 200, body
+
+    def list_models(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        # Like Civitai's search (#1848), `query` filters after paging: pages can come back empty.
+        text = query.get("query", [None])[0]
+        items = self.filtered({k: v for k, v in query.items() if k != "query"})
+        limit = min(int(query.get("limit", ["100"])[0]), 100, self.page_size)
+        cursor = query.get("cursor", [None])[0]
+        start = 0
+        if cursor is not None:
+            try:
+                start = int(cursor.split("|", 1)[0])
+            except ValueError:
+                return 400, {"error": "Invalid cursor"}
+        if self.faults.skip_boundary and cursor is not None:
+            start += 1
+        page = items[start : start + limit]
+        if text:
+            page = [m for m in page if text.lower() in m.get("name", "").lower()]
+        metadata: dict[str, Any] = {}
+        end = start + limit
+        if end < len(items):
+            metadata["nextCursor"] = f"{end}|{items[end]['id']}"
+        return 200, {"items": page, "metadata": metadata}
+
+    def filtered(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        items = self.models
+        if query.get("nsfw", ["false"])[0] != "true":
+            items = [m for m in items if not m.get("nsfw")]
+        if types := query.get("types"):
+            items = [m for m in items if m.get("type") in types]
+        if bases := query.get("baseModels"):
+            items = [
+                m
+                for m in items
+                if any(v.get("baseModel") in bases for v in m.get("modelVersions") or [])
+            ]
+        if tag := query.get("tag", [None])[0]:
+            items = [m for m in items if tag.lower() in _tag_names(m)]
+        if user := query.get("username", [None])[0]:
+            items = [m for m in items if (m.get("creator") or {}).get("username") == user]
+        if query.get("sort", [None])[0] == "Newest":
+            items = sorted(items, key=_newest, reverse=True)
+        return items
+
+
+def _tag_names(model: dict[str, Any]) -> set[str]:
+    return {
+        (t.get("name") if isinstance(t, dict) else str(t)).lower() for t in model.get("tags") or []
+    }
+
+
+def _newest(model: dict[str, Any]) -> str:
+    dates = [
+        v.get("publishedAt") or v.get("createdAt") or "" for v in model.get("modelVersions") or []
+    ]
+    return max(dates, default="")
+
+
+def _handler(api: FakeCivitai) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def handle(self) -> None:
+            # The client went away (killed or timed out): nothing to answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle()
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            url = urlsplit(self.path)
+            query = parse_qs(url.query, keep_blank_values=True)
+            with api._lock:
+                api.requests.append(
+                    {"path": url.path, "query": query, "headers": dict(self.headers.items())}
+                )
+            if api.faults.latency:
+                time.sleep(api.faults.latency)
+            fault = api.pick_fault()
+            if fault and self.misbehave(fault):
+                return
+            status, body = api.route(url.path, query)
+            self.send(status, json.dumps(body).encode(), "application/json")
+
+        def misbehave(self, fault: str) -> bool:
+            """Answer with the fault; False when it only delays the real answer."""
+            if fault == "throttle":
+                extra = {"Retry-After": api.faults.retry_after} if api.faults.retry_after else {}
+                self.send(
+                    429,
+                    b'{"error":"Rate limit exceeded, please retry shortly."}',
+                    "application/json",
+                    extra,
+                )
+            elif fault in ("429", "429-retry-after"):
+                extra = {"Retry-After": "1"} if fault == "429-retry-after" else {}
+                self.send(429, b"<html><body>Too Many Requests</body></html>", "text/html", extra)
+            elif fault in ("500", "502", "503", "524"):
+                body = b'{"message":"An unexpected error occurred"}' if fault == "500" else b""
+                self.send(int(fault), body, "application/json" if body else "text/html")
+            elif fault == "html200":
+                self.send(200, CHALLENGE_HTML, "text/html; charset=UTF-8")
+            elif fault == "html403":
+                self.send(403, CHALLENGE_HTML, "text/html; charset=UTF-8")
+            elif fault == "maintenance":
+                self.send(200, MAINTENANCE_HTML, "text/html")
+            elif fault == "empty":
+                self.send(200, b"", "application/json")
+            elif fault == "truncated":
+                body = b'{"items": [{"id": 1, "name": "cut he'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) * 3))
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+            elif fault == "reset":
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+            elif fault == "slow":
+                time.sleep(api.faults.slow_seconds)
+                return False
+            else:
+                raise ValueError(f"unknown fault {fault!r}")
+            return True
+
+        def send(self, status: int, body: bytes, ctype: str, extra: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+def load_models(folder: Path) -> list[dict[str, Any]]:
+    """Every *.json in a folder: a model, a list page or a list of models."""
+    models: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json"), key=lambda p: (len(p.stem), p.stem)):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "items" in data:
+            models.extend(data["items"])
+        elif isinstance(data, list):
+            models.extend(data)
+        else:
+            models.append(data)
+    return models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve recorded Civitai models on 127.0.0.1.")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    args = parser.parse_args()
+    faults = Faults(rate=args.fault_rate)
+    server = FakeCivitai(load_models(args.folder), args.page_size, faults, args.port)
+    print(f"CIVITAI_API_BASE={server.base_url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

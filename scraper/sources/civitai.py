@@ -1,0 +1,313 @@
+"""Civitai API v1: endpoints, the cursor crawl, and parsing every payload era into records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..http import ApiClient, HostPolicy
+from ..records import File, Image, Model, RecordError, Version
+
+SOURCE = "civitai"
+DEFAULT_BASE = "https://civitai.com/api/v1"
+PAGE_SIZE = 100
+
+POLICY = HostPolicy(name="civitai", rps=1.0, burst=1, token_env="CIVITAI_TOKEN")
+
+_STAT_KEYS = {
+    "downloadCount": "downloads",
+    "favoriteCount": "favorites",
+    "commentCount": "comments",
+    "ratingCount": "ratings",
+    "rating": "rating",
+    "thumbsUpCount": "likes",
+    "thumbsDownCount": "dislikes",
+    "tippedAmountCount": "tips",
+}
+# Frozen at 0 from 2024-03 until their removal in 2025-11: a 0 next to thumbsUpCount means unknown.
+_FROZEN_STATS = ("favorites", "ratings", "rating")
+_NSFW_STRINGS = {"None": 1, "Soft": 2, "Mature": 4, "X": 8}
+_IMAGE_HOSTS = ("image.civitai.com", "imagecache.civitai.com")
+
+
+def base_url() -> str:
+    return os.environ.get("CIVITAI_API_BASE", DEFAULT_BASE).rstrip("/")
+
+
+def client(rps: float | None = None) -> ApiClient:
+    return ApiClient(base_url(), POLICY, rps=rps)
+
+
+@dataclass(slots=True)
+class Filters:
+    """The /models query a crawl repeats on every page; also the crawl's resume key."""
+
+    types: tuple[str, ...] = ()
+    base_models: tuple[str, ...] = ()
+    tag: str | None = None
+    username: str | None = None
+    query: str | None = None
+    sort: str | None = None
+    period: str | None = None
+    nsfw: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def params(self) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = [("limit", str(PAGE_SIZE))]
+        params += [("types", t) for t in self.types]
+        params += [("baseModels", b) for b in self.base_models]
+        for key, value in (
+            ("tag", self.tag),
+            ("username", self.username),
+            ("query", self.query),
+            ("sort", self.sort),
+            ("period", self.period),
+        ):
+            if value:
+                params.append((key, value))
+        params.append(("nsfw", "true" if self.nsfw else "false"))
+        params += sorted(self.extra.items())
+        return params
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
+    """Follow nextCursor until it is absent; an empty page with a cursor is not the end (#1848)."""
+    while True:
+        params = filters.params()
+        if cursor is not None:
+            params.append(("cursor", cursor))
+        body = api.get_json("/models", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise RecordError("a /models page without an items list")
+        meta = body.get("metadata") or {}
+        nxt = meta.get("nextCursor") if isinstance(meta, dict) else None
+        # Cursors are opaque: a number in 2023, an ISO date or "a|b|c" today; keep them as text.
+        next_cursor = None if nxt is None or nxt == "" else str(nxt)
+        yield Page(body["items"], next_cursor)
+        if next_cursor is None:
+            return
+        cursor = next_cursor
+
+
+def get_model(api: ApiClient, model_id: str | int) -> Any:
+    return api.get_json(f"/models/{int(model_id)}")
+
+
+def get_version(api: ApiClient, version_id: str | int) -> Any:
+    return api.get_json(f"/model-versions/{int(version_id)}")
+
+
+def get_version_by_hash(api: ApiClient, file_hash: str) -> Any:
+    if not file_hash.isalnum():
+        raise ValueError(f"not a file hash: {file_hash!r}")
+    return api.get_json(f"/model-versions/by-hash/{file_hash}")
+
+
+def model_items(payload: Any) -> list[Any]:
+    """A saved response may be one model, a list page, or a bare list of items."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and isinstance(payload.get("items"), list):
+        return payload["items"]
+    if isinstance(payload, dict) and isinstance(payload.get("modelVersions"), list):
+        return [payload]
+    raise RecordError("not a Civitai model, model list page or list of models")
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def parse_model(raw: Any) -> Model:
+    """Read a list item or a /models/{id} body of any era; a missing key is absent, never 0."""
+    if not isinstance(raw, dict):
+        raise RecordError("a model must be a JSON object")
+    model_id = _id(raw.get("id"), "model")
+    name = raw.get("name")
+    if not isinstance(name, str):
+        raise RecordError(f"model {model_id} has no name")
+    versions = _list(raw, "modelVersions")
+    if not isinstance(versions, list):
+        raise RecordError(f"model {model_id}: modelVersions is not a list")
+    creator = raw.get("creator") if isinstance(raw.get("creator"), dict) else {}
+    return Model(
+        source=SOURCE,
+        id=model_id,
+        name=name,
+        type=_text(raw.get("type")),
+        description=raw.get("description") if isinstance(raw.get("description"), str) else None,
+        tags=_tags(raw.get("tags")),
+        stats=_stats(raw.get("stats")),
+        nsfw=raw.get("nsfw") if isinstance(raw.get("nsfw"), bool) else None,
+        nsfw_level=_int(raw.get("nsfwLevel")),
+        creator=_text(creator.get("username")),
+        creator_image=_text(creator.get("image")),
+        mode=_text(raw.get("mode")),
+        license=_license(raw),
+        url=f"https://civitai.com/models/{model_id}",
+        created_at=_text(raw.get("createdAt")),
+        updated_at=_text(raw.get("updatedAt")),
+        versions=[_version(v, model_id) for v in versions],
+        raw=raw,
+    )
+
+
+def parse_version(raw: Any) -> Version:
+    """A /model-versions/{id} or by-hash body."""
+    if not isinstance(raw, dict):
+        raise RecordError("a model version must be a JSON object")
+    return _version(raw, _text(raw.get("modelId")) or "?")
+
+
+def _version(raw: Any, model_id: str) -> Version:
+    if not isinstance(raw, dict):
+        raise RecordError(f"model {model_id}: a version is not a JSON object")
+    version_id = _id(raw.get("id"), f"model {model_id} version")
+    files = _list(raw, "files")
+    images = _list(raw, "images")
+    if not isinstance(files, list) or not isinstance(images, list):
+        raise RecordError(f"version {version_id}: files or images is not a list")
+    return Version(
+        id=version_id,
+        name=_text(raw.get("name")) or "",
+        base_model=_text(raw.get("baseModel")),
+        created_at=_text(raw.get("createdAt")),
+        updated_at=_text(raw.get("updatedAt")),
+        published_at=_text(raw.get("publishedAt")),
+        stats=_stats(raw.get("stats")),
+        trained_words=[w for w in raw.get("trainedWords") or [] if isinstance(w, str)],
+        description=raw.get("description") if isinstance(raw.get("description"), str) else None,
+        download_url=_text(raw.get("downloadUrl")),
+        files=[_file(f, version_id) for f in files],
+        images=[_image(i) for i in images if isinstance(i, dict) and isinstance(i.get("url"), str)],
+        raw=raw,
+    )
+
+
+def _file(raw: Any, version_id: str) -> File:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise RecordError(f"version {version_id}: a file has no name")
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    hashes = raw.get("hashes") if isinstance(raw.get("hashes"), dict) else {}
+    hashes = {str(k): str(v) for k, v in hashes.items() if v}
+    size = raw.get("sizeKB")
+    return File(
+        name=raw["name"],
+        url=_text(raw.get("downloadUrl")),
+        id=_text(raw.get("id")),
+        kind=_text(raw.get("type")),
+        size_kb=float(size) if isinstance(size, int | float) else None,
+        format=_text(meta.get("format")),
+        precision=_text(meta.get("fp")),
+        size_type=_text(meta.get("size")),
+        primary=raw.get("primary") is True,
+        sha256=hashes.get("SHA256"),
+        hashes=hashes,
+        pickle_scan=_text(raw.get("pickleScanResult")),
+        virus_scan=_text(raw.get("virusScanResult")),
+        raw=raw,
+    )
+
+
+def _image(raw: dict[str, Any]) -> Image:
+    url = raw["url"]
+    image_id = _text(raw.get("id"))
+    if image_id is None:
+        # Detail payloads drop the image id; it survives as the URL's file name.
+        stem = urlsplit(url).path.rsplit("/", 1)[-1].split(".", 1)[0]
+        image_id = stem if stem.isdigit() else None
+    level = _int(raw.get("nsfwLevel"))
+    if level is None:
+        nsfw = raw.get("nsfw")
+        level = _NSFW_STRINGS.get(nsfw) if isinstance(nsfw, str) else (1 if nsfw is False else None)
+    return Image(
+        url=url,
+        id=image_id,
+        nsfw_level=level,
+        width=_int(raw.get("width")),
+        height=_int(raw.get("height")),
+        kind=_text(raw.get("type")),
+        raw=raw,
+    )
+
+
+def thumbnail(url: str, options: str = "width=450") -> str:
+    """Point a Civitai image URL at a 450 px variant instead of the multi-megabyte original."""
+    parts = urlsplit(url)
+    if parts.hostname not in _IMAGE_HOSTS:
+        return url
+    segments = parts.path.split("/")  # ['', account, uuid, options, name]
+    if len(segments) >= 5 and "=" in segments[-2]:
+        if segments[-2] == options:
+            return url
+        segments[-2] = options
+    elif len(segments) == 4:
+        segments.insert(3, options)
+    else:
+        return url
+    return urlunsplit(parts._replace(path="/".join(segments)))
+
+
+def _stats(raw: Any) -> dict[str, int | float]:
+    if not isinstance(raw, dict):
+        return {}
+    stats = {
+        _STAT_KEYS[k]: v
+        for k, v in raw.items()
+        if k in _STAT_KEYS and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    if "likes" in stats:
+        for key in _FROZEN_STATS:
+            if stats.get(key) == 0:
+                del stats[key]
+    return stats
+
+
+def _tags(raw: Any) -> list[str]:
+    """Strings in lists; objects {"name": ...} in 2023 detail bodies."""
+    tags = []
+    for tag in raw or []:
+        if isinstance(tag, dict):
+            tag = tag.get("name")
+        if isinstance(tag, str):
+            tags.append(tag)
+    return tags
+
+
+def _license(raw: dict[str, Any]) -> str | None:
+    """allowCommercialUse is a string, an array, or "{A,B}" depending on the era."""
+    value = raw.get("allowCommercialUse")
+    if isinstance(value, str):
+        value = [v for v in value.strip("{}").split(",") if v]
+    if not isinstance(value, list):
+        return None
+    return ",".join(str(v) for v in value) or "None"
+
+
+def _list(raw: dict[str, Any], key: str) -> Any:
+    value = raw.get(key)
+    return [] if value is None else value
+
+
+def _id(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        raise RecordError(f"{what} has no id")
+    return str(value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,233 @@
+"""Crawls against a local server: paging, filters, idempotency, quarantine, kill and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scraper.cli import main
+from scraper.fakeapi import Faults
+from scraper.store import Store
+
+DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def snapshot(db: Path) -> dict[str, list]:
+    with sqlite3.connect(db) as conn:
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall() for t in DATA_TABLES
+        }
+
+
+def model_ids(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM models ORDER BY CAST(id AS INT)")]
+
+
+def test_crawl_follows_cursors_over_many_pages(serve, reference_models, tmp_path) -> None:
+    server = serve(reference_models, page_size=10)
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 0, result.output
+    assert "122 models (new 122" in result.output
+    assert sorted(model_ids(tmp_path / "models.db"), key=int) == sorted(
+        (str(m["id"]) for m in reference_models), key=int
+    )
+    cursors = [r["query"].get("cursor") for r in server.requests]
+    assert cursors[0] is None and all(c for c in cursors[1:])
+    assert len(server.requests) == 13
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+        files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
+        run_row = conn.execute("SELECT status, new, requests FROM runs").fetchone()
+        raw = conn.execute("SELECT raw FROM models WHERE id = '4717'").fetchone()[0]
+    assert versions == sum(len(m["modelVersions"]) for m in reference_models)
+    assert files == 415
+    assert run_row == ("ok", 122, 13)
+    assert '"name":"s1dlxbrew"' in raw or "s1dlxbrew" in raw
+
+
+def test_filters_are_sent_as_repeated_params(serve, reference_models) -> None:
+    server = serve(reference_models)
+    result = run(
+        "sync",
+        "civitai",
+        "--rps",
+        "0",
+        "--types",
+        "LORA",
+        "--types",
+        "Checkpoint",
+        "--base-models",
+        "SD 1.5",
+        "--base-models",
+        "SD 1.4",
+        "--tag",
+        "anime",
+        "--username",
+        "someone",
+        "--sort",
+        "Newest",
+        "--period",
+        "Week",
+        "--no-nsfw",
+    )
+    assert result.exit_code == 0, result.output
+    query = server.requests[0]["query"]
+    assert query["types"] == ["LORA", "Checkpoint"]
+    assert query["baseModels"] == ["SD 1.5", "SD 1.4"]
+    assert query["tag"] == ["anime"] and query["username"] == ["someone"]
+    assert query["sort"] == ["Newest"] and query["period"] == ["Week"]
+    assert query["nsfw"] == ["false"] and query["limit"] == ["100"]
+
+
+def test_nsfw_included_by_default(serve, reference_models, tmp_path) -> None:
+    server = serve(reference_models)
+    assert run("sync", "civitai", "--rps", "0").exit_code == 0
+    assert server.requests[0]["query"]["nsfw"] == ["true"]
+    nsfw = [m for m in reference_models if m["nsfw"]]
+    assert nsfw and len(model_ids(tmp_path / "models.db")) == len(reference_models)
+
+
+def test_limit_counts_models_in_total(serve, reference_models, tmp_path) -> None:
+    serve(reference_models, page_size=10)
+    result = run("sync", "civitai", "--rps", "0", "--limit", "25")
+    assert result.exit_code == 0, result.output
+    assert len(model_ids(tmp_path / "models.db")) == 25
+
+
+def test_second_identical_sync_changes_no_row(serve, reference_models, tmp_path) -> None:
+    serve(reference_models, page_size=30)
+    assert run("sync", "civitai", "--rps", "0").exit_code == 0
+    before = snapshot(tmp_path / "models.db")
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 0
+    assert "unchanged 122" in result.output
+    assert snapshot(tmp_path / "models.db") == before
+
+
+def test_changed_model_is_updated_and_vanished_version_marked(
+    serve, reference_models, tmp_path
+) -> None:
+    import copy
+
+    models = copy.deepcopy(reference_models)
+    serve(models, page_size=50)
+    assert run("sync", "civitai", "--rps", "0").exit_code == 0
+    target = next(m for m in models if m["id"] == 4717)
+    dropped = target["modelVersions"].pop()
+    target["stats"]["downloadCount"] += 1
+    result = run("sync", "civitai", "--rps", "0")
+    assert "updated 1, unchanged 121" in result.output
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        removed = conn.execute(
+            "SELECT removed_at FROM versions WHERE id = ?", [str(dropped["id"])]
+        ).fetchone()[0]
+        downloads = conn.execute("SELECT downloads FROM models WHERE id = '4717'").fetchone()[0]
+    assert removed is not None
+    assert downloads == target["stats"]["downloadCount"]
+
+
+def test_empty_page_with_cursor_is_not_the_end(serve, reference_models, tmp_path) -> None:
+    server = serve(reference_models, page_size=10)
+    last = reference_models[-1]["name"]
+    result = run("sync", "civitai", "--rps", "0", "--query", last)
+    assert result.exit_code == 0, result.output
+    assert len(server.requests) == 13  # pages 1..12 are empty after search filtering
+    assert str(reference_models[-1]["id"]) in model_ids(tmp_path / "models.db")
+
+
+def test_malformed_record_is_quarantined_and_run_goes_on(serve, reference_models, tmp_path) -> None:
+    broken = {"id": 999999, "name": "broken", "modelVersions": "not a list"}
+    serve([*reference_models[:5], broken, *reference_models[5:10]], page_size=4)
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 1
+    assert "failed 1" in result.output and "model 999999" in result.output
+    assert len(model_ids(tmp_path / "models.db")) == 10
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        row = conn.execute("SELECT key, error, raw FROM quarantine").fetchone()
+        status = conn.execute("SELECT status FROM runs").fetchone()[0]
+    assert row[0] == "999999" and "not a list" in row[1] and '"broken"' in row[2]
+    assert status == "partial"
+
+
+def test_failed_page_keeps_checkpoint_and_next_run_resumes(
+    serve, reference_models, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SCRAPER_RETRIES", "2")
+    server = serve(reference_models, page_size=10)
+    # Page 4 fails for good: the first three pages stay, with the cursor after them.
+    server.faults.script.extend([None, None, None, "503", "503"])
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 1
+    assert "crawl stopped" in result.output and "resume" in result.output
+    assert len(model_ids(tmp_path / "models.db")) == 30
+    before = len(server.requests)
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 0, result.output
+    assert "resumed after 30" in result.output
+    assert server.requests[before]["query"].get("cursor") == [
+        "30|" + str(reference_models[30]["id"])
+    ]
+    assert len(model_ids(tmp_path / "models.db")) == 122
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 0
+
+
+def test_killed_crawl_resumes_with_nothing_lost_or_duplicated(
+    serve, reference_models, tmp_path
+) -> None:
+    server = serve(reference_models, page_size=5, faults=Faults(latency=0.03))
+    db = tmp_path / "killed.db"
+    env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
+    command = [
+        sys.executable,
+        "-m",
+        "scraper.cli",
+        "sync",
+        "civitai",
+        "--rps",
+        "0",
+        "--db",
+        str(db),
+    ]
+    for kill_after in (3, 6, 6):
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        start = len(server.requests)
+        deadline = time.monotonic() + 30
+        while len(server.requests) - start < kill_after and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "resumed after" in result.stderr
+    ids = model_ids(db)
+    assert len(ids) == len(set(ids)) == 122
+    # Three killed runs and one finish cost no more than a clean crawl plus one page per kill.
+    assert len(server.requests) <= 25 + 3 + 3
+
+
+def test_store_schema_upgrade_adds_missing_columns(tmp_path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE models (source TEXT, id TEXT, name TEXT, PRIMARY KEY (source, id))"
+        )
+    store = Store(db)
+    assert "raw" in store.db.table("models").columns_dict
+    store.close()
