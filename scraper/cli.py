@@ -15,11 +15,12 @@ from pathlib import Path
 import click
 
 from . import render as rendering
+from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
 from .sources import civitai
 from .store import Store, default_path, load_raw
-from .sync import Outcome, export_civitai, sync_civitai
+from .sync import Outcome
 
 PARSERS = {civitai.SOURCE: civitai.parse_model}
 
@@ -100,7 +101,8 @@ def sync_civitai_cmd(
     store = Store(db or default_path())
     with civitai.client(rps) as api, _Progress("civitai") as progress:
         started = time.monotonic()
-        outcome = sync_civitai(store, api, filters, limit, progress.update)
+        crawl = syncing.civitai_crawl(api, filters)
+        outcome = syncing.sync(store, api, crawl, limit, progress.update)
     _summary("civitai", outcome, time.monotonic() - started)
     sys.exit(outcome.exit_code)
 
@@ -261,7 +263,7 @@ def export_civitai_cmd(model_id: int, lang: str, db: Path | None) -> None:
     store = Store(db or default_path())
     with civitai.client() as api:
         try:
-            model = export_civitai(store, api, str(model_id))
+            model = syncing.export_civitai(store, api, str(model_id))
         except NotFound:
             raise Failed(
                 f"civitai model {model_id} not found (deleted, unpublished or a wrong id)"
@@ -296,7 +298,7 @@ def demo(out: Path) -> None:
         click.echo(f"demo: serving {len(models)} recorded models at {server.base_url}", err=True)
         with ApiClient(server.base_url, civitai.POLICY, rps=0, backoff=0.1) as api:
             started = time.monotonic()
-            outcome = sync_civitai(store, api, civitai.Filters())
+            outcome = syncing.sync(store, api, syncing.civitai_crawl(api, civitai.Filters()))
             _summary("civitai", outcome, time.monotonic() - started)
     stored = _stored_models(store, None, [])
     report = rendering.render_all(stored, out, "zh")

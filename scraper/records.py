@@ -91,7 +91,17 @@ class Model:
     created_at: str | None = None
     updated_at: str | None = None
     versions: list[Version] = field(default_factory=list)
+    # Readable id for file names where `id` is an opaque stable key (HF `_id` -> "owner/name").
+    path_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a listing: raw items and the opaque cursor to the next page (None: the end)."""
+
+    items: list[Any]
+    next_cursor: str | None
 
 
 class RecordError(ValueError):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .http import ApiClient, ApiError, NotFound
-from .records import Model, RecordError
+from .records import Model, Page, RecordError
 from .sources import civitai
 from .store import Checkpoint, Counts, Store
 
@@ -38,17 +39,30 @@ def crawl_key(source: str, params: list[tuple[str, str]], limit: int | None) -> 
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def sync_civitai(
+@dataclass
+class Crawl:
+    """One source's listing: how to page from a cursor and how to read an item into a record.
+
+    `read` may make further requests (a detail body, a README); its failures count against the
+    item, not the crawl.
+    """
+
+    source: str
+    params: list[tuple[str, str]]
+    pages: Callable[[str | None], Iterator[Page]]
+    read: Callable[[Any], Model]
+
+
+def sync(
     store: Store,
     api: ApiClient,
-    filters: civitai.Filters,
+    crawl: Crawl,
     limit: int | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Cursor crawl of /models; each page and the cursor after it commit together."""
-    params = filters.params()
-    key = crawl_key(civitai.SOURCE, params, limit)
-    run_id = store.start_run(civitai.SOURCE, "sync", {"params": params, "limit": limit})
+    """Page through a listing; each page's records and the cursor after it commit together."""
+    key = crawl_key(crawl.source, crawl.params, limit)
+    run_id = store.start_run(crawl.source, "sync", {"params": crawl.params, "limit": limit})
     counts = Counts()
     saved = store.checkpoint(key)
     cursor = saved["cursor"] if saved else None
@@ -57,14 +71,14 @@ def sync_civitai(
     resumed_from = done
     status, error = "ok", None
     try:
-        for page in civitai.iter_pages(api, filters, cursor):
+        for page in crawl.pages(cursor):
             pages += 1
             items = page.items if limit is None else page.items[: max(0, limit - done)]
-            models = _parse_items(store, items, counts, run_id)
+            models = _read_items(store, crawl, items, counts, run_id)
             done += len(items)
             finished = page.next_cursor is None or (limit is not None and done >= limit)
             cursor = None if finished else page.next_cursor
-            mark = Checkpoint(key, civitai.SOURCE, params, cursor, pages, done, run_id)
+            mark = Checkpoint(key, crawl.source, crawl.params, cursor, pages, done, run_id)
             store.save_models(models, counts, mark)
             if progress:
                 progress(done, pages)
@@ -79,17 +93,31 @@ def sync_civitai(
     return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
 
 
-def _parse_items(store: Store, items: list, counts: Counts, run_id: int) -> list[Model]:
-    """Parse a page; a malformed item is quarantined with its error and the page goes on."""
+def civitai_crawl(api: ApiClient, filters: civitai.Filters) -> Crawl:
+    return Crawl(
+        source=civitai.SOURCE,
+        params=filters.params(),
+        pages=lambda cursor: civitai.iter_pages(api, filters, cursor),
+        read=civitai.parse_model,
+    )
+
+
+def _read_items(
+    store: Store, crawl: Crawl, items: list, counts: Counts, run_id: int
+) -> list[Model]:
+    """Read a page; a malformed item is quarantined with its error and the page goes on."""
     models: list[Model] = []
     seen: set[str] = set()
     for position, item in enumerate(items):
         try:
-            model = civitai.parse_model(item)
+            model = crawl.read(item)
+        except NotFound as exc:
+            counts.failed.append(f"{_item_key(item, position)}: {exc}")
+            continue
         except Exception as exc:  # schema drift of any kind must not stop the crawl
-            key = str(item.get("id")) if isinstance(item, dict) else f"item-{position}"
+            key = _item_key(item, position)
             message = f"model {key}: {exc}"
-            store.quarantine(civitai.SOURCE, key, message, item, run_id)
+            store.quarantine(crawl.source, key, message, item, run_id)
             counts.failed.append(message)
             continue
         if model.id in seen:  # the API can repeat an item within one page while data moves
@@ -97,6 +125,14 @@ def _parse_items(store: Store, items: list, counts: Counts, run_id: int) -> list
         seen.add(model.id)
         models.append(model)
     return models
+
+
+def _item_key(item: Any, position: int) -> str:
+    if isinstance(item, dict):
+        for key in ("id", "_id", "Path"):
+            if item.get(key) is not None:
+                return str(item[key])
+    return f"item-{position}"
 
 
 def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..http import ApiClient, HostPolicy
-from ..records import File, Image, Model, RecordError, Version
+from ..records import File, Image, Model, Page, RecordError, Version
 
 SOURCE = "civitai"
 DEFAULT_BASE = "https://civitai.com/api/v1"
@@ -71,12 +71,6 @@ class Filters:
         params.append(("nsfw", "true" if self.nsfw else "false"))
         params += sorted(self.extra.items())
         return params
-
-
-@dataclass(slots=True)
-class Page:
-    items: list[Any]
-    next_cursor: str | None
 
 
 def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
