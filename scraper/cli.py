@@ -5,11 +5,13 @@ Exit status: 0 success, 1 the run finished but something failed (named in the su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -19,7 +21,7 @@ from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
 from .sources import civitai
-from .store import Store, default_path, load_raw
+from .store import Busy, Store, default_path, load_raw
 from .sync import Outcome
 
 PARSERS = {civitai.SOURCE: civitai.parse_model}
@@ -33,6 +35,24 @@ db_option = click.option(
 lang_option = click.option(
     "--lang", type=click.Choice(rendering.LANGS), default="zh", show_default=True
 )
+
+
+class _Duration(click.ParamType):
+    """24h, 30m, 7d, 90s."""
+
+    name = "duration"
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: object, param: object, ctx: object) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        if len(text) >= 2 and text[-1] in self.units and text[:-1].replace(".", "", 1).isdigit():
+            return timedelta(seconds=float(text[:-1]) * self.units[text[-1]])
+        self.fail(f"{value!r} is not a duration like 24h, 30m or 7d", param, ctx)  # type: ignore
+
+
+DURATION = _Duration()
 
 
 class Failed(click.ClickException):
@@ -82,6 +102,17 @@ def sync() -> None:
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N models in total.")
 @click.option("--rps", type=click.FloatRange(min=0), help="Requests per second (0: no limit).")
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Newest first; stop at the first page with nothing new or changed (for cron).",
+)
+@click.option(
+    "--refresh-stats-older-than",
+    "refresh",
+    type=DURATION,
+    help="Afterwards refresh counters of known models not fetched for this long (24h, 7d).",
+)
 @db_option
 def sync_civitai_cmd(
     types: tuple[str, ...],
@@ -94,17 +125,38 @@ def sync_civitai_cmd(
     nsfw: bool,
     limit: int | None,
     rps: float | None,
+    incremental: bool,
+    refresh: timedelta | None,
     db: Path | None,
 ) -> None:
     """Crawl Civitai /models with cursor pagination into the database."""
+    if incremental:
+        sort = sort or "Newest"
     filters = civitai.Filters(types, base_models, tag, username, query, sort, period, nsfw)
     store = Store(db or default_path())
-    with civitai.client(rps) as api, _Progress("civitai") as progress:
+    with _exclusive(store), civitai.client(rps) as api, _Progress("civitai") as progress:
         started = time.monotonic()
         crawl = syncing.civitai_crawl(api, filters)
-        outcome = syncing.sync(store, api, crawl, limit, progress.update)
+        outcome = syncing.sync(
+            store,
+            api,
+            crawl,
+            limit,
+            progress.update,
+            incremental=incremental,
+            refresh_older_than=refresh,
+        )
     _summary("civitai", outcome, time.monotonic() - started)
     sys.exit(outcome.exit_code)
+
+
+@contextlib.contextmanager
+def _exclusive(store: Store) -> Iterator[None]:
+    try:
+        with store.exclusive():
+            yield
+    except Busy as exc:
+        raise Failed(str(exc)) from None
 
 
 def _summary(source: str, o: Outcome, seconds: float) -> None:
@@ -112,7 +164,8 @@ def _summary(source: str, o: Outcome, seconds: float) -> None:
     resumed = f", resumed after {o.resumed_from}" if o.resumed_from else ""
     click.echo(
         f"{source}: {o.status}: {c.seen} models (new {c.new}, updated {c.updated}, "
-        f"unchanged {c.unchanged}, failed {len(c.failed)}) from {o.pages} pages{resumed}; "
+        f"counters {c.refreshed}, unchanged {c.unchanged}, deleted {c.deleted}, "
+        f"failed {len(c.failed)}) from {o.pages} pages{resumed}; "
         f"{o.requests} requests, {o.nbytes / 1e6:.1f} MB in {seconds:.1f}s; run {o.run_id}",
         err=True,
     )
@@ -261,7 +314,7 @@ def export() -> None:
 def export_civitai_cmd(model_id: int, lang: str, db: Path | None) -> None:
     """Fetch /models/MODEL_ID, store it and print its card."""
     store = Store(db or default_path())
-    with civitai.client() as api:
+    with _exclusive(store), civitai.client() as api:
         try:
             model = syncing.export_civitai(store, api, str(model_id))
         except NotFound:

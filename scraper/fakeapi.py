@@ -191,6 +191,9 @@ class FakeCivitai:
         items = self.models
         if query.get("nsfw", ["false"])[0] != "true":
             items = [m for m in items if not m.get("nsfw")]
+        if ids := query.get("ids"):
+            wanted = set(ids[0].split(","))
+            items = [m for m in items if str(m.get("id")) in wanted]
         if types := query.get("types"):
             items = [m for m in items if m.get("type") in types]
         if bases := query.get("baseModels"):

@@ -8,7 +8,6 @@ import logging
 import os
 import random
 import re
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,11 @@ import httpx
 import tenacity
 
 from . import __version__
+from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
 
 log = logging.getLogger("scraper.http")
 
+RETRY_AFTER_CAP = 120.0  # a longer Retry-After is left to the circuit breaker and the next run
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 
 
@@ -56,35 +57,20 @@ class NotFound(ApiError):
     """404: the record is gone, unpublished or hidden; recorded, not retried."""
 
 
-class Transient(Exception):
-    """A failure worth retrying: throttling, server errors, HTML or empty bodies, network errors."""
+class HostUnavailable(ApiError):
+    """The circuit breaker is open: the host failed repeatedly and is left alone for a while."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+
+class Transient(Exception):
+    """A failure worth retrying: throttling, server errors, HTML or empty bodies, network errors.
+
+    `paced` means the rate limiter already holds every request back for as long as needed.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, paced: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class RateLimiter:
-    """Token bucket shared by every thread using one host; rps <= 0 turns it off."""
-
-    def __init__(self, rps: float, burst: int = 1) -> None:
-        self.rps = rps
-        self.burst = max(1, burst)
-        self._tokens = float(self.burst)
-        self._stamp = time.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        if self.rps <= 0:
-            return
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rps)
-            self._stamp = now
-            self._tokens -= 1  # reserve a slot even when it has to be waited for
-            wait = -self._tokens / self.rps if self._tokens < 0 else 0.0
-        if wait > 0:
-            time.sleep(wait)
+        self.paced = paced
 
 
 class _WaitRetryAfter(tenacity.wait.wait_base):
@@ -96,8 +82,10 @@ class _WaitRetryAfter(tenacity.wait.wait_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, Transient) and exc.paced:
+            return 0.0
         if isinstance(exc, Transient) and exc.retry_after is not None:
-            return min(exc.retry_after, self.cap)
+            return min(exc.retry_after, RETRY_AFTER_CAP)
         backoff = self.base * 2 ** (retry_state.attempt_number - 1)
         return min(self.cap, backoff) * random.uniform(0.5, 1.0)
 
@@ -117,6 +105,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.policy = policy
         self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
+        self.breaker = CircuitBreaker()
         self.attempts = attempts or int(os.environ.get("SCRAPER_RETRIES", "6"))
         self.backoff = (
             backoff if backoff is not None else float(os.environ.get("SCRAPER_BACKOFF", "1"))
@@ -155,6 +144,12 @@ class ApiClient:
         expect="json" treats a non-JSON body as transient; expect="text" returns the text.
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        if paused := self.breaker.open_for():
+            raise HostUnavailable(
+                f"{self.policy.name}: not asking {self.redact(url)}: the host failed "
+                f"{self.breaker.threshold} times in a row; paused for {paused:.0f}s more",
+                url=self.redact(url),
+            )
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
             stop=tenacity.stop_after_attempt(self.attempts),
@@ -163,13 +158,16 @@ class ApiClient:
             reraise=True,
         )
         try:
-            return retrying(self._get_once, url, params, expect)
+            fetched = retrying(self._get_once, url, params, expect)
         except Transient as exc:
+            self.breaker.record(ok=False)
             raise ApiError(
                 f"{self.policy.name}: GET {self.redact(url)} still failing after "
                 f"{self.attempts} attempts ({exc}); try again later or lower --rps",
                 url=self.redact(url),
             ) from None
+        self.breaker.record(ok=True)
+        return fetched
 
     def _get_once(self, url: str, params: list[tuple[str, str]] | None, expect: str) -> Fetched:
         self.limiter.acquire()
@@ -183,7 +181,10 @@ class ApiClient:
                 f"network error: {self.redact(str(exc)) or type(exc).__name__}"
             ) from None
         self.bytes += len(response.content)
+        if hint := rate_limit_hint(response.headers):
+            self.limiter.observe(*hint)
         body = self._decode(response, expect)
+        self.limiter.succeeded()
         return Fetched(body, response.headers, str(response.url), response.status_code)
 
     def _decode(self, response: httpx.Response, expect: str = "json") -> Any:
@@ -191,7 +192,9 @@ class ApiClient:
         body = _json_or_none(response)
         where = f"{self.policy.name}: GET {self.redact(str(response.request.url))}"
         if status == 429 and not _is_page_cap(body):
-            raise Transient("HTTP 429 rate limited", _retry_after(response))
+            retry_after = _retry_after(response)
+            self.limiter.throttled(retry_after)
+            raise Transient("HTTP 429 rate limited", retry_after, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", _retry_after(response))
         if status == 403 and body is None:

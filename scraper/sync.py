@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .http import ApiClient, ApiError, NotFound
@@ -34,23 +36,24 @@ class Outcome:
         return 0 if self.status == "ok" else 1
 
 
-def crawl_key(source: str, params: list[tuple[str, str]], limit: int | None) -> str:
-    text = json.dumps([source, params, limit])
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
 @dataclass
 class Crawl:
     """One source's listing: how to page from a cursor and how to read an item into a record.
 
     `read` may make further requests (a detail body, a README); its failures count against the
-    item, not the crawl.
+    item, not the crawl, and with workers > 1 the items of a page are read concurrently.
     """
 
     source: str
     params: list[tuple[str, str]]
     pages: Callable[[str | None], Iterator[Page]]
     read: Callable[[Any], Model]
+    workers: int = 1
+
+
+def crawl_key(source: str, params: list[tuple[str, str]], limit: int | None) -> str:
+    text = json.dumps([source, params, limit])
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def sync(
@@ -59,10 +62,19 @@ def sync(
     crawl: Crawl,
     limit: int | None = None,
     progress: Progress | None = None,
+    incremental: bool = False,
+    refresh_older_than: timedelta | None = None,
 ) -> Outcome:
-    """Page through a listing; each page's records and the cursor after it commit together."""
+    """Page through a listing; each page's records and the cursor after it commit together.
+
+    incremental: stop at the first page in which nothing is new or changed (for a newest-first
+    listing, everything after it is known). refresh_older_than: afterwards, refresh the
+    counters of known models not fetched for that long.
+    """
     key = crawl_key(crawl.source, crawl.params, limit)
-    run_id = store.start_run(crawl.source, "sync", {"params": crawl.params, "limit": limit})
+    run_id = store.start_run(
+        crawl.source, "sync", {"params": crawl.params, "limit": limit, "incremental": incremental}
+    )
     counts = Counts()
     saved = store.checkpoint(key)
     cursor = saved["cursor"] if saved else None
@@ -70,27 +82,86 @@ def sync(
     pages = saved["pages"] if saved else 0
     resumed_from = done
     status, error = "ok", None
-    try:
-        for page in crawl.pages(cursor):
-            pages += 1
-            items = page.items if limit is None else page.items[: max(0, limit - done)]
-            models = _read_items(store, crawl, items, counts, run_id)
-            done += len(items)
-            finished = page.next_cursor is None or (limit is not None and done >= limit)
-            cursor = None if finished else page.next_cursor
-            mark = Checkpoint(key, crawl.source, crawl.params, cursor, pages, done, run_id)
-            store.save_models(models, counts, mark)
-            if progress:
-                progress(done, pages)
-            if finished:
-                break
-    except (ApiError, RecordError) as exc:
-        status, error = "failed", str(exc)
-        counts.failed.append(f"crawl stopped: {exc}; run again to resume from the last page")
+    with ThreadPoolExecutor(max(1, crawl.workers)) as pool:
+        try:
+            for page in crawl.pages(cursor):
+                pages += 1
+                items = page.items if limit is None else page.items[: max(0, limit - done)]
+                reader = pool.map if crawl.workers > 1 else map
+                models = _read_items(store, crawl.source, crawl.read, items, counts, run_id, reader)
+                done += len(items)
+                finished = page.next_cursor is None or (limit is not None and done >= limit)
+                cursor = None if finished else page.next_cursor
+                mark = Checkpoint(key, crawl.source, crawl.params, cursor, pages, done, run_id)
+                saved_page = store.save_models(models, counts, mark, run_id)
+                if incremental and items and saved_page.changed == 0 and not finished:
+                    store.clear_checkpoint(key)  # nothing new here: the rest is known
+                    finished = True
+                if progress:
+                    progress(done, pages)
+                if finished:
+                    break
+        except (ApiError, RecordError) as exc:
+            status, error = "failed", str(exc)
+            counts.failed.append(f"crawl stopped: {exc}; run again to resume from the last page")
+    if refresh_older_than is not None and status == "ok" and crawl.source == civitai.SOURCE:
+        refresh_stats(store, api, refresh_older_than, counts, run_id)
     if status == "ok" and counts.failed:
         status = "partial"
     store.finish_run(run_id, status, counts, api.requests, api.bytes)
     return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
+
+
+def _read_items(
+    store: Store,
+    source: str,
+    read: Callable[[Any], Model],
+    items: list,
+    counts: Counts,
+    run_id: int,
+    reader: Callable = map,
+) -> list[Model]:
+    """Read a page, in order; a malformed item is quarantined with its error, the rest go on."""
+    models: list[Model] = []
+    seen: set[str] = set()
+    results = reader(_attempt(read), items)
+    for position, (item, result) in enumerate(zip(items, results, strict=True)):
+        if isinstance(result, Model):
+            if result.id not in seen:  # the API can repeat an item while data moves
+                seen.add(result.id)
+                models.append(result)
+            continue
+        key = _item_key(item, position)
+        if isinstance(result, ApiError):  # not fetched (gone, host paused): named, not stored
+            counts.failed.append(f"{source} {key}: {result}")
+            continue
+        message = f"model {key}: {result}"
+        store.quarantine(source, key, message, item, run_id)
+        counts.failed.append(message)
+    return models
+
+
+def _attempt(call: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Run call() in a worker and hand its failure back as a value, to be dealt with in order."""
+
+    def attempt(arg: Any) -> Any:
+        try:
+            return call(arg)
+        except Exception as exc:  # schema drift of any kind must not stop the crawl
+            return exc
+
+    return attempt
+
+
+def _item_key(item: Any, position: int) -> str:
+    if isinstance(item, dict):
+        for key in ("id", "_id", "Path"):
+            if item.get(key) is not None:
+                return str(item[key])
+    return f"item-{position}"
+
+
+# --- Civitai ---------------------------------------------------------------------------
 
 
 def civitai_crawl(api: ApiClient, filters: civitai.Filters) -> Crawl:
@@ -102,37 +173,44 @@ def civitai_crawl(api: ApiClient, filters: civitai.Filters) -> Crawl:
     )
 
 
-def _read_items(
-    store: Store, crawl: Crawl, items: list, counts: Counts, run_id: int
-) -> list[Model]:
-    """Read a page; a malformed item is quarantined with its error and the page goes on."""
-    models: list[Model] = []
-    seen: set[str] = set()
-    for position, item in enumerate(items):
-        try:
-            model = crawl.read(item)
-        except NotFound as exc:
-            counts.failed.append(f"{_item_key(item, position)}: {exc}")
-            continue
-        except Exception as exc:  # schema drift of any kind must not stop the crawl
-            key = _item_key(item, position)
-            message = f"model {key}: {exc}"
-            store.quarantine(crawl.source, key, message, item, run_id)
-            counts.failed.append(message)
-            continue
-        if model.id in seen:  # the API can repeat an item within one page while data moves
-            continue
-        seen.add(model.id)
-        models.append(model)
-    return models
+def refresh_stats(
+    store: Store,
+    api: ApiClient,
+    older_than: timedelta,
+    counts: Counts,
+    run_id: int,
+    workers: int = 4,
+) -> None:
+    """Refetch known models whose counters are older than `older_than`, 100 per request.
 
-
-def _item_key(item: Any, position: int) -> str:
-    if isinstance(item, dict):
-        for key in ("id", "_id", "Path"):
-            if item.get(key) is not None:
-                return str(item[key])
-    return f"item-{position}"
+    A model missing from the answer is asked for alone: a 404 marks it deleted (and it is
+    not asked for again); the stored data stays.
+    """
+    cutoff = (datetime.now(UTC) - older_than).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stale = store.stale_ids(civitai.SOURCE, cutoff)
+    batches = [stale[i : i + civitai.PAGE_SIZE] for i in range(0, len(stale), civitai.PAGE_SIZE)]
+    missing: list[str] = []
+    with ThreadPoolExecutor(workers) as pool:
+        answers = pool.map(_attempt(lambda b: civitai.get_models(api, b)), batches)
+        for batch, result in zip(batches, answers, strict=True):
+            if isinstance(result, Exception):
+                counts.failed.append(f"stats of {len(batch)} models not refreshed: {result}")
+                continue
+            models = _read_items(store, civitai.SOURCE, civitai.parse_model, result, counts, run_id)
+            store.save_models(models, counts, run_id=run_id)
+            returned = {m.id for m in models}
+            missing += [i for i in batch if i not in returned]
+        lookups = pool.map(_attempt(lambda i: civitai.get_model(api, i)), missing)
+        for model_id, result in zip(missing, lookups, strict=True):
+            if isinstance(result, NotFound):
+                counts.deleted += store.mark_deleted(civitai.SOURCE, model_id)
+            elif isinstance(result, Exception):
+                counts.failed.append(f"model {model_id}: not refreshed: {result}")
+            else:
+                try:
+                    store.save_models([civitai.parse_model(result)], counts, run_id=run_id)
+                except RecordError as exc:
+                    counts.failed.append(f"model {model_id}: {exc}")
 
 
 def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:
@@ -142,7 +220,7 @@ def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:
     try:
         raw = civitai.get_model(api, model_id)
         model = civitai.parse_model(raw)
-        store.save_models([model], counts)
+        store.save_models([model], counts, run_id=run_id)
     except NotFound:
         counts.deleted += store.mark_deleted(civitai.SOURCE, str(model_id))
         counts.failed.append(f"model {model_id}: not found")

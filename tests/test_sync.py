@@ -16,7 +16,7 @@ from scraper.cli import main
 from scraper.fakeapi import Faults
 from scraper.store import Store
 
-DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators")
+DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 
 
 def run(*args: str):
@@ -128,7 +128,7 @@ def test_changed_model_is_updated_and_vanished_version_marked(
     dropped = target["modelVersions"].pop()
     target["stats"]["downloadCount"] += 1
     result = run("sync", "civitai", "--rps", "0")
-    assert "updated 1, unchanged 121" in result.output
+    assert "updated 1, counters 0, unchanged 121" in result.output
     with sqlite3.connect(tmp_path / "models.db") as conn:
         removed = conn.execute(
             "SELECT removed_at FROM versions WHERE id = ?", [str(dropped["id"])]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..http import ApiClient, HostPolicy
+from ..http import ApiClient, HostPolicy, NotFound
 from ..records import File, Image, Model, Page, RecordError, Version
 
 SOURCE = "civitai"
@@ -75,6 +75,7 @@ class Filters:
 
 def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
     """Follow nextCursor until it is absent; an empty page with a cursor is not the end (#1848)."""
+    previous: set[str] = set()
     while True:
         params = filters.params()
         if cursor is not None:
@@ -82,14 +83,45 @@ def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> I
         body = api.get_json("/models", params=params)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise RecordError("a /models page without an items list")
+        items = body["items"]
+        if cursor is not None and not filters.query:
+            items = _recover_skipped(api, cursor, items, previous)
         meta = body.get("metadata") or {}
         nxt = meta.get("nextCursor") if isinstance(meta, dict) else None
         # Cursors are opaque: a number in 2023, an ISO date or "a|b|c" today; keep them as text.
         next_cursor = None if nxt is None or nxt == "" else str(nxt)
-        yield Page(body["items"], next_cursor)
+        yield Page(items, next_cursor)
         if next_cursor is None:
             return
         cursor = next_cursor
+        previous = {str(i.get("id")) for i in items if isinstance(i, dict)}
+
+
+def _recover_skipped(api: ApiClient, cursor: str, items: list, previous: set[str]) -> list:
+    """Civitai skips the item a multi-part cursor names (#1111, #1372): fetch it by id.
+
+    "…|<id>" names the first item of the next page; when the page does not start with it and
+    the last page did not hold it, the item was skipped and is asked for directly.
+    """
+    if "|" not in cursor:
+        return items
+    wanted = cursor.rsplit("|", 1)[1]
+    first = str(items[0].get("id")) if items and isinstance(items[0], dict) else None
+    if not wanted.isdigit() or wanted == first or wanted in previous:
+        return items
+    try:
+        return [get_model(api, wanted), *items]
+    except NotFound:
+        return items  # gone between two pages: nothing to recover
+
+
+def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
+    """Up to 100 known models in one request (long id lists fail with 400 upstream)."""
+    params = [("ids", ",".join(str(int(i)) for i in ids)), ("limit", str(PAGE_SIZE))]
+    body = api.get_json("/models", params=[*params, ("nsfw", "true")])
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise RecordError("a /models?ids= answer without an items list")
+    return body["items"]
 
 
 def get_model(api: ApiClient, model_id: str | int) -> Any:

@@ -1,0 +1,137 @@
+"""Rate governance for one API host: an adaptive token bucket and a circuit breaker.
+
+Why not aiolimiter or pyrate-limiter: aiolimiter is asyncio-only and our client is threaded;
+pyrate-limiter fixes its rates at construction. We need a rate that moves at run time (halved
+on a 429, paced by RateLimit headers, regained slowly), which is a few lines on a token bucket.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+
+DECREASE = 0.7  # rate factor on a 429: a mild cut keeps the sawtooth above 0.8 of the limit
+FAST_GROWTH = 0.10  # per second, while well below the rate that last drew a 429
+PROBE_GROWTH = 0.01  # per second, near that rate: probe gently for a raised limit
+
+
+class RateLimiter:
+    """Token bucket shared by every thread using one host; rps <= 0 turns it off.
+
+    The configured rps is a ceiling. A 429 cuts the rate (multiplicative decrease) and pauses
+    for Retry-After; quiet time regains it (fast, then slowly near where the 429 came);
+    `observe` paces by a RateLimit header's remaining budget before any 429 comes.
+    """
+
+    def __init__(self, rps: float, burst: int = 1) -> None:
+        self.ceiling = rps
+        self.rate = rps
+        self.floor = max(rps / 100, 0.02)
+        self.burst = max(1, burst)
+        self.throttles = 0
+        self._tokens = float(self.burst)
+        self._stamp = time.monotonic()
+        self._grown = self._stamp
+        self._paused_until = 0.0
+        self._throttled_at_rate: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ceiling > 0
+
+    def acquire(self) -> None:
+        """Block until this thread may send one request."""
+        if not self.enabled:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._paused_until)
+            self._tokens = min(self.burst, self._tokens + max(0.0, now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1  # reserve a slot even when it has to be waited for
+            wait = start - now + (-self._tokens / self.rate if self._tokens < 0 else 0.0)
+        if wait > 0:
+            time.sleep(wait)
+
+    def succeeded(self) -> None:
+        """Regain rate after a throttle: quickly at first, gently near the rate that drew it."""
+        if not self.enabled or self.rate >= self.ceiling:
+            return
+        with self._lock:
+            now = time.monotonic()
+            elapsed, self._grown = now - self._grown, now
+            near = self._throttled_at_rate and self.rate >= 0.95 * self._throttled_at_rate
+            growth = PROBE_GROWTH if near else FAST_GROWTH
+            self.rate = min(self.ceiling, self.rate * (1 + growth * min(elapsed, 1.0)))
+
+    def throttled(self, retry_after: float | None) -> None:
+        """A 429: cut the rate and stop everyone until Retry-After (or one slot) has passed."""
+        if not self.enabled:
+            return  # no pacing: the retry's own backoff (or Retry-After) does the waiting
+        with self._lock:
+            now = time.monotonic()
+            self.throttles += 1
+            self._throttled_at_rate = self.rate
+            self.rate = max(self.floor, self.rate * DECREASE)
+            pause = retry_after if retry_after is not None else 1.0 / self.rate
+            self._paused_until = max(self._paused_until, now + pause)
+            self._tokens = min(self._tokens, 0.0)
+            self._grown = now
+
+    def observe(self, remaining: int, reset: float) -> None:
+        """Spread what is left of a quota window over the time left in it."""
+        if not self.enabled:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if remaining <= 0:
+                self._paused_until = max(self._paused_until, now + reset)
+                return
+            budget = remaining / max(reset, 1.0)
+            self.rate = max(self.floor, min(self.ceiling, budget))
+            self._grown = now
+
+
+_RATELIMIT = re.compile(r"(?:^|;)\s*([rt])\s*=\s*(\d+)")
+
+
+def rate_limit_hint(headers: Mapping[str, str]) -> tuple[int, float] | None:
+    """(remaining, seconds to reset) from an IETF draft `RateLimit` header, as the Hub sends:
+    `RateLimit: "api";r=0;t=55`."""
+    value = headers.get("ratelimit")
+    if not value:
+        return None
+    found = dict(_RATELIMIT.findall(value))
+    if "r" not in found or "t" not in found:
+        return None
+    return int(found["r"]), float(found["t"])
+
+
+class CircuitBreaker:
+    """After `threshold` requests in a row fail for good, stop asking the host for `cooldown`
+    seconds, so the run moves on instead of hammering a host that is down."""
+
+    def __init__(self, threshold: int = 5, cooldown: float = 60.0) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._failures = 0
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+
+    def open_for(self) -> float:
+        """Seconds the breaker stays open; 0 when requests may go."""
+        with self._lock:
+            return max(0.0, self._open_until - time.monotonic())
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._failures = 0
+                return
+            self._failures += 1
+            if self._failures >= self.threshold:
+                self._open_until = time.monotonic() + self.cooldown
+                self._failures = self.threshold - 1  # half-open: one more failure reopens
