@@ -194,7 +194,10 @@ class ApiClient:
         if status == 429 and not _is_page_cap(body):
             retry_after = _retry_after(response)
             self.limiter.throttled(retry_after)
-            raise Transient("HTTP 429 rate limited", retry_after, paced=self.limiter.enabled)
+            # With Retry-After the limiter holds every thread back exactly that long; without
+            # it the cut rate plus this request's exponential backoff do the waiting.
+            paced = self.limiter.enabled and retry_after is not None
+            raise Transient("HTTP 429 rate limited", retry_after, paced=paced)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", _retry_after(response))
         if status == 403 and body is None:

@@ -1,0 +1,276 @@
+"""Sync under every fault the local server can inject: the database must end exactly right."""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import main
+from scraper.fakeapi import FAULTS, Faults
+from scraper.limits import CircuitBreaker, RateLimiter, rate_limit_hint
+from scraper.store import Store
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def data_view(db: Path) -> dict[str, list]:
+    """The data a run leaves, without its timestamps: what must equal a clean run's."""
+    queries = {
+        "models": "SELECT source, id, raw, deleted_at IS NULL FROM models ORDER BY 1, 2",
+        "versions": "SELECT source, id, model_id, position, raw, removed_at IS NULL "
+        "FROM versions ORDER BY 1, 2",
+        "files": "SELECT source, version_id, position, raw FROM files ORDER BY 1, 2, 3",
+        "images": "SELECT source, version_id, position, raw FROM images ORDER BY 1, 2, 3",
+        "tags": "SELECT * FROM tags ORDER BY 1, 2, 3",
+    }
+    with sqlite3.connect(db) as conn:
+        return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
+
+
+@pytest.fixture
+def clean_view(serve, reference_models, tmp_path_factory) -> dict[str, list]:
+    server = serve(reference_models, page_size=20)
+    db = tmp_path_factory.mktemp("clean") / "clean.db"
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+    server.stop()
+    return data_view(db)
+
+
+def sync_until_done(db: Path, attempts: int = 6) -> int:
+    """Cron-like: run again after a failed run; the number of runs it took."""
+    for attempt in range(1, attempts + 1):
+        result = run("sync", "civitai", "--rps", "0", "--db", str(db))
+        if result.exit_code == 0:
+            return attempt
+    raise AssertionError(f"not done after {attempts} runs: {result.output}")
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_ends_with_the_clean_database(
+    serve, reference_models, clean_view, tmp_path, monkeypatch, fault
+) -> None:
+    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.3")
+    faults = Faults(rate=0.3, kinds=(fault,), seed=7, slow_seconds=0.6)
+    server = serve(reference_models, page_size=20, faults=faults)
+    sync_until_done(tmp_path / "f.db")
+    assert data_view(tmp_path / "f.db") == clean_view
+    assert len(server.requests) > 7  # faults really were served and retried
+
+
+def test_all_faults_at_once(serve, reference_models, clean_view, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.3")
+    faults = Faults(rate=0.5, seed=11, slow_seconds=0.6, skip_boundary=True)
+    serve(reference_models, page_size=20, faults=faults)
+    sync_until_done(tmp_path / "all.db", attempts=10)
+    assert data_view(tmp_path / "all.db") == clean_view
+
+
+def test_cursor_skip_bug_is_recovered(serve, reference_models, clean_view, tmp_path) -> None:
+    server = serve(reference_models, page_size=20, faults=Faults(skip_boundary=True))
+    result = run("sync", "civitai", "--rps", "0", "--db", str(tmp_path / "skip.db"))
+    assert result.exit_code == 0, result.output
+    assert data_view(tmp_path / "skip.db") == clean_view
+    recovered = [r for r in server.requests if r["path"] != "/api/v1/models"]
+    assert len(recovered) == 5  # one /models/{id} per page boundary (at 20, 41, 62, 83, 104)
+
+
+def test_throttling_server_is_learnt_not_hammered(
+    serve, reference_models, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SCRAPER_BACKOFF", "0.2")
+    server = serve(reference_models, page_size=10, faults=Faults(rps_limit=5))
+    started = time.monotonic()
+    result = run("sync", "civitai", "--rps", "50", "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 0, result.output
+    assert "unchanged 0" in result.output and "new 122" in result.output
+    # 13 pages; the limiter backs off after the first 429s instead of retrying at 50/s.
+    assert server.throttled <= 8
+    assert time.monotonic() - started < 20
+
+
+def test_killed_at_random_points_integrity_and_same_end(
+    serve, reference_models, clean_view, tmp_path
+) -> None:
+    server = serve(reference_models, page_size=10, faults=Faults(latency=0.01))
+    db = tmp_path / "k.db"
+    env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
+    command = [
+        sys.executable,
+        "-m",
+        "scraper.cli",
+        "sync",
+        "civitai",
+        "--rps",
+        "0",
+        "--db",
+        str(db),
+    ]
+    rng = random.Random(3)
+    for _ in range(5):
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.2, 0.6))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert data_view(db) == clean_view
+
+
+def test_second_run_on_a_locked_database_refuses(serve, reference_models, tmp_path) -> None:
+    serve(reference_models)
+    db = tmp_path / "locked.db"
+    store = Store(db)
+    with store.exclusive():
+        result = run("sync", "civitai", "--rps", "0", "--db", str(db))
+    assert result.exit_code == 1
+    assert "another scraper run is writing" in result.output
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+
+
+def test_host_down_opens_the_breaker_and_names_what_was_missed(serve, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRAPER_RETRIES", "2")
+    server = serve(
+        [{"id": 1, "name": "x", "modelVersions": []}], faults=Faults(rate=1.0, kinds=("503",))
+    )
+    result = run("sync", "civitai", "--rps", "0")
+    assert result.exit_code == 1
+    assert "crawl stopped" in result.output and "resume" in result.output
+    assert len(server.requests) == 2
+
+
+def test_incremental_run_stops_at_the_first_known_page(serve, reference_models, tmp_path):
+    models = copy.deepcopy(reference_models)
+    server = serve(models, page_size=10)
+    assert run("sync", "civitai", "--rps", "0", "--sort", "Newest").exit_code == 0
+    fresh = copy.deepcopy(models[:3])
+    for i, model in enumerate(fresh):
+        model["id"] = 900000 + i
+        model["name"] = f"fresh {i}"
+        for version in model["modelVersions"]:
+            version["id"] = 9000000 + version["id"]
+            version["publishedAt"] = "2030-01-01T00:00:00.000Z"
+    server.models[:0] = fresh
+    server._index()
+    before = len(server.requests)
+    result = run("sync", "civitai", "--rps", "0", "--incremental")
+    assert result.exit_code == 0, result.output
+    assert "new 3" in result.output
+    assert len(server.requests) - before == 2  # the page with news, then one known page
+    assert server.requests[-1]["query"]["sort"] == ["Newest"]
+
+
+def test_counter_changes_are_refreshed_and_kept_as_history(serve, reference_models, tmp_path):
+    models = copy.deepcopy(reference_models)
+    serve(models, page_size=50)
+    assert run("sync", "civitai", "--rps", "0").exit_code == 0
+    models[0]["stats"]["downloadCount"] += 10
+    models[0]["modelVersions"][0]["stats"]["downloadCount"] += 10
+    result = run("sync", "civitai", "--rps", "0")
+    assert "updated 0, counters 1, unchanged 121" in result.output
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        history = conn.execute(
+            "SELECT downloads FROM stats_history WHERE model_id = ? AND version_id = '' "
+            "ORDER BY taken_at",
+            [str(models[0]["id"])],
+        ).fetchall()
+        raw = conn.execute("SELECT raw FROM models WHERE id = ?", [str(models[0]["id"])]).fetchone()
+    assert [h[0] for h in history] == [
+        models[0]["stats"]["downloadCount"] - 10,
+        models[0]["stats"]["downloadCount"],
+    ]
+    assert f'"downloadCount":{models[0]["stats"]["downloadCount"]}' in raw[0]
+
+
+def test_stats_refresh_batches_ids_and_marks_deleted_once(serve, reference_models, tmp_path):
+    models = copy.deepcopy(reference_models)
+    server = serve(models, page_size=100)
+    assert run("sync", "civitai", "--rps", "0", "--limit", "10").exit_code == 0
+    gone = server.models.pop(0)
+    server._index()
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        conn.execute("UPDATE checks SET checked_at = '2000-01-01T00:00:00.000000Z'")
+    before = len(server.requests)
+    result = run(
+        "sync", "civitai", "--rps", "0", "--limit", "1", "--refresh-stats-older-than", "24h"
+    )
+    assert result.exit_code == 0, result.output
+    assert "deleted 1" in result.output
+    asked = server.requests[before:]
+    id_batches = [r for r in asked if "ids" in r["query"]]
+    assert len(id_batches) == 1 and len(id_batches[0]["query"]["ids"][0].split(",")) == 9
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        deleted = conn.execute(
+            "SELECT deleted_at, raw FROM models WHERE id = ?", [str(gone["id"])]
+        ).fetchone()
+    assert deleted[0] is not None and gone["name"] in deleted[1]  # last good data kept
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        conn.execute("UPDATE checks SET checked_at = '2000-01-01T00:00:00.000000Z'")
+    before = len(server.requests)
+    run("sync", "civitai", "--rps", "0", "--limit", "1", "--refresh-stats-older-than", "1h")
+    assert not any(r["path"].endswith(f"/models/{gone['id']}") for r in server.requests[before:])
+
+
+def test_bad_duration_is_a_usage_error() -> None:
+    result = run("sync", "civitai", "--refresh-stats-older-than", "soon")
+    assert result.exit_code == 2 and "duration like 24h" in result.output
+
+
+# --- limiter and breaker, on the clock ------------------------------------------------
+
+
+def test_limiter_cuts_on_429_and_regains() -> None:
+    limiter = RateLimiter(10)
+    limiter.throttled(None)
+    assert limiter.rate == pytest.approx(7.0)
+    limiter._grown -= 1.0  # a quiet second
+    limiter.succeeded()
+    assert 7.0 < limiter.rate <= 10
+
+
+def test_limiter_waits_out_retry_after_and_ratelimit_headers() -> None:
+    limiter = RateLimiter(100)
+    limiter.throttled(0.3)
+    started = time.monotonic()
+    limiter.acquire()
+    assert time.monotonic() - started >= 0.28
+    limiter.observe(*rate_limit_hint({"ratelimit": '"api";r=0;t=1'}))
+    started = time.monotonic()
+    limiter.acquire()
+    assert time.monotonic() - started >= 0.95
+    limiter.observe(*rate_limit_hint({"ratelimit": '"api";r=30;t=10'}))
+    assert limiter.rate == pytest.approx(3.0)
+
+
+def test_rate_limit_hint_parsing() -> None:
+    assert rate_limit_hint({"ratelimit": '"api";r=12;t=55'}) == (12, 55.0)
+    assert rate_limit_hint({"ratelimit": "garbage"}) is None
+    assert rate_limit_hint({}) is None
+
+
+def test_breaker_opens_after_threshold_and_half_opens() -> None:
+    breaker = CircuitBreaker(threshold=2, cooldown=0.2)
+    breaker.record(ok=False)
+    assert breaker.open_for() == 0
+    breaker.record(ok=False)
+    assert breaker.open_for() > 0
+    time.sleep(0.25)
+    assert breaker.open_for() == 0
+    breaker.record(ok=False)  # the half-open probe failed: open again at once
+    assert breaker.open_for() > 0
