@@ -308,19 +308,41 @@ def export() -> None:
 
 
 @export.command("civitai")
-@click.argument("model_id", type=click.IntRange(min=1))
+@click.argument("model_id", type=click.IntRange(min=1), required=False)
+@click.option(
+    "--version",
+    "version_id",
+    type=click.IntRange(min=1),
+    help="Find the model by one of its version ids instead.",
+)
+@click.option("--hash", "file_hash", help="Find the model by a file hash (SHA256, AutoV2, ...).")
 @lang_option
 @db_option
-def export_civitai_cmd(model_id: int, lang: str, db: Path | None) -> None:
-    """Fetch /models/MODEL_ID, store it and print its card."""
+def export_civitai_cmd(
+    model_id: int | None,
+    version_id: int | None,
+    file_hash: str | None,
+    lang: str,
+    db: Path | None,
+) -> None:
+    """Fetch /models/MODEL_ID (or the model of a version or file hash), store it, print its card."""
+    if [model_id, version_id, file_hash].count(None) != 2:
+        raise click.UsageError("give exactly one of MODEL_ID, --version or --hash")
+    if file_hash is not None and not file_hash.isalnum():
+        raise click.BadParameter(f"{file_hash!r} is not a file hash", param_hint="--hash")
     store = Store(db or default_path())
     with _exclusive(store), civitai.client() as api:
+        what = (
+            f"model {model_id}"
+            if model_id
+            else (f"version {version_id}" if version_id else f"file hash {file_hash}")
+        )
         try:
+            if model_id is None:
+                model_id = syncing.civitai_model_of(api, version_id, file_hash)
             model = syncing.export_civitai(store, api, str(model_id))
         except NotFound:
-            raise Failed(
-                f"civitai model {model_id} not found (deleted, unpublished or a wrong id)"
-            ) from None
+            raise Failed(f"civitai {what} not found (deleted, unpublished or a wrong id)") from None
         except (ApiError, RecordError) as exc:
             raise Failed(str(exc)) from None
     sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))

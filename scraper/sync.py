@@ -213,6 +213,18 @@ def refresh_stats(
                     counts.failed.append(f"model {model_id}: {exc}")
 
 
+def civitai_model_of(api: ApiClient, version_id: int | None, file_hash: str | None) -> int:
+    """The model id behind a version id or a file hash."""
+    if version_id is not None:
+        body = civitai.get_version(api, version_id)
+    else:
+        body = civitai.get_version_by_hash(api, file_hash or "")
+    model_id = body.get("modelId") if isinstance(body, dict) else None
+    if not isinstance(model_id, int):
+        raise RecordError("the version answer names no modelId")
+    return model_id
+
+
 def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:
     """Fetch one model, store it and return it; a 404 keeps what the store already had."""
     run_id = store.start_run(civitai.SOURCE, "export", {"id": model_id})

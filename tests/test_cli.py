@@ -117,3 +117,23 @@ def test_demo_runs_offline_and_prints_where_the_cards_are(tmp_path) -> None:
     cards = list(folder.glob("*.md"))
     assert len(cards) == 18
     assert (folder / "4717-s1dlxbrew.md").read_text(encoding="utf-8") == expected_card("4717")
+
+
+def test_export_by_version_id_and_by_file_hash(serve, reference_models) -> None:
+    server = serve(reference_models)
+    model = next(m for m in reference_models if m["id"] == 4717)
+    version = model["modelVersions"][1]
+    sha = version["files"][0]["hashes"]["SHA256"]
+    for option, value in (("--version", str(version["id"])), ("--hash", sha.lower())):
+        result = run("export", "civitai", option, value)
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes.decode("utf-8") == expected_card("4717")
+    paths = [r["path"] for r in server.requests]
+    assert f"/api/v1/model-versions/{version['id']}" in paths
+    assert f"/api/v1/model-versions/by-hash/{sha.lower()}" in paths
+
+
+def test_export_needs_exactly_one_key() -> None:
+    assert run("export", "civitai").exit_code == 2
+    assert run("export", "civitai", "1", "--version", "2").exit_code == 2
+    assert run("export", "civitai", "--hash", "../etc").exit_code == 2
