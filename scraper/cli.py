@@ -21,7 +21,7 @@ from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
 from .sources import civitai
-from .store import Busy, Store, default_path, load_raw
+from .store import Busy, Store, default_path
 from .sync import Outcome
 
 PARSERS = {civitai.SOURCE: civitai.parse_model}
@@ -233,9 +233,9 @@ def render(lang: str, out: Path, source: str | None, db: Path | None) -> None:
 
 
 def _stored_models(store: Store, source: str | None, failures: list[str]) -> Iterator[Model]:
-    for src, raw_text in store.iter_raw(source):
+    for src, payload in store.iter_payloads(source):
         try:
-            yield PARSERS[src](load_raw(raw_text))
+            yield PARSERS[src](payload)
         except (RecordError, KeyError) as exc:
             failures.append(f"{src}: {exc}")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
+import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,34 +32,23 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _ENCODER.encode  # json.dumps would build a new encoder per call: this is a hot path
 
 
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-# Counters that move all the time: left out of the content hash, so a model whose only change
-# is its download count is "refreshed", not "updated" (and an incremental crawl can stop).
-VOLATILE = frozenset({"stats", "downloads", "likes", "trendingScore", "downloadsAllTime"})
+# Counters that move all the time are left out of the content hash, so a model whose only
+# change is its download count is "refreshed", not "updated" (and an incremental crawl can stop).
 
 
-def _without_stats(raw: Any) -> Any:
-    """raw less its counters, at the top level and one list of objects down (versions)."""
-    if not isinstance(raw, dict):
-        return raw
-    out = {}
-    for key, value in raw.items():
-        if key in VOLATILE:
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            value = [
-                {k: v for k, v in x.items() if k not in VOLATILE} if isinstance(x, dict) else x
-                for x in value
-            ]
-        out[key] = value
-    return out
+# Cut from the raw JSON text before hashing: flat "stats" objects and bare counters. A quote
+# inside a JSON string is escaped (\"), so these can only match real keys.
+_VOLATILE_TEXT = re.compile(
+    r'"stats":\{[^{}]*\},?|"(?:downloads|likes|trendingScore|downloadsAllTime)":-?[0-9.eE+]+,?'
+)
 
 
 @dataclass
@@ -87,6 +79,96 @@ class Counts:
         self.failed += other.failed
 
 
+# Where a source nests children in its model payload. Each object is stored once, in its own
+# row's raw (the model without its versions, a version without files and images, ...), and
+# put back together for rendering, so the database holds the payload once, not three times.
+NESTING = {"civitai": ("modelVersions", "files", "images")}
+
+
+@dataclass
+class _Texts:
+    """The JSON text of each row of one model."""
+
+    model: str
+    versions: list[str]
+    files: list[list[str]]
+    images: list[list[str]]
+
+    @classmethod
+    def of(cls, m: Model) -> _Texts:
+        nest = NESTING.get(m.source)
+        if nest is None:
+            model = _dumps(m.raw)
+            versions = [_dumps(v.raw) for v in m.versions]
+        else:
+            key, files_key, images_key = nest
+            model = _dumps({k: v for k, v in m.raw.items() if k != key})
+            versions = [
+                _dumps({k: x for k, x in v.raw.items() if k not in (files_key, images_key)})
+                for v in m.versions
+            ]
+        return cls(
+            model,
+            versions,
+            [[_dumps(f.raw) for f in v.files] for v in m.versions],
+            [[_dumps(i.raw) for i in v.images] for v in m.versions],
+        )
+
+    def digest(self) -> str:
+        """Of everything but the counters."""
+        h = hashlib.blake2b(digest_size=16)
+        for text in (self.model, *self.versions):
+            h.update(_VOLATILE_TEXT.sub("", text).encode())
+            h.update(b"\x00")
+        for group in (*self.files, *self.images):
+            h.update("\x01".join(group).encode())
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+@dataclass
+class _Batch:
+    """A page's writes, queued so that each table gets one executemany."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {t: [] for t in BATCHED_TABLES}
+    )
+    replaced: list[tuple[str, str, list[str], str]] = field(default_factory=list)
+    version_keys: list[tuple[str, str]] = field(default_factory=list)
+    model_keys: list[tuple[str, str]] = field(default_factory=list)
+    stats: list[tuple[Model, _Texts, str, str]] = field(default_factory=list)
+
+    def add_model(
+        self, m: Model, texts: _Texts, row: dict[str, Any], stamp: str, replaces: bool
+    ) -> None:
+        src = m.source
+        self.rows["models"].append(row)
+        if replaces:
+            self.replaced.append((src, m.id, [v.id for v in m.versions], stamp))
+        self.version_keys += [(src, v.id) for v in m.versions]
+        self.model_keys.append((src, m.id))
+        for i, v in enumerate(m.versions):
+            self.rows["versions"].append(_version_row(m, i, v, texts.versions[i]))
+            self.rows["files"] += [
+                _file_row(src, v.id, j, f, text)
+                for j, (f, text) in enumerate(zip(v.files, texts.files[i], strict=True))
+            ]
+            self.rows["images"] += [
+                _image_row(src, v.id, j, img, text)
+                for j, (img, text) in enumerate(zip(v.images, texts.images[i], strict=True))
+            ]
+        self.rows["tags"] += [
+            {"source": src, "model_id": m.id, "position": i, "tag": t} for i, t in enumerate(m.tags)
+        ]
+        if m.creator:
+            self.rows["creators"].append(
+                {"source": src, "username": m.creator, "image": m.creator_image}
+            )
+
+
+BATCHED_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
+
+
 @dataclass(slots=True)
 class _Known:
     body: str | None
@@ -114,7 +196,7 @@ SCHEMA: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         "source": str, "id": str, "name": str, "type": str, "nsfw": int, "nsfw_level": int,
         "creator": str, "mode": str, "license": str, "url": str, "downloads": int, "likes": int,
         "stats": str, "stats_hash": str, "stats_at": str,
-        "version_count": int, "created_at": str, "updated_at": str, "description": str,
+        "version_count": int, "created_at": str, "updated_at": str,
         "content_hash": str, "first_seen_at": str, "changed_at": str, "deleted_at": str,
         "raw": str,
     }, ("source", "id")),
@@ -236,43 +318,54 @@ class Store:
         this call did (also added to `counts`).
         """
         page = Counts()
+        batch = _Batch()
+        stamp = now()
         if models:
-            source = models[0].source
-            known = self._known(source, [m.id for m in models])
-            stamp = now()
-            with self.db.atomic():
-                for model in models:
-                    self._save_one(model, known.get(model.id), stamp, run_id, page)
-                self._mark_checked(source, [m.id for m in models], stamp)
-                if checkpoint:
-                    self._set_checkpoint(checkpoint)
-        elif checkpoint:
-            with self.db.atomic():
+            known = self._known(models[0].source, [m.id for m in models])
+            for model in models:
+                self._plan(model, known.get(model.id), stamp, run_id, page, batch)
+        with self.db.atomic():
+            if models:
+                self._write(batch)
+                self._mark_checked(models[0].source, [m.id for m in models], stamp)
+            if checkpoint:
                 self._set_checkpoint(checkpoint)
         counts.add(page)
         return page
 
-    def _save_one(
-        self, m: Model, previous: _Known | None, stamp: str, run_id: int | None, page: Counts
+    def _plan(
+        self,
+        m: Model,
+        previous: _Known | None,
+        stamp: str,
+        run_id: int | None,
+        page: Counts,
+        batch: _Batch,
     ) -> None:
-        raw_text = _dumps(m.raw)
-        body = _digest(_dumps(_without_stats(m.raw)))
-        stats_text = _dumps([m.stats, {v.id: v.stats for v in m.versions}])
-        stats = _digest(stats_text)
+        """Decide what one model needs written and queue its rows."""
+        texts = _Texts.of(m)
+        body = texts.digest()
+        stats = _digest(_dumps([m.stats, [v.stats for v in m.versions]]))
         if previous and previous.body == body and previous.deleted_at is None:
             if previous.stats == stats:
                 page.unchanged += 1
                 return
-            self._write_stats(m, raw_text, stats, stamp)
+            batch.stats.append((m, texts, stats, stamp))
             page.refreshed += 1
         else:
+            row = _model_row(m, texts.model, stats, stamp)
             first_seen = previous.first_seen_at if previous else stamp
-            self._write_model(m, raw_text, body, stats, stamp, first_seen)
+            row.update(
+                content_hash=body, first_seen_at=first_seen, changed_at=stamp, deleted_at=None
+            )
+            batch.add_model(m, texts, row, stamp, replaces=previous is not None)
             if previous:
                 page.updated += 1
             else:
                 page.new += 1
-        self._snapshot(m, stamp, run_id)
+        history = batch.rows["stats_history"]
+        history.append(_stats_row(m.source, m.id, "", m.stats, stamp, run_id))
+        history += [_stats_row(m.source, m.id, v.id, v.stats, stamp, run_id) for v in m.versions]
 
     def _known(self, source: str, ids: list[str]) -> dict[str, _Known]:
         marks = ",".join("?" * len(ids))
@@ -283,53 +376,46 @@ class Store:
         ).fetchall()
         return {r[0]: _Known(*r[1:]) for r in rows}
 
-    def _write_model(
-        self, m: Model, raw_text: str, body: str, stats: str, stamp: str, first_seen: str
-    ) -> None:
-        src = m.source
-        row = _model_row(m, raw_text, stats, stamp)
-        row.update(content_hash=body, first_seen_at=first_seen, changed_at=stamp, deleted_at=None)
-        self.db.table("models").upsert(row, pk=("source", "id"))
-        version_ids = [v.id for v in m.versions]
-        marks = ",".join("?" * len(version_ids))
-        # A version that vanished (unpublished, taken down) is marked, never deleted.
-        self.db.execute(
-            f"UPDATE versions SET removed_at = ? WHERE source = ? AND model_id = ? "
-            f"AND removed_at IS NULL AND id NOT IN ({marks})",
-            [stamp, src, m.id, *version_ids],
-        )
-        if version_ids:
-            for table in ("files", "images"):
-                self.db.execute(
-                    f"DELETE FROM {table} WHERE source = ? AND version_id IN ({marks})",
-                    [src, *version_ids],
-                )
-        self.db.execute("DELETE FROM tags WHERE source = ? AND model_id = ?", [src, m.id])
-        self.db.table("versions").upsert_all(
-            (_version_row(m, i, v) for i, v in enumerate(m.versions)), pk=("source", "id")
-        )
-        self.db.table("files").insert_all(
-            _file_row(src, v.id, i, f) for v in m.versions for i, f in enumerate(v.files)
-        )
-        self.db.table("images").insert_all(
-            _image_row(src, v.id, i, img) for v in m.versions for i, img in enumerate(v.images)
-        )
-        self.db.table("tags").insert_all(
-            {"source": src, "model_id": m.id, "position": i, "tag": t} for i, t in enumerate(m.tags)
-        )
-        if m.creator:
-            self.db.table("creators").upsert(
-                {"source": src, "username": m.creator, "image": m.creator_image},
-                pk=("source", "username"),
+    def _write(self, batch: _Batch) -> None:
+        """Apply a page's queued rows with one statement per table (executemany)."""
+        conn = self.db.conn
+        for source, model_id, version_ids, stamp in batch.replaced:
+            # A version that vanished (unpublished, taken down) is marked, never deleted.
+            marks = ",".join("?" * len(version_ids))
+            conn.execute(
+                f"UPDATE versions SET removed_at = ? WHERE source = ? AND model_id = ? "
+                f"AND removed_at IS NULL AND id NOT IN ({marks})",
+                [stamp, source, model_id, *version_ids],
             )
+        for table, column, keys in (
+            ("files", "version_id", batch.version_keys),
+            ("images", "version_id", batch.version_keys),
+            ("tags", "model_id", batch.model_keys),
+        ):
+            conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
+        for table, rows in batch.rows.items():
+            if rows:
+                sql = _upsert_sql(table, tuple(rows[0]))
+                conn.executemany(sql, [tuple(r.values()) for r in rows])
+        for m, texts, stats, stamp in batch.stats:
+            self._write_stats(m, texts, stats, stamp)
 
-    def _write_stats(self, m: Model, raw_text: str, stats: str, stamp: str) -> None:
+    def _write_stats(self, m: Model, texts: _Texts, stats: str, stamp: str) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
-        row = _model_row(m, raw_text, stats, stamp)
+        row = _model_row(m, texts.model, stats, stamp)
         self.db.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
             "stats_at = ?, raw = ? WHERE source = ? AND id = ?",
-            [row["downloads"], row["likes"], row["stats"], stats, stamp, raw_text, m.source, m.id],
+            [
+                row["downloads"],
+                row["likes"],
+                row["stats"],
+                stats,
+                stamp,
+                texts.model,
+                m.source,
+                m.id,
+            ],
         )
         self.db.conn.executemany(
             "UPDATE versions SET downloads = ?, likes = ?, stats = ?, raw = ? "
@@ -339,19 +425,13 @@ class Store:
                     v.stats.get("downloads"),
                     v.stats.get("likes"),
                     _dumps(v.stats),
-                    _dumps(v.raw),
+                    text,
                     m.source,
                     v.id,
                 )
-                for v in m.versions
+                for v, text in zip(m.versions, texts.versions, strict=True)
             ],
         )
-
-    def _snapshot(self, m: Model, stamp: str, run_id: int | None) -> None:
-        """Append the counters as they are now; a row per model and per version, for trends."""
-        rows = [_stats_row(m.source, m.id, "", m.stats, stamp, run_id)]
-        rows += [_stats_row(m.source, m.id, v.id, v.stats, stamp, run_id) for v in m.versions]
-        self.db.table("stats_history").upsert_all(rows, pk=STATS_PK)
 
     def _mark_checked(self, source: str, ids: list[str], stamp: str) -> None:
         """Bookkeeping kept apart from the data: when each model's counters were last fetched."""
@@ -398,11 +478,33 @@ class Store:
                 pk=("source", "key"),
             )
 
-    def iter_raw(self, source: str | None = None) -> Iterator[tuple[str, str]]:
-        """(source, raw JSON text) of every stored model, in id order."""
+    def iter_payloads(
+        self, source: str | None = None, chunk: int = 500
+    ) -> Iterator[tuple[str, Any]]:
+        """(source, payload) of every stored model in id order, its children put back in place.
+
+        A version marked removed is left out, so the payload is the one last fetched.
+        """
         where, args = ("WHERE source = ?", [source]) if source else ("", [])
-        sql = f"SELECT source, raw FROM models {where} ORDER BY source, length(id), id"
-        yield from self.db.execute(sql, args)
+        rows = self.db.execute(
+            f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
+        )
+        while batch := rows.fetchmany(chunk):
+            yield from self._assemble(batch)
+
+    def _assemble(self, batch: list[tuple[str, str, str]]) -> Iterator[tuple[str, Any]]:
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)  # beside the open cursor
+        try:
+            for source, group in itertools.groupby(batch, key=lambda r: r[0]):
+                group = list(group)
+                nest = NESTING.get(source)
+                if nest is None:
+                    for _, _, raw in group:
+                        yield source, load_raw(raw)
+                    continue
+                yield from _nest(conn, source, group, nest)
+        finally:
+            conn.close()
 
     def count(self, table: str, source: str | None = None) -> int:
         where, args = ("WHERE source = ?", [source]) if source else ("", [])
@@ -494,12 +596,11 @@ def _model_row(m: Model, raw_text: str, stats: str, stamp: str) -> dict[str, Any
         "version_count": len(m.versions),
         "created_at": m.created_at,
         "updated_at": m.updated_at,
-        "description": m.description,
         "raw": raw_text,
     }
 
 
-def _version_row(m: Model, position: int, v: Version) -> dict[str, Any]:
+def _version_row(m: Model, position: int, v: Version, raw_text: str) -> dict[str, Any]:
     return {
         "source": m.source,
         "id": v.id,
@@ -516,11 +617,13 @@ def _version_row(m: Model, position: int, v: Version) -> dict[str, Any]:
         "trained_words": _dumps(v.trained_words),
         "download_url": v.download_url,
         "removed_at": None,
-        "raw": _dumps(v.raw),
+        "raw": raw_text,
     }
 
 
-def _file_row(source: str, version_id: str, position: int, f: File) -> dict[str, Any]:
+def _file_row(
+    source: str, version_id: str, position: int, f: File, raw_text: str
+) -> dict[str, Any]:
     return {
         "source": source,
         "version_id": version_id,
@@ -537,11 +640,13 @@ def _file_row(source: str, version_id: str, position: int, f: File) -> dict[str,
         "download_url": f.url,
         "pickle_scan": f.pickle_scan,
         "virus_scan": f.virus_scan,
-        "raw": _dumps(f.raw),
+        "raw": raw_text,
     }
 
 
-def _image_row(source: str, version_id: str, position: int, img: Image) -> dict[str, Any]:
+def _image_row(
+    source: str, version_id: str, position: int, img: Image, raw_text: str
+) -> dict[str, Any]:
     return {
         "source": source,
         "version_id": version_id,
@@ -552,7 +657,7 @@ def _image_row(source: str, version_id: str, position: int, img: Image) -> dict[
         "width": img.width,
         "height": img.height,
         "kind": img.kind,
-        "raw": _dumps(img.raw),
+        "raw": raw_text,
     }
 
 
@@ -571,6 +676,53 @@ def _stats_row(
     }
     row.update({key: stats.get(key) for key in MODEL_STATS})
     return row
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
+    pk = SCHEMA[table][1]
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
+    return (
+        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
+    )
+
+
+def _nest(
+    conn: sqlite3.Connection, source: str, group: list[tuple[str, str, str]], nest: tuple
+) -> Iterator[tuple[str, Any]]:
+    key, files_key, images_key = nest
+    ids = [r[1] for r in group]
+    versions: dict[str, list[tuple[str, dict]]] = {i: [] for i in ids}
+    children: dict[str, dict[str, list]] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for model_id, version_id, raw in conn.execute(
+            f"SELECT model_id, id, raw FROM versions WHERE source = ? AND model_id IN ({marks}) "
+            "AND removed_at IS NULL ORDER BY model_id, position",
+            [source, *chunk],
+        ):
+            version = load_raw(raw)
+            versions[model_id].append((version_id, version))
+            children[version_id] = {files_key: [], images_key: []}
+    for table, field_name in (("files", files_key), ("images", images_key)):
+        for chunk in _chunks(list(children)):
+            marks = ",".join("?" * len(chunk))
+            for version_id, raw in conn.execute(
+                f"SELECT version_id, raw FROM {table} WHERE source = ? "
+                f"AND version_id IN ({marks}) ORDER BY version_id, position",
+                [source, *chunk],
+            ):
+                children[version_id][field_name].append(load_raw(raw))
+    for _, model_id, raw in group:
+        payload = load_raw(raw)
+        payload[key] = [v | children[vid] for vid, v in versions[model_id]]
+        yield source, payload
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def load_raw(text: str) -> Any:

@@ -182,3 +182,11 @@ def test_render_rewrites_only_changed_and_follows_renames(tmp_path) -> None:
     assert (tmp_path / "civitai" / "4717-a-new-name.md").exists()
     assert (tmp_path / "civitai" / card_name(other)).exists()
     assert not list((tmp_path / "civitai").glob(".tmp-*"))
+
+
+def test_image_without_url_is_kept_but_not_shown() -> None:
+    raw = reference("5224")
+    raw["modelVersions"][0]["images"].insert(0, {"id": 1, "nsfw": "None"})
+    model = parse_model(raw)
+    assert model.versions[0].images[0].url == "" and model.versions[0].images[0].raw["id"] == 1
+    assert render(model) == render(parse_model(reference("5224")))

@@ -85,7 +85,7 @@ def test_export_of_a_vanished_model_marks_it_deleted_and_keeps_it(
         deleted_at, raw = conn.execute(
             "SELECT deleted_at, raw FROM models WHERE id = '4717'"
         ).fetchone()
-    assert deleted_at and "s1dlxbrew" in raw
+    assert deleted_at and '"name":"s1dlxBrew"' in raw
 
 
 def test_token_never_reaches_database_or_output(serve, reference_models, tmp_path, monkeypatch):

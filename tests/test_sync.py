@@ -54,7 +54,7 @@ def test_crawl_follows_cursors_over_many_pages(serve, reference_models, tmp_path
     assert versions == sum(len(m["modelVersions"]) for m in reference_models)
     assert files == 415
     assert run_row == ("ok", 122, 13)
-    assert '"name":"s1dlxbrew"' in raw or "s1dlxbrew" in raw
+    assert '"name":"s1dlxBrew"' in raw and '"modelVersions"' not in raw  # stored once
 
 
 def test_filters_are_sent_as_repeated_params(serve, reference_models) -> None:

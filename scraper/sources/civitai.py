@@ -213,7 +213,8 @@ def _version(raw: Any, model_id: str) -> Version:
         description=raw.get("description") if isinstance(raw.get("description"), str) else None,
         download_url=_text(raw.get("downloadUrl")),
         files=[_file(f, version_id) for f in files],
-        images=[_image(i) for i in images if isinstance(i, dict) and isinstance(i.get("url"), str)],
+        # An image without a url is kept (stored, not shown) so nothing the API sent is lost.
+        images=[_image(i) for i in images if isinstance(i, dict)],
         raw=raw,
     )
 
@@ -244,7 +245,7 @@ def _file(raw: Any, version_id: str) -> File:
 
 
 def _image(raw: dict[str, Any]) -> Image:
-    url = raw["url"]
+    url = raw.get("url") if isinstance(raw.get("url"), str) else ""
     image_id = _text(raw.get("id"))
     if image_id is None:
         # Detail payloads drop the image id; it survives as the URL's file name.
