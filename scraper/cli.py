@@ -6,7 +6,6 @@ Exit status: 0 success, 1 the run finished but something failed (named in the su
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from . import jsonio
 from . import render as rendering
 from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
@@ -280,7 +280,7 @@ def card(paths: tuple[Path, ...], lang: str, out: Path | None) -> None:
 def _models_from_files(paths: tuple[Path, ...], failures: list[str]) -> Iterator[Model]:
     for path in _json_files(paths):
         try:
-            items = civitai.model_items(json.loads(path.read_bytes()))
+            items = civitai.model_items(jsonio.loads(path.read_bytes()))
         except (ValueError, RecordError) as exc:
             failures.append(f"{path}: {exc}; expected a saved Civitai API response")
             continue

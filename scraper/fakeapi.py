@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 CHALLENGE_HTML = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
     b"<body>Checking your browser before accessing civitai.com.</body></html>"
@@ -249,7 +251,7 @@ def _handler(api: FakeCivitai) -> type[BaseHTTPRequestHandler]:
             if fault and self.misbehave(fault):
                 return
             status, body = api.route(url.path, query)
-            self.send(status, json.dumps(body).encode(), "application/json")
+            self.send(status, orjson.dumps(body), "application/json")
 
         def misbehave(self, fault: str) -> bool:
             """Answer with the fault; False when it only delays the real answer."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import os
 import random
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import tenacity
 
-from . import __version__
+from . import __version__, jsonio
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
 
 log = logging.getLogger("scraper.http")
@@ -267,7 +266,7 @@ def _json_or_none(response: httpx.Response) -> Any:
     if "json" not in content_type and not response.content.lstrip().startswith((b"{", b"[")):
         return None
     try:
-        return json.loads(response.content)
+        return jsonio.loads(response.content)
     except ValueError:
         return None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from .records import Model
+from .records import Image, Model
 from .sources.civitai import thumbnail
 
 LANGS = ("zh",)
@@ -34,10 +34,26 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
         autoescape=False,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["backticks"] = lambda s: f"`{s}`"
-    env.filters["thumbnail"] = thumbnail
-    env.filters["img"] = lambda url: f'<img src="{url}" />'
+    env.filters.update(tag_list=tag_list, gallery=gallery, img_cells=img_cells)
     return env
+
+
+# Filters in Python rather than chains of Jinja map(): cards are rendered by the thousand.
+
+
+def tag_list(tags: list[str]) -> str:
+    """`a`, `b`: every tag in backticks, verbatim."""
+    return ", ".join(f"`{t}`" for t in tags)
+
+
+def gallery(images: list[Image], limit: int) -> list[Image]:
+    """The first `limit` images that have a URL, in API order."""
+    return [i for i in images if i.url][:limit]
+
+
+def img_cells(images: list[Image]) -> str:
+    """<img> cells of a one-row table, pointing at 450 px thumbnails."""
+    return " | ".join(f'<img src="{thumbnail(i.url)}" />' for i in images)
 
 
 def render_card(model: Model, lang: str = "zh", templates_dir: str | None = None) -> str:

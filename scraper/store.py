@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import filelock
 import sqlite_utils
 
+from . import jsonio
 from .records import MODEL_STATS, File, Image, Model, RecordError, Version
 
 DEFAULT_DB = Path("output") / "models.db"
@@ -32,8 +32,7 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_dumps = _ENCODER.encode  # json.dumps would build a new encoder per call: this is a hot path
+_dumps = jsonio.dumps
 
 
 def _digest(text: str) -> str:
@@ -691,10 +690,11 @@ def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
 def _nest(
     conn: sqlite3.Connection, source: str, group: list[tuple[str, str, str]], nest: tuple
 ) -> Iterator[tuple[str, Any]]:
+    """Put each model's versions, files and images back, as text: one json.loads per model."""
     key, files_key, images_key = nest
     ids = [r[1] for r in group]
-    versions: dict[str, list[tuple[str, dict]]] = {i: [] for i in ids}
-    children: dict[str, dict[str, list]] = {}
+    versions: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
+    children: dict[str, dict[str, list[str]]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for model_id, version_id, raw in conn.execute(
@@ -702,8 +702,7 @@ def _nest(
             "AND removed_at IS NULL ORDER BY model_id, position",
             [source, *chunk],
         ):
-            version = load_raw(raw)
-            versions[model_id].append((version_id, version))
+            versions[model_id].append((version_id, raw))
             children[version_id] = {files_key: [], images_key: []}
     for table, field_name in (("files", files_key), ("images", images_key)):
         for chunk in _chunks(list(children)):
@@ -713,11 +712,19 @@ def _nest(
                 f"AND version_id IN ({marks}) ORDER BY version_id, position",
                 [source, *chunk],
             ):
-                children[version_id][field_name].append(load_raw(raw))
+                children[version_id][field_name].append(raw)
     for _, model_id, raw in group:
-        payload = load_raw(raw)
-        payload[key] = [v | children[vid] for vid, v in versions[model_id]]
-        yield source, payload
+        nested = [_with_lists(text, children[vid].items()) for vid, text in versions[model_id]]
+        yield source, load_raw(_with_lists(raw, [(key, nested)]))
+
+
+def _with_lists(obj_text: str, lists: Iterable[tuple[str, list[str]]]) -> str:
+    """'{...}' plus "key":[item texts] members, spliced as text (each item is valid JSON)."""
+    members = ",".join(f'"{name}":[{",".join(items)}]' for name, items in lists)
+    if not members:
+        return obj_text
+    body = obj_text[:-1].rstrip()
+    return f"{body}{',' if body != '{' else ''}{members}}}"
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
@@ -727,6 +734,6 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
 
 def load_raw(text: str) -> Any:
     try:
-        return json.loads(text)
+        return jsonio.loads(text)
     except ValueError as exc:
         raise RecordError(f"stored raw JSON is unreadable: {exc}") from None

@@ -268,19 +268,27 @@ def _image(raw: dict[str, Any]) -> Image:
 
 def thumbnail(url: str, options: str = "width=450") -> str:
     """Point a Civitai image URL at a 450 px variant instead of the multi-megabyte original."""
+    host_end = url.find("/", 8)
+    if not url.startswith("https://") or url[8:host_end] not in _IMAGE_HOSTS or "?" in url:
+        return _thumbnail_slow(url, options) if url.startswith("http") else url
+    segments = url[host_end:].split("/")  # ['', account, uuid, options, name]
+    return _with_options(url[:host_end], segments, options)
+
+
+def _thumbnail_slow(url: str, options: str) -> str:
     parts = urlsplit(url)
     if parts.hostname not in _IMAGE_HOSTS:
         return url
-    segments = parts.path.split("/")  # ['', account, uuid, options, name]
+    rebuilt = _with_options("", parts.path.split("/"), options)
+    return urlunsplit(parts._replace(path=rebuilt))
+
+
+def _with_options(prefix: str, segments: list[str], options: str) -> str:
     if len(segments) >= 5 and "=" in segments[-2]:
-        if segments[-2] == options:
-            return url
         segments[-2] = options
     elif len(segments) == 4:
         segments.insert(3, options)
-    else:
-        return url
-    return urlunsplit(parts._replace(path="/".join(segments)))
+    return prefix + "/".join(segments)
 
 
 def _stats(raw: Any) -> dict[str, int | float]:
