@@ -62,50 +62,37 @@ class Faults:
     skip_boundary: bool = False  # Civitai's cursor bug: the item after each page is skipped
 
 
-class FakeCivitai:
-    """Serve models (2023 list items or any era) under /api/v1 on an ephemeral port."""
+# What route() answers: a status, a JSON-able body (or bytes, sent as they are) and headers.
+Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
 
-    def __init__(
-        self,
-        models: Iterable[dict[str, Any]],
-        page_size: int = 100,
-        faults: Faults | None = None,
-        port: int = 0,
-    ) -> None:
-        self.models: list[dict[str, Any]] = list(models)
-        self.page_size = page_size
+
+class FakeServer:
+    """A threaded HTTP server on 127.0.0.1 with a request log and fault injection; subclasses
+    say what each path answers in route()."""
+
+    def __init__(self, faults: Faults | None = None, port: int = 0) -> None:
         self.faults = faults or Faults()
         self.requests: list[dict[str, Any]] = []
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
         self._window: deque[float] = deque()
         self.throttled = 0
-        self._index()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
-    def _index(self) -> None:
-        self.by_id = {str(m["id"]): m for m in self.models}
-        self.versions: dict[str, tuple[dict, dict]] = {}
-        self.hashes: dict[str, tuple[dict, dict]] = {}
-        for model in self.models:
-            versions = model.get("modelVersions")
-            for version in versions if isinstance(versions, list) else []:
-                self.versions[str(version["id"])] = (model, version)
-                for file in version.get("files") or []:
-                    for value in (file.get("hashes") or {}).values():
-                        self.hashes[str(value).upper()] = (model, version)
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+        raise NotImplementedError
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def port(self) -> int:
         return self._server.server_address[1]
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
-
-    def start(self) -> FakeCivitai:
+    def start(self) -> Any:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -116,13 +103,11 @@ class FakeCivitai:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FakeCivitai:
+    def __enter__(self) -> Any:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # --- behaviour ---------------------------------------------------------------------
 
     def pick_fault(self) -> str | None:
         with self._lock:
@@ -140,7 +125,39 @@ class FakeCivitai:
                 return self._rng.choice(self.faults.kinds)
         return None
 
-    def route(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+
+class FakeCivitai(FakeServer):
+    """Serve models (2023 list items or any era) under /api/v1, with Civitai's paging."""
+
+    def __init__(
+        self,
+        models: Iterable[dict[str, Any]],
+        page_size: int = 100,
+        faults: Faults | None = None,
+        port: int = 0,
+    ) -> None:
+        super().__init__(faults, port)
+        self.models: list[dict[str, Any]] = list(models)
+        self.page_size = page_size
+        self._index()
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/api/v1"
+
+    def _index(self) -> None:
+        self.by_id = {str(m["id"]): m for m in self.models}
+        self.versions: dict[str, tuple[dict, dict]] = {}
+        self.hashes: dict[str, tuple[dict, dict]] = {}
+        for model in self.models:
+            versions = model.get("modelVersions")
+            for version in versions if isinstance(versions, list) else []:
+                self.versions[str(version["id"])] = (model, version)
+                for file in version.get("files") or []:
+                    for value in (file.get("hashes") or {}).values():
+                        self.hashes[str(value).upper()] = (model, version)
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         parts = [p for p in path.split("/") if p]
         if parts[:2] != ["api", "v1"]:
             return 404, {"error": "Not found"}
@@ -226,7 +243,7 @@ def _newest(model: dict[str, Any]) -> str:
     return max(dates, default="")
 
 
-def _handler(api: FakeCivitai) -> type[BaseHTTPRequestHandler]:
+def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -250,8 +267,13 @@ def _handler(api: FakeCivitai) -> type[BaseHTTPRequestHandler]:
             fault = api.pick_fault()
             if fault and self.misbehave(fault):
                 return
-            status, body = api.route(url.path, query)
-            self.send(status, orjson.dumps(body), "application/json")
+            status, body, *extra = api.route(url.path, query)
+            headers = extra[0] if extra else {}
+            if isinstance(body, bytes):
+                ctype = headers.pop("Content-Type", "text/plain; charset=utf-8")
+                self.send(status, body, ctype, headers)
+            else:
+                self.send(status, orjson.dumps(body), "application/json", headers)
 
         def misbehave(self, fault: str) -> bool:
             """Answer with the fault; False when it only delays the real answer."""

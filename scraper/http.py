@@ -8,6 +8,7 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ class HostPolicy:
     rps: float
     burst: int
     token_env: str
+    cookie: str | None = None  # also send the token as this cookie (ModelScope's legacy API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,13 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {self._token}"
         # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
         timeout = httpx.Timeout(float(os.environ.get("SCRAPER_TIMEOUT", "60")), connect=15.0)
+        cookies = {policy.cookie: self._token} if policy.cookie and self._token else None
         self._http = httpx.Client(
-            headers=headers, timeout=timeout, follow_redirects=True, transport=transport
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
         )
         self.requests = 0
         self.bytes = 0
@@ -136,11 +143,16 @@ class ApiClient:
         return self.fetch(path, params).body
 
     def fetch(
-        self, path: str, params: list[tuple[str, str]] | None = None, expect: str = "json"
+        self,
+        path: str,
+        params: list[tuple[str, str]] | None = None,
+        expect: str = "json",
+        check: Callable[[Any], Any] | None = None,
     ) -> Fetched:
         """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next').
 
         expect="json" treats a non-JSON body as transient; expect="text" returns the text.
+        check(body) may unwrap an envelope or raise (Transient is retried like any other).
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if paused := self.breaker.open_for():
@@ -157,7 +169,7 @@ class ApiClient:
             reraise=True,
         )
         try:
-            fetched = retrying(self._get_once, url, params, expect)
+            fetched = retrying(self._get_once, url, params, expect, check)
         except Transient as exc:
             self.breaker.record(ok=False)
             raise ApiError(
@@ -168,7 +180,13 @@ class ApiClient:
         self.breaker.record(ok=True)
         return fetched
 
-    def _get_once(self, url: str, params: list[tuple[str, str]] | None, expect: str) -> Fetched:
+    def _get_once(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        expect: str,
+        check: Callable[[Any], Any] | None,
+    ) -> Fetched:
         self.limiter.acquire()
         self.requests += 1
         try:
@@ -183,6 +201,8 @@ class ApiClient:
         if hint := rate_limit_hint(response.headers):
             self.limiter.observe(*hint)
         body = self._decode(response, expect)
+        if check is not None:
+            body = check(body)
         self.limiter.succeeded()
         return Fetched(body, response.headers, str(response.url), response.status_code)
 
