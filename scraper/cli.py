@@ -20,11 +20,15 @@ from . import render as rendering
 from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
-from .sources import civitai
+from .sources import civitai, huggingface, modelscope
 from .store import Busy, Store, default_path
 from .sync import Outcome
 
-PARSERS = {civitai.SOURCE: civitai.parse_model}
+PARSERS = {
+    civitai.SOURCE: civitai.parse_model,
+    huggingface.SOURCE: huggingface.parse_model,
+    modelscope.SOURCE: modelscope.parse_model,
+}
 
 db_option = click.option(
     "--db",
@@ -33,7 +37,18 @@ db_option = click.option(
     help="SQLite database [default: $SCRAPER_DB or output/models.db].",
 )
 lang_option = click.option(
-    "--lang", type=click.Choice(rendering.LANGS), default="zh", show_default=True
+    "--lang",
+    type=click.Choice(rendering.LANGS),
+    default="zh",
+    show_default=True,
+    help="zh (Civitai: the 2023 reference format), en, or bilingual.",
+)
+details_option = click.option(
+    "--details",
+    type=click.Choice(rendering.DETAILS),
+    default="html",
+    show_default=True,
+    help="Civitai descriptions as their HTML, or converted to Markdown.",
 )
 
 
@@ -68,7 +83,7 @@ class Failed(click.ClickException):
 @click.option("-v", "--verbose", is_flag=True, help="Log every retry and request summary.")
 @click.version_option(package_name="scraper")
 def main(verbose: bool) -> None:
-    """Model metadata from Civitai into SQLite and Chinese markdown model cards."""
+    """Model metadata from Civitai, Hugging Face and ModelScope into SQLite and model cards."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(message)s",
@@ -159,6 +174,76 @@ def _exclusive(store: Store) -> Iterator[None]:
         raise Failed(str(exc)) from None
 
 
+@sync.command("hf")
+@click.option("--search", help="Substring of the repo name or owner.")
+@click.option("--author", help="Only repos of this user or organisation.")
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    help="Tag, repeatable: diffusers, lora, stable-diffusion, license:mit, ...",
+)
+@click.option("--pipeline-tag", help="Task, e.g. text-to-image.")
+@click.option("--sort", type=click.Choice(huggingface.SORTS))
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N models in total.")
+@click.option("--rps", type=click.FloatRange(min=0), help="Requests per second (0: no limit).")
+@db_option
+def sync_hf_cmd(
+    search: str | None,
+    author: str | None,
+    filters: tuple[str, ...],
+    pipeline_tag: str | None,
+    sort: str | None,
+    limit: int | None,
+    rps: float | None,
+    db: Path | None,
+) -> None:
+    """Crawl Hugging Face /api/models (Link paging) with file sizes and READMEs."""
+    query = huggingface.Filters(search, author, filters, pipeline_tag, sort)
+    store = Store(db or default_path())
+    with _exclusive(store), huggingface.client(rps) as api, _Progress("hf") as progress:
+        started = time.monotonic()
+        crawl = syncing.hf_crawl(api, query, store)
+        outcome = syncing.sync(store, api, crawl, limit, progress.update)
+    _summary("huggingface", outcome, time.monotonic() - started)
+    sys.exit(outcome.exit_code)
+
+
+@sync.command("modelscope")
+@click.argument("models", nargs=-1)
+@click.option("--owner", help="List the models of this owner.")
+@click.option("--task", help="List the models of this task, e.g. text-to-image-synthesis.")
+@click.option("--search", help="Search text (with --owner or --task).")
+@click.option("--sort", type=click.Choice(["default", "downloads", "likes", "last_modified"]))
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N models in total.")
+@click.option("--rps", type=click.FloatRange(min=0), help="Requests per second (0: no limit).")
+@db_option
+def sync_modelscope_cmd(
+    models: tuple[str, ...],
+    owner: str | None,
+    task: str | None,
+    search: str | None,
+    sort: str | None,
+    limit: int | None,
+    rps: float | None,
+    db: Path | None,
+) -> None:
+    """Fetch named ModelScope models (OWNER/NAME ...), or list them by --owner or --task."""
+    if not models and not (owner or task or search):
+        raise click.UsageError("name models as OWNER/NAME, or give --owner, --task or --search")
+    for name in models:
+        if name.count("/") != 1:
+            raise click.BadParameter(f"{name!r} is not OWNER/NAME", param_hint="MODELS")
+    query = modelscope.Filters(owner, task, search, sort)
+    store = Store(db or default_path())
+    with _exclusive(store), modelscope.client(rps) as api, _Progress("modelscope") as progress:
+        started = time.monotonic()
+        crawl = syncing.modelscope_crawl(api, query, models)
+        outcome = syncing.sync(store, api, crawl, limit, progress.update)
+    _summary("modelscope", outcome, time.monotonic() - started)
+    sys.exit(outcome.exit_code)
+
+
 def _summary(source: str, o: Outcome, seconds: float) -> None:
     c = o.counts
     resumed = f", resumed after {o.resumed_from}" if o.resumed_from else ""
@@ -205,6 +290,7 @@ class _Progress:
 
 @main.command()
 @lang_option
+@details_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -213,14 +299,14 @@ class _Progress:
 )
 @click.option("--source", type=click.Choice(sorted(PARSERS)), help="Only this source.")
 @db_option
-def render(lang: str, out: Path, source: str | None, db: Path | None) -> None:
+def render(lang: str, details: str, out: Path, source: str | None, db: Path | None) -> None:
     """Write one card per stored model to OUT/<source>/<id>-<slug>.md (only changed files)."""
     path = db or default_path()
     if not path.exists():
         raise Failed(f"no database at {path}; run 'scraper sync civitai' first or give --db")
     store = Store(path)
     failures: list[str] = []
-    report = rendering.render_all(_stored_models(store, source, failures), out, lang)
+    report = rendering.render_all(_stored_models(store, source, failures), out, lang, details)
     failures += report.failed
     click.echo(
         f"render: {report.written} written, {report.unchanged} unchanged, "
@@ -246,13 +332,15 @@ def _stored_models(store: Store, source: str | None, failures: list[str]) -> Ite
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @lang_option
+@details_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write OUT/<modelId>.md per model instead of printing one card.",
 )
-def card(paths: tuple[Path, ...], lang: str, out: Path | None) -> None:
-    """Render saved Civitai JSON (a model, a list item or a list page) with no network."""
+def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> None:
+    """Render saved API JSON with no network: a Civitai model, list item or list page, a Hugging
+    Face model info, a ModelScope model detail; PATH may be a folder of .json files."""
     failures: list[str] = []
     models = list(_models_from_files(paths, failures)) if out is None else None
     if out is None:
@@ -260,14 +348,16 @@ def card(paths: tuple[Path, ...], lang: str, out: Path | None) -> None:
         if len(models) > 1:
             raise click.UsageError(f"{len(models)} models found; give --out DIR for one card each")
         for model in models:
-            sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))
+            text = rendering.render_card(model, lang, details)
+            sys.stdout.buffer.write(text.encode("utf-8"))
             sys.stdout.flush()
     else:
         written = 0
         for model in _models_from_files(paths, failures):
-            path = out / f"{rendering.safe_id(model.id)}.md"
+            suffix = ".md" if lang == "zh" else f".{lang}.md"
+            path = out / f"{rendering.safe_id(model.path_id or model.id)}{suffix}"
             try:
-                rendering.write_atomic(path, rendering.render_card(model, lang))
+                rendering.write_atomic(path, rendering.render_card(model, lang, details))
                 written += 1
             except Exception as exc:  # one bad card must not stop the rest
                 failures.append(f"model {model.id}: {exc}")
@@ -280,15 +370,26 @@ def card(paths: tuple[Path, ...], lang: str, out: Path | None) -> None:
 def _models_from_files(paths: tuple[Path, ...], failures: list[str]) -> Iterator[Model]:
     for path in _json_files(paths):
         try:
-            items = civitai.model_items(jsonio.loads(path.read_bytes()))
+            parse, items = _saved_items(jsonio.loads(path.read_bytes()))
         except (ValueError, RecordError) as exc:
-            failures.append(f"{path}: {exc}; expected a saved Civitai API response")
+            failures.append(
+                f"{path}: {exc}; expected a saved Civitai, Hugging Face or ModelScope response"
+            )
             continue
         for item in items:
             try:
-                yield civitai.parse_model(item)
+                yield parse(item)
             except RecordError as exc:
                 failures.append(f"{path}: {exc}")
+
+
+def _saved_items(payload: object) -> tuple:
+    """Which source a saved response comes from, by its shape, and its model items."""
+    if isinstance(payload, dict) and ("Data" in payload or "detail" in payload):
+        return modelscope.parse_model, [payload]
+    if isinstance(payload, dict) and ("_id" in payload or "info" in payload):
+        return huggingface.parse_model, [payload]
+    return civitai.parse_model, civitai.model_items(payload)
 
 
 def _json_files(paths: tuple[Path, ...]) -> Iterator[Path]:
@@ -343,6 +444,38 @@ def export_civitai_cmd(
             model = syncing.export_civitai(store, api, str(model_id))
         except NotFound:
             raise Failed(f"civitai {what} not found (deleted, unpublished or a wrong id)") from None
+        except (ApiError, RecordError) as exc:
+            raise Failed(str(exc)) from None
+    sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))
+
+
+@export.command("hf")
+@click.argument("repo_id")
+@lang_option
+@db_option
+def export_hf_cmd(repo_id: str, lang: str, db: Path | None) -> None:
+    """Fetch a Hugging Face repo (OWNER/NAME): info, file sizes, README; store, print its card."""
+    _export(db, lang, huggingface.client(), repo_id, syncing.export_hf)
+
+
+@export.command("modelscope")
+@click.argument("model_id")
+@lang_option
+@db_option
+def export_modelscope_cmd(model_id: str, lang: str, db: Path | None) -> None:
+    """Fetch a ModelScope model (OWNER/NAME): detail, README, files; store, print its card."""
+    _export(db, lang, modelscope.client(), model_id, syncing.export_modelscope)
+
+
+def _export(db: Path | None, lang: str, api: ApiClient, key: str, fetch) -> None:
+    store = Store(db or default_path())
+    with _exclusive(store), api:
+        try:
+            model = fetch(store, api, key)
+        except NotFound:
+            raise Failed(f"{api.policy.name} model {key} not found (or not public)") from None
+        except ValueError as exc:  # a malformed id
+            raise click.BadParameter(str(exc)) from None
         except (ApiError, RecordError) as exc:
             raise Failed(str(exc)) from None
     sys.stdout.buffer.write(rendering.render_card(model, lang).encode("utf-8"))

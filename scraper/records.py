@@ -93,6 +93,7 @@ class Model:
     versions: list[Version] = field(default_factory=list)
     # Readable id for file names where `id` is an opaque stable key (HF `_id` -> "owner/name").
     path_id: str | None = None
+    display_name: str | None = None  # ModelScope's Chinese name
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

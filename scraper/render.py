@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
+import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,11 +15,14 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import markdownify
+from bs4 import BeautifulSoup
 
-from .records import Image, Model
+from .records import File, Image, Model
 from .sources.civitai import thumbnail
 
-LANGS = ("zh",)
+LANGS = ("zh", "en", "bilingual")
+DETAILS = ("html", "markdown")
 SLUG_MAX = 60
 
 
@@ -34,8 +39,25 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
         autoescape=False,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(tag_list=tag_list, gallery=gallery, img_cells=img_cells)
+    env.filters.update(
+        tag_list=tag_list, gallery=gallery, img_cells=img_cells, file_facts=file_facts
+    )
     return env
+
+
+@cache
+def labels(lang: str, templates_dir: str | None = None) -> dict[str, str]:
+    """The card labels of a language from labels.toml; bilingual pairs en and zh."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+    folder = Path(templates_dir) if templates_dir else resources.files("scraper.templates")
+    table = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))
+    if lang != "bilingual":
+        return table[lang]
+    en, zh = table["en"], table["zh"]
+    pairs = {key: f"{en[key]}  {zh[key]}" for key in en}
+    pairs.update(colon=en["colon"], sep=en["sep"], pickle=f"{en['pickle']} / {zh['pickle']}")
+    return pairs
 
 
 # Filters in Python rather than chains of Jinja map(): cards are rendered by the thousand.
@@ -56,9 +78,74 @@ def img_cells(images: list[Image]) -> str:
     return " | ".join(f'<img src="{thumbnail(i.url)}" />' for i in images)
 
 
-def render_card(model: Model, lang: str = "zh", templates_dir: str | None = None) -> str:
-    template = environment(templates_dir).get_template(f"{model.source}.{lang}.md.j2")
-    return template.render(model=model)
+def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
+    """What matters for choosing a file, after its link: format, size, precision, pruned or
+    full, scan results; a pickle file carries a warning."""
+    facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
+    scans = [s for s in (f.pickle_scan, f.virus_scan) if s]
+    if scans:
+        facts.append(f"{L['scan']}{L['colon']}{'/'.join(dict.fromkeys(scans))}")
+    text = "".join(f" · {fact}" for fact in facts)
+    if f.format == "PickleTensor":
+        text += f" · {L['pickle']}"
+    return text
+
+
+def human_size(size_kb: float | None) -> str | None:
+    if size_kb is None:
+        return None
+    size = size_kb * 1024
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return None
+
+
+def render_card(
+    model: Model, lang: str = "zh", details: str = "html", templates_dir: str | None = None
+) -> str:
+    """A card; `<source>.<lang>.md.j2` or `<source>.md.j2` in the templates folder override
+    the shared card.md.j2. details="markdown" turns Civitai's HTML description into Markdown."""
+    env = environment(templates_dir)
+    template = env.select_template(
+        [f"{model.source}.{lang}.md.j2", f"{model.source}.md.j2", "card.md.j2"]
+    )
+    description = model.description or ""
+    if details == "markdown" and model.source == "civitai" and description:
+        description = html_to_markdown(description)
+    return template.render(
+        model=model,
+        L=labels(lang, templates_dir),
+        reference=model.source == "civitai" and lang == "zh",
+        status=_status(model, labels(lang, templates_dir)),
+        description=description,
+    )
+
+
+def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
+    marks = {
+        "Gated": L["gated"],
+        "Private": L["private"],
+        "Archived": L["archived"],
+        "TakenDown": L["takendown"],
+    }
+    return marks.get(model.mode or "", model.mode)
+
+
+def html_to_markdown(html: str) -> str:
+    """Civitai's HTML description as Markdown, without scripts, styles or event handlers."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "iframe", "object", "embed"]):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        for attr in [a for a in tag.attrs if a.lower().startswith("on")]:
+            del tag[attr]
+        for attr in ("href", "src"):
+            value = str(tag.get(attr, "")).strip().lower()
+            if value.startswith(("javascript:", "vbscript:", "data:text")):
+                del tag[attr]
+    return markdownify.markdownify(str(soup), heading_style="ATX").strip() + "\n"
 
 
 def slugify(name: str) -> str:
@@ -77,10 +164,14 @@ def safe_id(model_id: str) -> str:
     return text or "_"
 
 
-def card_name(model: Model) -> str:
-    slug = slugify(model.name)
-    stem = safe_id(model.id)
-    return f"{stem}-{slug}.md" if slug else f"{stem}.md"
+def card_name(model: Model, lang: str = "zh") -> str:
+    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
+    if model.path_id:
+        stem = safe_id(model.path_id)
+    else:
+        slug = slugify(model.name)
+        stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
+    return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 
 def write_atomic(path: Path, text: str) -> bool:
@@ -92,7 +183,7 @@ def write_atomic(path: Path, text: str) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".md")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -112,37 +203,47 @@ class RenderReport:
 
 
 def render_all(
-    models: Iterable[Model], out_dir: Path, lang: str = "zh", templates_dir: str | None = None
+    models: Iterable[Model],
+    out_dir: Path,
+    lang: str = "zh",
+    details: str = "html",
+    templates_dir: str | None = None,
 ) -> RenderReport:
-    """Write DIR/<source>/<id>-<slug>.md for each model; drop a card left under an old name."""
+    """Write DIR/<source>/<card name> for each model; a card left under an old name (the model
+    was renamed) is removed, found through the folder's manifest of id -> file per language."""
     report = RenderReport()
-    existing: dict[Path, dict[str, list[Path]]] = {}
+    manifests: dict[Path, dict[str, str]] = {}
     for model in models:
         folder = out_dir / model.source
-        if folder not in existing:
-            existing[folder] = _cards_by_id(folder)
-        path = folder / card_name(model)
+        if folder not in manifests:
+            manifests[folder] = _read_manifest(folder, lang)
+        name = card_name(model, lang)
         try:
-            text = render_card(model, lang, templates_dir)
+            text = render_card(model, lang, details, templates_dir)
         except Exception as exc:  # a template bug or odd record must not stop the other cards
             report.failed.append(f"{model.source} {model.id}: {exc}")
             continue
-        if write_atomic(path, text):
+        if write_atomic(folder / name, text):
             report.written += 1
         else:
             report.unchanged += 1
-        for old in existing[folder].pop(safe_id(model.id), []):
-            if old != path:
-                old.unlink(missing_ok=True)
-                report.removed += 1
+        old = manifests[folder].get(model.id)
+        if old and old != name and "/" not in old and "\\" not in old:
+            (folder / old).unlink(missing_ok=True)
+            report.removed += 1
+        manifests[folder][model.id] = name
+    for folder, manifest in manifests.items():
+        write_atomic(folder / _manifest_name(lang), json.dumps(manifest, ensure_ascii=False))
     return report
 
 
-def _cards_by_id(folder: Path) -> dict[str, list[Path]]:
-    cards: dict[str, list[Path]] = {}
-    if folder.is_dir():
-        for path in folder.glob("*.md"):
-            stem = path.stem
-            key = stem.split("-", 1)[0] if not stem.startswith("-") else stem
-            cards.setdefault(key, []).append(path)
-    return cards
+def _manifest_name(lang: str) -> str:
+    return f".cards-{lang}.json"
+
+
+def _read_manifest(folder: Path, lang: str) -> dict[str, str]:
+    try:
+        data = json.loads((folder / _manifest_name(lang)).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

@@ -477,6 +477,19 @@ class Store:
                 pk=("source", "key"),
             )
 
+    def payloads(self, source: str, ids: list[str]) -> dict[str, Any]:
+        """Stored payloads by id, for a source that keeps its payload in the model row."""
+        found: dict[str, Any] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for model_id, raw in self.db.execute(
+                f"SELECT id, raw FROM models WHERE source = ? AND id IN ({marks}) "
+                "AND deleted_at IS NULL",
+                [source, *chunk],
+            ):
+                found[model_id] = load_raw(raw)
+        return found
+
     def iter_payloads(
         self, source: str | None = None, chunk: int = 500
     ) -> Iterator[tuple[str, Any]]:

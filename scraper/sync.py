@@ -12,7 +12,7 @@ from typing import Any
 
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, Page, RecordError
-from .sources import civitai
+from .sources import civitai, huggingface, modelscope
 from .store import Checkpoint, Counts, Store
 
 Progress = Callable[[int, int], None]
@@ -173,6 +173,39 @@ def civitai_crawl(api: ApiClient, filters: civitai.Filters) -> Crawl:
     )
 
 
+def hf_crawl(api: ApiClient, filters: huggingface.Filters, store: Store) -> Crawl:
+    """Link-paged listing; details and README fetched concurrently, skipped when the repo's
+    sha is the one already stored."""
+    known: dict[str, Any] = {}
+
+    def pages(cursor: str | None) -> Iterator[Page]:
+        for page in huggingface.iter_pages(api, filters, cursor):
+            ids = [str(i.get("_id")) for i in page.items if isinstance(i, dict)]
+            known.clear()
+            known.update(store.payloads(huggingface.SOURCE, ids))  # read here, not in workers
+            yield page
+
+    return Crawl(
+        huggingface.SOURCE, filters.params(), pages, huggingface.reader(api, known.get), workers=4
+    )
+
+
+def modelscope_crawl(
+    api: ApiClient, filters: modelscope.Filters, names: tuple[str, ...] = ()
+) -> Crawl:
+    """Named models, or the OpenAPI listing by owner/task; each read fetches detail and files."""
+    params = [("model", n) for n in names] or filters.params()
+    return Crawl(
+        modelscope.SOURCE,
+        params,
+        (lambda cursor: modelscope.named_pages(list(names)))
+        if names
+        else (lambda cursor: modelscope.iter_pages(api, filters, cursor)),
+        lambda item: modelscope.read_item(api, item),
+        workers=2,
+    )
+
+
 def refresh_stats(
     store: Store,
     api: ApiClient,
@@ -226,16 +259,50 @@ def civitai_model_of(api: ApiClient, version_id: int | None, file_hash: str | No
 
 
 def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:
+    """Fetch one Civitai model, store it and return it."""
+    return export(
+        store,
+        api,
+        civitai.SOURCE,
+        model_id,
+        lambda: civitai.parse_model(civitai.get_model(api, model_id)),
+    )
+
+
+def export_hf(store: Store, api: ApiClient, repo_id: str) -> Model:
+    """Fetch one Hugging Face repo (info, file sizes, README), store it and return it."""
+    return export(
+        store,
+        api,
+        huggingface.SOURCE,
+        repo_id,
+        lambda: huggingface.parse_model(huggingface.fetch_model(api, repo_id)),
+    )
+
+
+def export_modelscope(store: Store, api: ApiClient, model_id: str) -> Model:
+    """Fetch one ModelScope model (detail with README, files), store it and return it."""
+    return export(
+        store,
+        api,
+        modelscope.SOURCE,
+        model_id,
+        lambda: modelscope.parse_model(modelscope.fetch_model(api, model_id)),
+    )
+
+
+def export(
+    store: Store, api: ApiClient, source: str, key: str, fetch: Callable[[], Model]
+) -> Model:
     """Fetch one model, store it and return it; a 404 keeps what the store already had."""
-    run_id = store.start_run(civitai.SOURCE, "export", {"id": model_id})
+    run_id = store.start_run(source, "export", {"id": key})
     counts = Counts()
     try:
-        raw = civitai.get_model(api, model_id)
-        model = civitai.parse_model(raw)
+        model = fetch()
         store.save_models([model], counts, run_id=run_id)
     except NotFound:
-        counts.deleted += store.mark_deleted(civitai.SOURCE, str(model_id))
-        counts.failed.append(f"model {model_id}: not found")
+        counts.deleted += store.mark_deleted(source, str(key))
+        counts.failed.append(f"model {key}: not found")
         store.finish_run(run_id, "failed", counts, api.requests, api.bytes)
         raise
     except (ApiError, RecordError) as exc:

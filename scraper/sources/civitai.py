@@ -318,13 +318,14 @@ def _tags(raw: Any) -> list[str]:
 
 
 def _license(raw: dict[str, Any]) -> str | None:
-    """allowCommercialUse is a string, an array, or "{A,B}" depending on the era."""
+    """Civitai's permissions, from allowCommercialUse: a string, an array, or "{A,B}"
+    depending on the era."""
     value = raw.get("allowCommercialUse")
     if isinstance(value, str):
         value = [v for v in value.strip("{}").split(",") if v]
     if not isinstance(value, list):
         return None
-    return ",".join(str(v) for v in value) or "None"
+    return f"commercial use: {','.join(str(v) for v in value) or 'None'}"
 
 
 def _list(raw: dict[str, Any], key: str) -> Any:

@@ -1,0 +1,91 @@
+"""Model-card READMEs (Hugging Face, ModelScope): YAML front matter and the images in the body."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+# The Hub server's own front-matter pattern (huggingface_hub repocard.py).
+FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+
+
+def split(text: str) -> tuple[dict[str, Any], str, str | None]:
+    """(metadata, body, error): a header that is missing, not a mapping or broken YAML gives
+    empty metadata (and says why) without losing the body."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, None
+    body = text[match.end() :]
+    try:
+        data = yaml.safe_load(match.group(2))
+    except yaml.YAMLError as exc:
+        return {}, body, f"front matter is not valid YAML: {str(exc).splitlines()[0]}"
+    if data is None:
+        return {}, body, None
+    if not isinstance(data, dict):
+        return {}, body, "front matter is not a mapping"
+    return data, body, None
+
+
+def images(body: str, widget: Any, resolve: str) -> list[str]:
+    """Image URLs of a card: widget outputs first (the Hub's gallery), then the body's images;
+    a repo-relative path becomes a resolve URL, anything not http(s) is dropped."""
+    found: list[str] = []
+    for item in widget if isinstance(widget, list) else []:
+        output = item.get("output") if isinstance(item, dict) else None
+        if isinstance(output, dict) and isinstance(output.get("url"), str):
+            found.append(output["url"])
+    found += _MD_IMAGE.findall(body) + _HTML_IMAGE.findall(body)
+    urls: list[str] = []
+    for url in found:
+        url = url.strip()
+        if not url.lower().startswith(("http://", "https://")):
+            if ":" in url.split("/", 1)[0] or url.startswith("//"):
+                continue  # data:, javascript:, protocol-relative: never
+            url = f"{resolve}/{quote(url.lstrip('./'))}"
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def text_list(value: Any) -> list[str]:
+    """A YAML field that may be a string or a list of strings."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, str | int | float)]
+    return []
+
+
+def weight_format(name: str) -> str | None:
+    """What a file is, by its extension: pickle formats can run code when loaded."""
+    lower = name.lower()
+    for suffixes, kind in (
+        ((".safetensors",), "SafeTensor"),
+        ((".ckpt", ".pt", ".pth", ".bin", ".pkl"), "PickleTensor"),
+        ((".gguf",), "GGUF"),
+        ((".onnx",), "ONNX"),
+    ):
+        if lower.endswith(suffixes):
+            return kind
+    return None
+
+
+def precision(name: str) -> str | None:
+    lower = name.lower()
+    for value in ("fp16", "bf16", "fp32", "fp8", "int8", "int4"):
+        if value in lower:
+            return value
+    return None
+
+
+def size_type(name: str) -> str | None:
+    lower = name.lower()
+    if "pruned" in lower:
+        return "pruned"
+    return "full" if "full" in lower else None

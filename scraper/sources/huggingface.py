@@ -1,0 +1,221 @@
+"""Hugging Face Hub: Link-paged listing, model info with file sizes, the README, into records."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..http import ApiClient, ApiError, HostPolicy, NotFound
+from ..records import File, Image, Model, Page, RecordError, Version
+from . import hubcard
+
+SOURCE = "huggingface"
+DEFAULT_ENDPOINT = "https://huggingface.co"
+PAGE_SIZE = 100
+SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
+# 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
+# the rest. README downloads go through /resolve/, a separate, larger bucket.
+POLICY = HostPolicy(name="huggingface", rps=1.5, burst=5, token_env="HF_TOKEN")
+# Asked of the listing so an unchanged repo (same sha) needs no further request.
+LIST_EXPAND = (
+    "sha",
+    "lastModified",
+    "downloads",
+    "likes",
+    "private",
+    "gated",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+)
+UNKNOWN_CREATED = "2022-03-02T23:29:04.000Z"  # the Hub's "before dates were stored"
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+def client(rps: float | None = None) -> ApiClient:
+    return ApiClient(endpoint(), POLICY, rps=rps)
+
+
+@dataclass(slots=True)
+class Filters:
+    search: str | None = None
+    author: str | None = None
+    filters: tuple[str, ...] = ()
+    pipeline_tag: str | None = None
+    sort: str | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        for key, value in (
+            ("search", self.search),
+            ("author", self.author),
+            ("pipeline_tag", self.pipeline_tag),
+            ("sort", self.sort),
+        ):
+            if value:
+                params.append((key, value))
+        params += [("filter", f) for f in self.filters]
+        params += [("expand", e) for e in LIST_EXPAND]
+        params.append(("limit", str(PAGE_SIZE)))
+        return params
+
+
+def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
+    """The first page from the filters, then each `Link: rel="next"` URL verbatim (the cursor
+    is that URL); the end is a page without one."""
+    url, params = (cursor, None) if cursor else ("/api/models", filters.params())
+    while True:
+        fetched = api.fetch(url, params)
+        if not isinstance(fetched.body, list):
+            raise RecordError("a /api/models page that is not a list")
+        match = _LINK_NEXT.search(fetched.headers.get("link", ""))
+        next_url = match.group(1) if match else None
+        yield Page(fetched.body, next_url)
+        if next_url is None:
+            return
+        url, params = next_url, None
+
+
+def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> dict[str, Any]:
+    """Model info with file sizes plus its README, as one raw record.
+
+    A renamed repo answers 307 and is followed (the record keeps its stable `_id`); a gated or
+    private README (401/403) or a missing one (404) is recorded, not an error.
+    """
+    path = f"/api/models/{_repo_path(repo_id)}"
+    if revision:
+        path += f"/revision/{quote(revision, safe='')}"
+    info = api.get_json(path, params=[("blobs", "true")])
+    if not isinstance(info, dict) or not isinstance(info.get("id"), str):
+        raise RecordError(f"huggingface {repo_id}: model info without an id")
+    ref = info.get("sha") or revision or "main"
+    readme: str | None = None
+    try:
+        readme = api.fetch(f"/{_repo_path(info['id'])}/resolve/{ref}/README.md", expect="text").body
+        status = 200
+    except NotFound:
+        status = 404
+    except ApiError as exc:
+        if exc.status not in (401, 403):
+            raise
+        status = exc.status
+    return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
+
+
+def reader(api: ApiClient, known: Callable[[str], dict[str, Any] | None]) -> Callable[[Any], Model]:
+    """read() for the crawl: a repo whose sha matches the stored one costs no request."""
+
+    def read(item: Any) -> Model:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise RecordError("a listing item without an id")
+        stored = known(str(item.get("_id")))
+        if stored and item.get("sha") and stored["info"].get("sha") == item["sha"]:
+            info = dict(stored["info"])
+            info.update({k: item[k] for k in ("downloads", "likes", "lastModified") if k in item})
+            return parse_model(dict(stored, info=info))
+        return parse_model(fetch_model(api, item["id"]))
+
+    return read
+
+
+def parse_model(raw: Any) -> Model:
+    """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
+    if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
+        raw = {"info": raw, "readme": None, "readme_status": None}  # a saved model info body
+    if not isinstance(raw, dict) or not isinstance(raw.get("info"), dict):
+        raise RecordError("not a Hugging Face model info")
+    info = raw["info"]
+    repo_id = info.get("id") or info.get("modelId")
+    if not isinstance(repo_id, str) or not repo_id:
+        raise RecordError("huggingface model without an id")
+    base = str(raw.get("endpoint") or endpoint()).rstrip("/")
+    card = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
+    body: str | None = None
+    if isinstance(raw.get("readme"), str):
+        front, body, _error = hubcard.split(raw["readme"])
+        card = {**card, **front}
+    ref = info.get("sha") or "main"
+    resolve = f"{base}/{repo_id}/resolve/{ref}"
+    version = Version(
+        id=str(info.get("sha") or f"{repo_id}@main"),
+        name=f"main@{str(info['sha'])[:7]}" if info.get("sha") else "main",
+        base_model=", ".join(hubcard.text_list(card.get("base_model"))) or None,
+        updated_at=_text(info.get("lastModified")),
+        trained_words=hubcard.text_list(card.get("instance_prompt")),
+        download_url=f"{base}/{repo_id}/tree/{ref}",
+        files=[
+            _file(s, resolve)
+            for s in info.get("siblings") or []
+            if isinstance(s, dict) and isinstance(s.get("rfilename"), str)
+        ],
+        images=[Image(url=u) for u in hubcard.images(body or "", card.get("widget"), resolve)],
+        raw={},
+    )
+    gated = info.get("gated")
+    stats = {k: info[k] for k in ("downloads", "likes") if isinstance(info.get(k), int)}
+    created = _text(info.get("createdAt"))
+    return Model(
+        source=SOURCE,
+        id=str(info.get("_id") or repo_id),
+        name=repo_id,
+        type=_text(info.get("pipeline_tag")) or _text(info.get("library_name")),
+        description=body,
+        tags=[t for t in info.get("tags") or [] if isinstance(t, str)],
+        stats=stats,
+        creator=_text(info.get("author")) or repo_id.split("/", 1)[0],
+        mode="Gated" if gated else ("Private" if info.get("private") else None),
+        license=", ".join(hubcard.text_list(card.get("license"))) or _license_tag(info),
+        url=f"{base}/{repo_id}",
+        created_at=None if created == UNKNOWN_CREATED else created,
+        updated_at=_text(info.get("lastModified")),
+        versions=[version],
+        path_id=repo_id,
+        raw=raw,
+    )
+
+
+def _file(sibling: dict[str, Any], resolve: str) -> File:
+    name = sibling["rfilename"]
+    lfs = sibling.get("lfs") if isinstance(sibling.get("lfs"), dict) else {}
+    size = sibling.get("size") if isinstance(sibling.get("size"), int) else lfs.get("size")
+    fmt = hubcard.weight_format(name)
+    return File(
+        name=name,
+        url=f"{resolve}/{quote(name)}",
+        kind="Model" if fmt else None,
+        size_kb=size / 1024 if isinstance(size, int) else None,
+        format=fmt,
+        precision=hubcard.precision(name) if fmt else None,
+        size_type=hubcard.size_type(name) if fmt else None,
+        sha256=_text(lfs.get("sha256")),
+        hashes={"SHA256": lfs["sha256"]} if isinstance(lfs.get("sha256"), str) else {},
+        raw=sibling,
+    )
+
+
+def _license_tag(info: dict[str, Any]) -> str | None:
+    for tag in info.get("tags") or []:
+        if isinstance(tag, str) and tag.startswith("license:"):
+            return tag.split(":", 1)[1]
+    return None
+
+
+def _repo_path(repo_id: str) -> str:
+    """owner/name for a URL path: each part quoted, nothing else allowed through."""
+    parts = repo_id.strip("/").split("/")
+    if not 1 <= len(parts) <= 2 or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"not a Hugging Face repo id: {repo_id!r} (expected OWNER/NAME)")
+    return "/".join(quote(p, safe="") for p in parts)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

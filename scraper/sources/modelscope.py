@@ -1,0 +1,254 @@
+"""ModelScope: OpenAPI listing by owner or task, legacy detail (with README) and file list."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from ..http import ApiClient, ApiError, HostPolicy, NotFound, Transient
+from ..records import File, Image, Model, Page, RecordError, Version
+from . import hubcard
+
+SOURCE = "modelscope"
+DEFAULT_DOMAIN = "modelscope.cn"
+PAGE_SIZE = 50
+MAX_DEPTH = 3000  # the OpenAPI serves page_number * page_size <= 3000 per query
+REVISION = "master"  # ModelScope's default branch, not main
+# No published limits; the legacy API reads the token from a cookie, the OpenAPI from Bearer.
+POLICY = HostPolicy(
+    name="modelscope", rps=1.0, burst=2, token_env="MODELSCOPE_API_TOKEN", cookie="m_session_id"
+)
+
+
+def base_url() -> str:
+    domain = os.environ.get("MODELSCOPE_DOMAIN", DEFAULT_DOMAIN).strip().rstrip("/")
+    return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"
+
+
+def client(rps: float | None = None) -> ApiClient:
+    return ApiClient(base_url(), POLICY, rps=rps)
+
+
+def unwrap(body: Any) -> Any:
+    """The data of an envelope; a 200 that says Success false (or a bad Code) is an error."""
+    if not isinstance(body, dict):
+        raise ApiError("modelscope: an answer that is not a JSON object")
+    if "Success" in body or "Code" in body:  # legacy: {Code, Success, Data, Message}
+        ok = body.get("Success") is True and body.get("Code") in (200, "200", None)
+        data, message, code = body.get("Data"), body.get("Message"), body.get("Code")
+    else:  # OpenAPI: {success, data, message, code?}
+        ok = body.get("success", True) is not False
+        data, message, code = body.get("data"), body.get("message"), body.get("code")
+    if ok:
+        return data
+    text = f"modelscope: {message or 'request failed'} (Code {code})"
+    if code == "RateLimitExceed" or "RateLimit" in str(message):
+        raise Transient(text)
+    if isinstance(code, int) and code >= 500 and code < 600:
+        raise Transient(text)  # a server error wrapped in a 200
+    if code in (404, "404", "NotExist") or "not exist" in str(message).lower():
+        raise NotFound(text, 404)
+    raise ApiError(text, code if isinstance(code, int) else None)
+
+
+@dataclass(slots=True)
+class Filters:
+    owner: str | None = None
+    task: str | None = None
+    search: str | None = None
+    sort: str | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        params = [
+            (key, value)
+            for key, value in (
+                ("owner", self.owner),
+                ("filter.task", self.task),
+                ("search", self.search),
+                ("sort", self.sort),
+            )
+            if value
+        ]
+        return [*params, ("page_size", str(PAGE_SIZE))]
+
+
+def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
+    """OpenAPI pages; the cursor is the page number (the service stops at 3000 results)."""
+    number = int(cursor) if cursor else 1
+    while True:
+        data = api.fetch(
+            "/openapi/v1/models", [*filters.params(), ("page_number", str(number))], check=unwrap
+        ).body
+        items = data.get("models") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise RecordError("a modelscope listing without a models list")
+        total = data.get("total_count") if isinstance(data.get("total_count"), int) else None
+        size = data.get("page_size") if isinstance(data.get("page_size"), int) else PAGE_SIZE
+        seen = number * size  # the service may serve fewer per page than asked
+        full = len(items) >= size if total is None else seen < total
+        more = bool(items) and full and seen < MAX_DEPTH
+        yield Page(items, str(number + 1) if more else None)
+        if not more:
+            return
+        number += 1
+
+
+def named_pages(names: list[str]) -> Iterator[Page]:
+    """Named models as one page, so they go through the same checkpointed crawl."""
+    yield Page([{"id": n} for n in names], None)
+
+
+def fetch_model(api: ApiClient, model_id: str) -> dict[str, Any]:
+    """Detail (README inline) and file list, as one raw record."""
+    path = _model_path(model_id)
+    detail = api.fetch(f"/api/v1/models/{path}", [("Revision", REVISION)], check=unwrap).body
+    if not isinstance(detail, dict):
+        raise RecordError(f"modelscope {model_id}: detail without data")
+    files = api.fetch(
+        f"/api/v1/models/{path}/repo/files",
+        [("Revision", REVISION), ("Recursive", "True")],
+        check=unwrap,
+    ).body
+    listed = files.get("Files") if isinstance(files, dict) else None
+    return {"detail": detail, "files": listed or [], "id": model_id, "endpoint": api.base_url}
+
+
+def read_item(api: ApiClient, item: Any) -> Model:
+    if not isinstance(item, dict) or not isinstance(item.get("id") or item.get("Path"), str):
+        raise RecordError("a modelscope listing item without an id")
+    return parse_model(fetch_model(api, item.get("id") or item["Path"]))
+
+
+def parse_model(raw: Any) -> Model:
+    """From a stored record ({detail, files, ...}) or a saved legacy detail answer."""
+    if isinstance(raw, dict) and "Data" in raw and "detail" not in raw:
+        raw = {"detail": unwrap(raw), "files": [], "id": None}
+    if not isinstance(raw, dict) or not isinstance(raw.get("detail"), dict):
+        raise RecordError("not a ModelScope model")
+    d = raw["detail"]
+    owner = _text(d.get("Path")) or _owner(d)
+    name = _text(d.get("Name"))
+    model_id = _text(raw.get("id")) or (f"{owner}/{name}" if owner and name else None)
+    if not model_id:
+        raise RecordError("modelscope model without a name")
+    base = str(raw.get("endpoint") or base_url()).rstrip("/")
+    front, body, _error = hubcard.split(d.get("ReadMeContent") or "")
+    path = _model_path(model_id)
+    download = f"{base}/api/v1/models/{path}/repo?Revision={REVISION}&FilePath="
+    files = [
+        _file(f, download)
+        for f in raw.get("files") or []
+        if isinstance(f, dict)
+        and f.get("Type", "blob") == "blob"
+        and isinstance(f.get("Path"), str)
+        and f["Path"] not in (".gitignore", ".gitattributes")
+    ]
+    resolve = f"{base}/api/v1/models/{path}/repo?Revision={REVISION}&FilePath="
+    images = [Image(url=u) for u in hubcard.images(body, front.get("widget"), resolve.rstrip("="))]
+    version = Version(
+        id=f"{model_id}@{_text(d.get('Revision')) or REVISION}",
+        name=_text(d.get("Revision")) or REVISION,
+        base_model=", ".join(hubcard.text_list(front.get("base_model"))) or None,
+        updated_at=_iso(d.get("LastUpdatedTime")),
+        created_at=_iso(d.get("CreatedTime")),
+        trained_words=hubcard.text_list(front.get("instance_prompt")),
+        download_url=f"{base}/models/{model_id}/files",
+        files=files,
+        images=images,
+    )
+    stats = {"downloads": d.get("Downloads"), "likes": d.get("Stars", d.get("Likes"))}
+    return Model(
+        source=SOURCE,
+        id=str(d.get("Id") or model_id),
+        name=model_id,
+        type=", ".join(_task_names(d.get("Tasks"))) or None,
+        description=body or _text(d.get("Description")),
+        tags=[
+            t if isinstance(t, str) else str(t.get("Name"))
+            for t in d.get("Tags") or []
+            if isinstance(t, str) or isinstance(t, dict) and t.get("Name")
+        ],
+        stats={k: v for k, v in stats.items() if isinstance(v, int) and not isinstance(v, bool)},
+        creator=_text(d.get("CreatedBy")) or owner,
+        mode="Private" if d.get("Visibility") == 1 else None,
+        license=_text(d.get("License"))
+        or ", ".join(hubcard.text_list(front.get("license")))
+        or None,
+        url=f"{base}/models/{model_id}",
+        created_at=_iso(d.get("CreatedTime")),
+        updated_at=_iso(d.get("LastUpdatedTime")),
+        versions=[version],
+        path_id=model_id,
+        display_name=_text(d.get("ChineseName")),
+        raw=raw,
+    )
+
+
+def _file(f: dict[str, Any], download: str) -> File:
+    name = f["Path"]
+    fmt = hubcard.weight_format(name)
+    size = f.get("Size")
+    return File(
+        name=name,
+        url=download + quote(name, safe=""),
+        kind="Model" if fmt else None,
+        size_kb=size / 1024 if isinstance(size, int) else None,
+        format=fmt,
+        precision=hubcard.precision(name) if fmt else None,
+        size_type=hubcard.size_type(name) if fmt else None,
+        sha256=_text(f.get("Sha256")),
+        hashes={"SHA256": f["Sha256"]} if isinstance(f.get("Sha256"), str) else {},
+        raw=f,
+    )
+
+
+def _is_file(f: Any) -> bool:
+    """A blob entry, less the git files the SDK hides too."""
+    return (
+        isinstance(f, dict)
+        and f.get("Type", "blob") == "blob"
+        and isinstance(f.get("Path"), str)
+        and f["Path"] not in (".gitignore", ".gitattributes")
+    )
+
+
+def _images(body: str, widget: Any, download: str) -> list[str]:
+    """README images; a repo-relative path becomes the file's download URL."""
+    urls = hubcard.images(body, widget, "\0")
+    return [download + quote(u[2:], safe="") if u.startswith("\0/") else u for u in urls]
+
+
+def _task_names(tasks: Any) -> list[str]:
+    names = []
+    for task in tasks if isinstance(tasks, list) else []:
+        name = task.get("Name") if isinstance(task, dict) else task
+        if isinstance(name, str):
+            names.append(name)
+    return names
+
+
+def _owner(d: dict[str, Any]) -> str | None:
+    org = d.get("Organization")
+    return _text(org.get("Name")) if isinstance(org, dict) else None
+
+
+def _model_path(model_id: str) -> str:
+    parts = model_id.strip("/").split("/")
+    if len(parts) != 2 or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"not a ModelScope model id: {model_id!r} (expected OWNER/NAME)")
+    return "/".join(quote(p, safe="") for p in parts)
+
+
+def _iso(seconds: Any) -> str | None:
+    """ModelScope times are Unix seconds."""
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

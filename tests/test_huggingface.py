@@ -1,0 +1,175 @@
+"""Hugging Face source against a local Hub: Link paging, gated, renamed, broken YAML, RateLimit."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from click.testing import CliRunner
+from hubdata import hf_repos
+
+from scraper.cli import main
+from scraper.fakehub import FakeHuggingFace
+from scraper.render import render_card
+from scraper.sources import huggingface
+from scraper.store import Store
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    servers = []
+
+    def start(**kwargs) -> FakeHuggingFace:
+        infos, readmes = hf_repos()
+        kwargs.setdefault("readmes", readmes)
+        server = FakeHuggingFace(infos, **kwargs).start()
+        servers.append(server)
+        monkeypatch.setenv("HF_ENDPOINT", server.base_url)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def rows(db, sql, *args):
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def test_sync_filter_lora_limit_50_over_link_pages(hub, tmp_path) -> None:
+    server = hub(page_size=20)
+    result = run("sync", "hf", "--filter", "lora", "--limit", "50", "--rps", "0")
+    assert result.exit_code == 0, result.output
+    assert "50 models (new 50" in result.output
+    listings = [r for r in server.requests if r["path"] == "/api/models"]
+    assert len(listings) == 3
+    assert listings[0]["query"]["filter"] == ["lora"] and "cursor" not in listings[0]["query"]
+    assert [r["query"]["cursor"] for r in listings[1:]] == [["20"], ["40"]]
+    assert all(r["query"]["filter"] == ["lora"] for r in listings)  # Link URLs kept the filter
+    infos = [r for r in server.requests if r["path"].startswith("/api/models/")]
+    assert len(infos) == 50 and all(r["query"]["blobs"] == ["true"] for r in infos)
+    db = tmp_path / "models.db"
+    assert rows(db, "SELECT count(*) FROM models WHERE source = 'huggingface'") == [(50,)]
+    (size,) = rows(
+        db, "SELECT size_kb FROM files WHERE name = 'pytorch_lora_weights.safetensors' LIMIT 1"
+    )
+    assert size[0] == pytest.approx(23_000_000 / 1024)
+
+
+def test_resync_skips_details_of_unchanged_repos_and_changes_no_row(hub, tmp_path) -> None:
+    server = hub(page_size=20)
+    assert run("sync", "hf", "--filter", "lora", "--rps", "0").exit_code == 0
+    snapshot = rows(tmp_path / "models.db", "SELECT id, raw, content_hash FROM models ORDER BY id")
+    before = len(server.requests)
+    result = run("sync", "hf", "--filter", "lora", "--rps", "0")
+    assert result.exit_code == 0 and "unchanged 60" in result.output
+    assert all(r["path"] == "/api/models" for r in server.requests[before:])  # listing only
+    assert (
+        rows(tmp_path / "models.db", "SELECT id, raw, content_hash FROM models ORDER BY id")
+        == snapshot
+    )
+
+
+def test_gated_repo_is_recorded_not_failed(hub, tmp_path) -> None:
+    hub(gated={"meta-llama/Llama-3.1-8B-Instruct"})
+    result = run("export", "hf", "meta-llama/Llama-3.1-8B-Instruct", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "- Status: gated: access must be requested" in result.output
+    (raw,) = rows(tmp_path / "models.db", "SELECT raw FROM models")
+    assert '"readme_status":403' in raw[0]
+
+
+def test_renamed_repo_followed_and_keyed_by_id(hub, tmp_path) -> None:
+    server = hub(
+        renamed={"olduser/textual_inversion_tests": "InvokeAI-test/textual_inversion_tests"}
+    )
+    assert run("export", "hf", "olduser/textual_inversion_tests").exit_code == 0
+    assert any(
+        r["path"] == "/api/models/InvokeAI-test/textual_inversion_tests" for r in server.requests
+    )
+    assert run("export", "hf", "InvokeAI-test/textual_inversion_tests").exit_code == 0
+    stored = rows(tmp_path / "models.db", "SELECT id, name FROM models")
+    assert stored == [("65bef127e4afda82b95e2f68", "InvokeAI-test/textual_inversion_tests")]
+
+
+def test_broken_yaml_keeps_the_body_and_the_run_goes_on(hub, tmp_path) -> None:
+    hub()
+    result = run("export", "hf", "lora-maker/lora-03", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "# Still a card" in result.output and "license: [openrail" not in result.output
+
+
+def test_readme_front_matter_fills_the_card(hub) -> None:
+    hub()
+    result = run("export", "hf", "lora-maker/lora-00", "--lang", "bilingual")
+    assert result.exit_code == 0, result.output
+    card = result.output
+    assert "Base model  原始模型: " in card and "Trigger words  触发词: `" in card
+    assert "· SafeTensor · 21.9 MiB" in card
+    assert "pytorch_lora_weights_fp16.bin" in card and "pickle format" in card
+    assert "---\n" not in card.split("3. Details")[1][:5]
+
+
+def test_widget_gallery_images_become_resolve_urls(hub) -> None:
+    server = hub()
+    infos, readmes = hf_repos()
+    crlf = next(k for k, v in readmes.items() if "\r\n" in v)
+    result = run("export", "hf", crlf, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert f"{server.base_url}/{crlf}/resolve/" in result.output
+    assert "images/1.png" in result.output and "\r" not in result.output.split("3. Details")[0]
+
+
+def test_429_with_ratelimit_headers_waits_for_the_window(hub, tmp_path) -> None:
+    server = hub(page_size=20, quota=(6, 1.0))
+    started = time.monotonic()
+    result = run("sync", "hf", "--filter", "lora", "--limit", "8", "--rps", "50")
+    assert result.exit_code == 0, result.output
+    assert "8 models (new 8" in result.output
+    assert time.monotonic() - started >= 0.9  # 9 API calls cannot fit in one 6-call window
+    assert server.throttled <= 2  # paced by RateLimit before, not hammering after
+
+
+def test_token_in_header_never_stored(hub, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token_value")
+    server = hub(page_size=20)
+    assert run("sync", "hf", "--filter", "lora", "--limit", "5", "--rps", "0").exit_code == 0
+    assert all(
+        r["headers"].get("Authorization") == "Bearer hf_secret_token_value" for r in server.requests
+    )
+    for stored in tmp_path.glob("models.db*"):
+        assert b"hf_secret_token_value" not in stored.read_bytes()
+
+
+def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:
+    hub()
+    result = run("export", "hf", "lora-maker/lora-01", "--lang", "en")
+    assert result.exit_code == 0
+    store = Store(tmp_path / "models.db")
+    [(source, payload)] = list(store.iter_payloads())
+    model = huggingface.parse_model(payload)
+    assert render_card(model, "en").encode() == result.stdout_bytes
+    assert run("render", "--lang", "en", "--out", str(tmp_path / "out")).exit_code == 0
+    card = tmp_path / "out" / "huggingface" / "lora-maker--lora-01.en.md"
+    assert card.read_bytes() == result.stdout_bytes
+
+
+def test_saved_model_info_renders_with_card_command() -> None:
+    from conftest import FIXTURES
+
+    path = FIXTURES / "huggingface" / "model-sdxl-turbo-blobs-2023-12.json"
+    result = run("card", str(path), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("## stabilityai/sdxl-turbo\n### 一、模型概述\n")
+    assert "- 许可证：other" in result.output
+
+
+def test_bad_repo_id_is_a_usage_error(hub) -> None:
+    hub()
+    assert run("export", "hf", "../../etc/passwd").exit_code == 2
