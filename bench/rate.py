@@ -111,6 +111,7 @@ class _HfListing(BaseHTTPRequestHandler):
     """/api/models pages of 10 ids with a Link header, under the same rate limit."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     limit = 20.0
     window: list[float] = []
     throttled = 0

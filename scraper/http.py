@@ -187,7 +187,7 @@ class ApiClient:
         expect: str,
         check: Callable[[Any], Any] | None,
     ) -> Fetched:
-        self.limiter.acquire()
+        sent_at = self.limiter.acquire()
         self.requests += 1
         try:
             response = self._http.get(url, params=params)
@@ -200,23 +200,24 @@ class ApiClient:
         self.bytes += len(response.content)
         if hint := rate_limit_hint(response.headers):
             self.limiter.observe(*hint)
-        body = self._decode(response, expect)
+        body = self._decode(response, expect, sent_at)
         if check is not None:
             body = check(body)
         self.limiter.succeeded()
         return Fetched(body, response.headers, str(response.url), response.status_code)
 
-    def _decode(self, response: httpx.Response, expect: str = "json") -> Any:
+    def _decode(
+        self, response: httpx.Response, expect: str = "json", sent_at: float | None = None
+    ) -> Any:
         status = response.status_code
         body = _json_or_none(response)
         where = f"{self.policy.name}: GET {self.redact(str(response.request.url))}"
         if status == 429 and not _is_page_cap(body):
             retry_after = _retry_after(response)
-            self.limiter.throttled(retry_after)
-            # With Retry-After the limiter holds every thread back exactly that long; without
-            # it the cut rate plus this request's exponential backoff do the waiting.
-            paced = self.limiter.enabled and retry_after is not None
-            raise Transient("HTTP 429 rate limited", retry_after, paced=paced)
+            self.limiter.throttled(retry_after, sent_at)
+            # The limiter now holds every thread back (Retry-After, or a second); with no
+            # limiter the request's own backoff does the waiting.
+            raise Transient("HTTP 429 rate limited", retry_after, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", _retry_after(response))
         if status == 403 and body is None:

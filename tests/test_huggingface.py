@@ -173,3 +173,20 @@ def test_saved_model_info_renders_with_card_command() -> None:
 def test_bad_repo_id_is_a_usage_error(hub) -> None:
     hub()
     assert run("export", "hf", "../../etc/passwd").exit_code == 2
+
+
+def test_next_link_never_leaves_the_configured_host() -> None:
+    base = "http://127.0.0.1:8080"
+    url = huggingface._same_host(base, "https://huggingface.co/api/models?limit=10&cursor=eyJ9")
+    assert url == "http://127.0.0.1:8080/api/models?limit=10&cursor=eyJ9"
+
+
+def test_duplicated_repos_sharing_a_sha_keep_their_own_versions(hub, tmp_path) -> None:
+    server = hub()
+    original = server.infos["lora-maker/lora-10"]
+    duplicate = {**original, "_id": "f" * 24, "id": "someone/lora-10-copy"}
+    server.infos[duplicate["id"]] = duplicate
+    assert run("export", "hf", "lora-maker/lora-10").exit_code == 0
+    assert run("export", "hf", "someone/lora-10-copy").exit_code == 0
+    versions = rows(tmp_path / "models.db", "SELECT model_id FROM versions ORDER BY model_id")
+    assert len(versions) == 2 and versions[0] != versions[1]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..http import ApiClient, ApiError, HostPolicy, NotFound
 from ..records import File, Image, Model, Page, RecordError, Version
@@ -78,11 +78,18 @@ def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> I
         if not isinstance(fetched.body, list):
             raise RecordError("a /api/models page that is not a list")
         match = _LINK_NEXT.search(fetched.headers.get("link", ""))
-        next_url = match.group(1) if match else None
+        next_url = _same_host(api.base_url, match.group(1)) if match else None
         yield Page(fetched.body, next_url)
         if next_url is None:
             return
         url, params = next_url, None
+
+
+def _same_host(base: str, url: str) -> str:
+    """The next page on our own host, whatever host the Link names: a token is never sent to a
+    host the user did not configure (a mirror may answer with the origin's links)."""
+    parts = urlsplit(url)
+    return urlunsplit(urlsplit(base)._replace(path=parts.path, query=parts.query, fragment=""))
 
 
 def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> dict[str, Any]:
@@ -94,7 +101,16 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
     path = f"/api/models/{_repo_path(repo_id)}"
     if revision:
         path += f"/revision/{quote(revision, safe='')}"
-    info = api.get_json(path, params=[("blobs", "true")])
+    try:
+        info = api.get_json(path, params=[("blobs", "true")])
+    except ApiError as exc:
+        if exc.status == 401:  # the Hub answers 401 for private and for missing repos alike
+            raise NotFound(
+                f"huggingface: {repo_id} not found or private (HTTP 401); "
+                "a private repo needs HF_TOKEN",
+                401,
+            ) from None
+        raise
     if not isinstance(info, dict) or not isinstance(info.get("id"), str):
         raise RecordError(f"huggingface {repo_id}: model info without an id")
     ref = info.get("sha") or revision or "main"
@@ -145,8 +161,10 @@ def parse_model(raw: Any) -> Model:
         card = {**card, **front}
     ref = info.get("sha") or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
+    key = str(info.get("_id") or repo_id)
     version = Version(
-        id=str(info.get("sha") or f"{repo_id}@main"),
+        # A duplicated repo shares its original's commit shas: the key makes the id unique.
+        id=f"{key}@{info.get('sha') or 'main'}",
         name=f"main@{str(info['sha'])[:7]}" if info.get("sha") else "main",
         base_model=", ".join(hubcard.text_list(card.get("base_model"))) or None,
         updated_at=_text(info.get("lastModified")),
@@ -165,15 +183,22 @@ def parse_model(raw: Any) -> Model:
     created = _text(info.get("createdAt"))
     return Model(
         source=SOURCE,
-        id=str(info.get("_id") or repo_id),
+        id=key,
         name=repo_id,
         type=_text(info.get("pipeline_tag")) or _text(info.get("library_name")),
         description=body,
         tags=[t for t in info.get("tags") or [] if isinstance(t, str)],
         stats=stats,
         creator=_text(info.get("author")) or repo_id.split("/", 1)[0],
-        mode="Gated" if gated else ("Private" if info.get("private") else None),
-        license=", ".join(hubcard.text_list(card.get("license"))) or _license_tag(info),
+        nsfw="not-for-all-audiences" in (info.get("tags") or []),
+        mode="Disabled"
+        if info.get("disabled")
+        else "Gated"
+        if gated
+        else "Private"
+        if info.get("private")
+        else None,
+        license=_license(card) or _license_tag(info),
         url=f"{base}/{repo_id}",
         created_at=None if created == UNKNOWN_CREATED else created,
         updated_at=_text(info.get("lastModified")),
@@ -200,6 +225,14 @@ def _file(sibling: dict[str, Any], resolve: str) -> File:
         hashes={"SHA256": lfs["sha256"]} if isinstance(lfs.get("sha256"), str) else {},
         raw=sibling,
     )
+
+
+def _license(card: dict[str, Any]) -> str | None:
+    """The card's licence; for `other`, the name it gives."""
+    names = hubcard.text_list(card.get("license"))
+    if names == ["other"] and isinstance(card.get("license_name"), str):
+        return f"other ({card['license_name']})"
+    return ", ".join(names) or None
 
 
 def _license_tag(info: dict[str, Any]) -> str | None:
