@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ from scraper.fakeapi import FakeCivitai, Faults, load_models
 DATA = Path(__file__).parent / "data"
 CARDS = DATA / "civitai-cards"
 FIXTURES = DATA / "fixtures"
+
+
+def sync_command(db: Path) -> list[str]:
+    """`scraper sync civitai` as its own process, for tests that kill it."""
+    return [sys.executable, "-m", "scraper.cli", "sync", "civitai", "--rps", "0", "--db", str(db)]
 
 
 def reference_ids() -> list[str]:

@@ -8,12 +8,12 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import sync_command
 
 from scraper.cli import main
 from scraper.fakeapi import FAULTS, Faults
@@ -106,17 +106,7 @@ def test_killed_at_random_points_integrity_and_same_end(
     server = serve(reference_models, page_size=10, faults=Faults(latency=0.01))
     db = tmp_path / "k.db"
     env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
-    command = [
-        sys.executable,
-        "-m",
-        "scraper.cli",
-        "sync",
-        "civitai",
-        "--rps",
-        "0",
-        "--db",
-        str(db),
-    ]
+    command = sync_command(db)
     rng = random.Random(3)
     for _ in range(5):
         process = subprocess.Popen(

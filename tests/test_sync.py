@@ -6,11 +6,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import sync_command
 
 from scraper.cli import main
 from scraper.fakeapi import Faults
@@ -190,17 +190,7 @@ def test_killed_crawl_resumes_with_nothing_lost_or_duplicated(
     server = serve(reference_models, page_size=5, faults=Faults(latency=0.03))
     db = tmp_path / "killed.db"
     env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
-    command = [
-        sys.executable,
-        "-m",
-        "scraper.cli",
-        "sync",
-        "civitai",
-        "--rps",
-        "0",
-        "--db",
-        str(db),
-    ]
+    command = sync_command(db)
     for kill_after in (3, 6, 6):
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
