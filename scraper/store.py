@@ -518,10 +518,6 @@ class Store:
         finally:
             conn.close()
 
-    def count(self, table: str, source: str | None = None) -> int:
-        where, args = ("WHERE source = ?", [source]) if source else ("", [])
-        return self.db.execute(f"SELECT count(*) FROM [{table}] {where}", args).fetchone()[0]
-
     # --- runs and checkpoints -------------------------------------------------------
 
     def start_run(self, source: str, command: str, params: Any) -> int:

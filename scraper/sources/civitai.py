@@ -186,13 +186,6 @@ def parse_model(raw: Any) -> Model:
     )
 
 
-def parse_version(raw: Any) -> Version:
-    """A /model-versions/{id} or by-hash body."""
-    if not isinstance(raw, dict):
-        raise RecordError("a model version must be a JSON object")
-    return _version(raw, _text(raw.get("modelId")) or "?")
-
-
 def _version(raw: Any, model_id: str) -> Version:
     if not isinstance(raw, dict):
         raise RecordError(f"model {model_id}: a version is not a JSON object")
