@@ -38,6 +38,7 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
         keep_trailing_newline=False,
         autoescape=False,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # no stat() per card: templates do not change during a run
     )
     env.filters.update(
         tag_list=tag_list, gallery=gallery, img_cells=img_cells, file_facts=file_facts
@@ -45,17 +46,23 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
     return env
 
 
+class Labels(dict):
+    """Labels read as L.colon in templates without Jinja's getattr-then-getitem detour."""
+
+    __getattr__ = dict.__getitem__
+
+
 @cache
-def labels(lang: str, templates_dir: str | None = None) -> dict[str, str]:
+def labels(lang: str, templates_dir: str | None = None) -> Labels:
     """The card labels of a language from labels.toml; bilingual pairs en and zh."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     folder = Path(templates_dir) if templates_dir else resources.files("scraper.templates")
     table = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))
     if lang != "bilingual":
-        return table[lang]
+        return Labels(table[lang])
     en, zh = table["en"], table["zh"]
-    pairs = {key: f"{en[key]}  {zh[key]}" for key in en}
+    pairs = Labels({key: f"{en[key]}  {zh[key]}" for key in en})
     pairs.update(colon=en["colon"], sep=en["sep"], pickle=f"{en['pickle']} / {zh['pickle']}")
     return pairs
 
@@ -107,10 +114,7 @@ def render_card(
 ) -> str:
     """A card; `<source>.<lang>.md.j2` or `<source>.md.j2` in the templates folder override
     the shared card.md.j2. details="markdown" turns Civitai's HTML description into Markdown."""
-    env = environment(templates_dir)
-    template = env.select_template(
-        [f"{model.source}.{lang}.md.j2", f"{model.source}.md.j2", "card.md.j2"]
-    )
+    template = _template(model.source, lang, templates_dir)
     description = model.description or ""
     if details == "markdown" and model.source == "civitai" and description:
         description = html_to_markdown(description)
@@ -121,6 +125,12 @@ def render_card(
         status=_status(model, labels(lang, templates_dir)),
         description=description,
     )
+
+
+@cache
+def _template(source: str, lang: str, templates_dir: str | None) -> jinja2.Template:
+    names = [f"{source}.{lang}.md.j2", f"{source}.md.j2", "card.md.j2"]
+    return environment(templates_dir).select_template(names)
 
 
 def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
