@@ -51,7 +51,7 @@ class Replicas(Sequence):
 
 
 def _serve(n: int, page_size: int, ready: Any) -> None:
-    from scraper.fakeapi import FakeCivitai
+    from scraper.demo.civitai import FakeCivitai
 
     class Lazy(FakeCivitai):
         def _index(self) -> None:  # no by-id index: the crawl only lists

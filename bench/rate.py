@@ -25,11 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from _common import CARDS, table
 
-from scraper.fakeapi import FakeCivitai, Faults, load_models
+from scraper.demo.civitai import FakeCivitai, read_models
+from scraper.demo.server import Faults
 from scraper.http import ApiClient
 from scraper.sources import civitai
 
-MODELS = load_models(CARDS)
+MODELS = read_models(CARDS)
 
 
 class Clock:
@@ -50,9 +51,9 @@ class Clock:
 
 def crawl(api: ApiClient, clock: Clock, seconds: float) -> None:
     """Sequential: each page needs the cursor of the one before."""
-    filters = civitai.Filters()
+    filters = civitai.SOURCE.filters({})
     while time.monotonic() - clock.started < seconds:
-        for _ in civitai.iter_pages(api, filters):
+        for _ in civitai.SOURCE.pages(api, filters, None):
             clock.tick()
             if time.monotonic() - clock.started >= seconds:
                 return

@@ -1,3 +1,3 @@
-"""Model metadata from Civitai, Hugging Face and ModelScope into SQLite and markdown cards."""
+"""Model metadata from public model hubs into SQLite and bilingual markdown model cards."""
 
 __version__ = "0.1.0"

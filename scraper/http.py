@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import tenacity
@@ -24,15 +25,25 @@ RETRY_AFTER_CAP = 120.0  # a longer Retry-After is left to the circuit breaker a
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 
 
+_SECRET_ENVS: set[str] = set()  # every token variable a policy names, for redaction
+
+
 @dataclass(frozen=True, slots=True)
 class HostPolicy:
-    """What is polite for one API: default rate, burst and where its token lives."""
+    """What one API host needs: a polite rate and burst, where its token lives and how it is
+    sent, and which answers are not what their status says."""
 
     name: str
     rps: float
     burst: int
     token_env: str
-    cookie: str | None = None  # also send the token as this cookie (ModelScope's legacy API)
+    cookie: str | None = None  # also send the token as this cookie (for APIs that read one)
+    other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
+    # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
+    page_cap: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        _SECRET_ENVS.update((self.token_env, *self.other_secret_envs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class Fetched:
     headers: httpx.Headers
     url: str
     status: int
+    links: dict[str, dict[str, str]]  # the Link header, parsed by httpx
 
 
 class ApiError(Exception):
@@ -204,7 +216,9 @@ class ApiClient:
         if check is not None:
             body = check(body)
         self.limiter.succeeded()
-        return Fetched(body, response.headers, str(response.url), response.status_code)
+        return Fetched(
+            body, response.headers, str(response.url), response.status_code, response.links
+        )
 
     def _decode(
         self, response: httpx.Response, expect: str = "json", sent_at: float | None = None
@@ -212,7 +226,8 @@ class ApiClient:
         status = response.status_code
         body = _json_or_none(response)
         where = f"{self.policy.name}: GET {self.redact(str(response.request.url))}"
-        if status == 429 and not _is_page_cap(body):
+        page_cap = self.policy.page_cap
+        if status == 429 and not (page_cap and page_cap(body)):
             retry_after = _retry_after(response)
             self.limiter.throttled(retry_after, sent_at)
             # The limiter now holds every thread back (Retry-After, or a second); with no
@@ -247,6 +262,13 @@ class ApiClient:
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("%s: %s; retry %d in %.1fs", self.policy.name, exc, state.attempt_number, wait)
 
+    def on_own_host(self, url: str) -> str:
+        """The same path and query on the configured host, whatever host `url` names: a token
+        is never sent to a host the user did not configure (a mirror may link to its origin)."""
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url)
+        return urlunsplit(base._replace(path=parts.path, query=parts.query, fragment=""))
+
     def redact(self, text: str) -> str:
         """Remove the token and any token-like query value from text bound for a log or error."""
         if self._token:
@@ -255,12 +277,11 @@ class ApiClient:
 
 
 _TOKEN_PARAM = re.compile(r"((?:token|api_key|apikey|access_token)=)[^&\s\"']+", re.IGNORECASE)
-SECRET_ENVS = ("CIVITAI_TOKEN", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "MODELSCOPE_API_TOKEN")
 
 
 def redact(text: str) -> str:
     """Blank every configured token and token-like query value in text."""
-    for name in SECRET_ENVS:
+    for name in sorted(_SECRET_ENVS):
         secret = os.environ.get(name)
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
@@ -290,11 +311,6 @@ def _json_or_none(response: httpx.Response) -> Any:
         return jsonio.loads(response.content)
     except ValueError:
         return None
-
-
-def _is_page_cap(body: Any) -> bool:
-    """Civitai's 'too many pages' 429 is a paging cap, not throttling: retrying cannot help."""
-    return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
 def _error_text(body: Any) -> str:

@@ -33,7 +33,6 @@ class RateLimiter:
         self.rate = rps
         self.floor = max(rps / 100, 0.02)
         self.burst = max(1, burst)
-        self.throttles = 0
         self._next = time.monotonic()  # earliest start of the next request
         self._grown = self._next
         self._cut_at = float("-inf")
@@ -90,7 +89,6 @@ class RateLimiter:
             return  # no pacing: the retry's own backoff (or Retry-After) does the waiting
         with self._lock:
             now = time.monotonic()
-            self.throttles += 1
             if sent_at is None or sent_at >= self._cut_at:
                 # What the server accepted in the last second is the best guess at its limit.
                 accepted = sum(1 for t in self._recent if now - t <= 1.0)

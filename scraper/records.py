@@ -18,7 +18,6 @@ MODEL_STATS = (
     "dislikes",
     "tips",
 )
-VERSION_STATS = ("downloads", "ratings", "rating", "likes", "dislikes")
 
 
 @dataclass(slots=True)
@@ -91,18 +90,20 @@ class Model:
     created_at: str | None = None
     updated_at: str | None = None
     versions: list[Version] = field(default_factory=list)
-    # Readable id for file names where `id` is an opaque stable key (HF `_id` -> "owner/name").
+    # Readable id for file names where `id` is an opaque stable key (a database id, say).
     path_id: str | None = None
-    display_name: str | None = None  # ModelScope's Chinese name
+    display_name: str | None = None  # a name in Chinese beside `name`, where the API has one
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(slots=True)
 class Page:
-    """One page of a listing: raw items and the opaque cursor to the next page (None: the end)."""
+    """One page of a listing: raw items, the opaque cursor to the next page (None: the end)
+    and the cursor this page was asked for with (None: the first page)."""
 
     items: list[Any]
     next_cursor: str | None
+    cursor: str | None = None
 
 
 class RecordError(ValueError):

@@ -1,29 +1,23 @@
-"""Records to markdown cards: one Jinja environment, safe file names, atomic writes."""
+"""Records to markdown cards: one Jinja environment, the labels, the card file names."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 import tomllib
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import jinja2
-import markdownify
-from bs4 import BeautifulSoup
 
+from . import sources
+from .files import safe_id, slugify, write_atomic
 from .records import File, Image, Model
-from .sources.civitai import thumbnail
 
 LANGS = ("zh", "en", "bilingual")
 DETAILS = ("html", "markdown")
-SLUG_MAX = 60
 
 
 @cache
@@ -63,7 +57,7 @@ def labels(lang: str, templates_dir: str | None = None) -> Labels:
         return Labels(table[lang])
     en, zh = table["en"], table["zh"]
     pairs = Labels({key: f"{en[key]}  {zh[key]}" for key in en})
-    pairs.update(colon=en["colon"], sep=en["sep"], pickle=f"{en['pickle']} / {zh['pickle']}")
+    pairs.update(colon=en["colon"], pickle=f"{en['pickle']} / {zh['pickle']}")
     return pairs
 
 
@@ -80,8 +74,8 @@ def gallery(images: list[Image], limit: int) -> list[Image]:
     return [i for i in images if i.url][:limit]
 
 
-def img_cells(images: list[Image]) -> str:
-    """<img> cells of a one-row table, pointing at 450 px thumbnails."""
+def img_cells(images: list[Image], thumbnail: Callable[[str], str]) -> str:
+    """<img> cells of a one-row table, pointing at small variants where the host makes them."""
     return " | ".join(f'<img src="{thumbnail(i.url)}" />' for i in images)
 
 
@@ -113,17 +107,19 @@ def render_card(
     model: Model, lang: str = "zh", details: str = "html", templates_dir: str | None = None
 ) -> str:
     """A card; `<source>.<lang>.md.j2` or `<source>.md.j2` in the templates folder override
-    the shared card.md.j2. details="markdown" turns Civitai's HTML description into Markdown."""
+    the shared card.md.j2. details="markdown" turns an HTML description into Markdown."""
+    source = sources.get(model.source)
     template = _template(model.source, lang, templates_dir)
     description = model.description or ""
-    if details == "markdown" and model.source == "civitai" and description:
+    if details == "markdown" and source.html_description and description:
         description = html_to_markdown(description)
     return template.render(
         model=model,
         L=labels(lang, templates_dir),
-        reference=model.source == "civitai" and lang == "zh",
+        reference=source.exact_zh and lang == "zh",
         status=_status(model, labels(lang, templates_dir)),
         description=description,
+        thumbnail=source.thumbnail,
     )
 
 
@@ -144,7 +140,10 @@ def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
 
 
 def html_to_markdown(html: str) -> str:
-    """Civitai's HTML description as Markdown, without scripts, styles or event handlers."""
+    """An HTML description as Markdown, without scripts, styles or event handlers."""
+    import markdownify
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "iframe", "object", "embed"]):
         tag.decompose()
@@ -158,22 +157,6 @@ def html_to_markdown(html: str) -> str:
     return markdownify.markdownify(str(soup), heading_style="ATX").strip() + "\n"
 
 
-def slugify(name: str) -> str:
-    """Lower-case ASCII words of a name: safe on every file system, possibly empty."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
-    if len(slug) > SLUG_MAX:
-        slug = slug[:SLUG_MAX].rsplit("-", 1)[0]
-    return slug
-
-
-def safe_id(model_id: str) -> str:
-    """Ids become path parts: 'owner/name' -> 'owner--name', nothing else but [A-Za-z0-9._-]."""
-    text = model_id.replace("/", "--")
-    text = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(".")
-    return text or "_"
-
-
 def card_name(model: Model, lang: str = "zh") -> str:
     """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
     if model.path_id:
@@ -182,26 +165,6 @@ def card_name(model: Model, lang: str = "zh") -> str:
         slug = slugify(model.name)
         stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
-
-
-def write_atomic(path: Path, text: str) -> bool:
-    """Write via a temp file and rename, so a reader never sees half a card; False if unchanged."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
 
 
 @dataclass

@@ -1,18 +1,19 @@
-"""Crawls: pages from a source into the store, checkpointed so a killed run resumes."""
+"""Crawls: a source's pages into the store, checkpointed so a killed run resumes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .http import ApiClient, ApiError, NotFound
-from .records import Model, Page, RecordError
-from .sources import civitai, huggingface, modelscope
+from .records import Model, RecordError
+from .sources import Filters, Source
+from .sources.base import Reader
 from .store import Checkpoint, Counts, Store
 
 Progress = Callable[[int, int], None]
@@ -36,30 +37,16 @@ class Outcome:
         return 0 if self.status == "ok" else 1
 
 
-@dataclass
-class Crawl:
-    """One source's listing: how to page from a cursor and how to read an item into a record.
-
-    `read` may make further requests (a detail body, a README); its failures count against the
-    item, not the crawl, and with workers > 1 the items of a page are read concurrently.
-    """
-
-    source: str
-    params: list[tuple[str, str]]
-    pages: Callable[[str | None], Iterator[Page]]
-    read: Callable[[Any], Model]
-    workers: int = 1
-
-
 def crawl_key(source: str, params: list[tuple[str, str]], limit: int | None) -> str:
     text = json.dumps([source, params, limit])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def sync(
+def crawl(
     store: Store,
     api: ApiClient,
-    crawl: Crawl,
+    source: Source,
+    filters: Filters,
     limit: int | None = None,
     progress: Progress | None = None,
     incremental: bool = False,
@@ -69,11 +56,12 @@ def sync(
 
     incremental: stop at the first page in which nothing is new or changed (for a newest-first
     listing, everything after it is known). refresh_older_than: afterwards, refresh the
-    counters of known models not fetched for that long.
+    counters of known models not fetched for that long (sources that can fetch many by id).
     """
-    key = crawl_key(crawl.source, crawl.params, limit)
+    params = filters.params()
+    key = crawl_key(source.name, params, limit)
     run_id = store.start_run(
-        crawl.source, "sync", {"params": crawl.params, "limit": limit, "incremental": incremental}
+        source.name, "sync", {"params": params, "limit": limit, "incremental": incremental}
     )
     counts = Counts()
     saved = store.checkpoint(key)
@@ -82,17 +70,21 @@ def sync(
     pages = saved["pages"] if saved else 0
     resumed_from = done
     status, error = "ok", None
-    with ThreadPoolExecutor(max(1, crawl.workers)) as pool:
+    read = source.reader(api)
+    with ThreadPoolExecutor(max(1, source.workers)) as pool:
         try:
-            for page in crawl.pages(cursor):
+            for page in source.pages(api, filters, cursor):
                 pages += 1
                 items = page.items if limit is None else page.items[: max(0, limit - done)]
-                reader = pool.map if crawl.workers > 1 else map
-                models = _read_items(store, crawl.source, crawl.read, items, counts, run_id, reader)
+                stored = _stored(store, source, items)
+                reader = pool.map if source.workers > 1 else map
+                models = _read_items(
+                    store, source.name, read, items, stored, counts, run_id, reader
+                )
                 done += len(items)
                 finished = page.next_cursor is None or (limit is not None and done >= limit)
                 cursor = None if finished else page.next_cursor
-                mark = Checkpoint(key, crawl.source, crawl.params, cursor, pages, done, run_id)
+                mark = Checkpoint(key, source.name, params, cursor, pages, done, run_id)
                 saved_page = store.save_models(models, counts, mark, run_id)
                 if incremental and items and saved_page.changed == 0 and not finished:
                     store.clear_checkpoint(key)  # nothing new here: the rest is known
@@ -104,19 +96,29 @@ def sync(
         except (ApiError, RecordError) as exc:
             status, error = "failed", str(exc)
             counts.failed.append(f"crawl stopped: {exc}; run again to resume from the last page")
-    if refresh_older_than is not None and status == "ok" and crawl.source == civitai.SOURCE:
-        refresh_stats(store, api, refresh_older_than, counts, run_id)
+    if refresh_older_than is not None and status == "ok" and source.refresh_batch:
+        refresh_counters(store, api, source, refresh_older_than, counts, run_id)
     if status == "ok" and counts.failed:
         status = "partial"
     store.finish_run(run_id, status, counts, api.requests, api.bytes)
     return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
 
 
+def _stored(store: Store, source: Source, items: list) -> list[Any]:
+    """The stored payload of each item, read here (not in the workers) for sources that ask."""
+    keys = source.item_keys(items)
+    if keys is None:
+        return [None] * len(items)
+    found = store.payloads(source.name, [k for k in keys if k is not None])
+    return [found.get(k) if k is not None else None for k in keys]
+
+
 def _read_items(
     store: Store,
     source: str,
-    read: Callable[[Any], Model],
+    read: Reader,
     items: list,
+    stored: list[Any],
     counts: Counts,
     run_id: int,
     reader: Callable = map,
@@ -124,7 +126,7 @@ def _read_items(
     """Read a page, in order; a malformed item is quarantined with its error, the rest go on."""
     models: list[Model] = []
     seen: set[str] = set()
-    results = reader(_attempt(read), items)
+    results = reader(_attempt(read), items, stored)
     for position, (item, result) in enumerate(zip(items, results, strict=True)):
         if isinstance(result, Model):
             if result.id not in seen:  # the API can repeat an item while data moves
@@ -141,12 +143,12 @@ def _read_items(
     return models
 
 
-def _attempt(call: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _attempt(call: Callable[..., Any]) -> Callable[..., Any]:
     """Run call() in a worker and hand its failure back as a value, to be dealt with in order."""
 
-    def attempt(arg: Any) -> Any:
+    def attempt(*args: Any) -> Any:
         try:
-            return call(arg)
+            return call(*args)
         except Exception as exc:  # schema drift of any kind must not stop the crawl
             return exc
 
@@ -161,147 +163,62 @@ def _item_key(item: Any, position: int) -> str:
     return f"item-{position}"
 
 
-# --- Civitai ---------------------------------------------------------------------------
-
-
-def civitai_crawl(api: ApiClient, filters: civitai.Filters) -> Crawl:
-    return Crawl(
-        source=civitai.SOURCE,
-        params=filters.params(),
-        pages=lambda cursor: civitai.iter_pages(api, filters, cursor),
-        read=civitai.parse_model,
-    )
-
-
-def hf_crawl(api: ApiClient, filters: huggingface.Filters, store: Store) -> Crawl:
-    """Link-paged listing; details and README fetched concurrently, skipped when the repo's
-    sha is the one already stored."""
-    known: dict[str, Any] = {}
-
-    def pages(cursor: str | None) -> Iterator[Page]:
-        for page in huggingface.iter_pages(api, filters, cursor):
-            ids = [str(i.get("_id")) for i in page.items if isinstance(i, dict)]
-            known.clear()
-            known.update(store.payloads(huggingface.SOURCE, ids))  # read here, not in workers
-            yield page
-
-    return Crawl(
-        huggingface.SOURCE, filters.params(), pages, huggingface.reader(api, known.get), workers=4
-    )
-
-
-def modelscope_crawl(
-    api: ApiClient, filters: modelscope.Filters, names: tuple[str, ...] = ()
-) -> Crawl:
-    """Named models, or the OpenAPI listing by owner/task; each read fetches detail and files."""
-    params = [("model", n) for n in names] or filters.params()
-    return Crawl(
-        modelscope.SOURCE,
-        params,
-        (lambda cursor: modelscope.named_pages(list(names)))
-        if names
-        else (lambda cursor: modelscope.iter_pages(api, filters, cursor)),
-        lambda item: modelscope.read_item(api, item),
-        workers=2,
-    )
-
-
-def refresh_stats(
+def refresh_counters(
     store: Store,
     api: ApiClient,
+    source: Source,
     older_than: timedelta,
     counts: Counts,
     run_id: int,
     workers: int = 4,
 ) -> None:
-    """Refetch known models whose counters are older than `older_than`, 100 per request.
+    """Refetch known models whose counters are older than `older_than`, many per request.
 
     A model missing from the answer is asked for alone: a 404 marks it deleted (and it is
     not asked for again); the stored data stays.
     """
     cutoff = (datetime.now(UTC) - older_than).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    stale = store.stale_ids(civitai.SOURCE, cutoff)
-    batches = [stale[i : i + civitai.PAGE_SIZE] for i in range(0, len(stale), civitai.PAGE_SIZE)]
+    stale = store.stale_ids(source.name, cutoff)
+    size = source.refresh_batch
+    batches = [stale[i : i + size] for i in range(0, len(stale), size)]
     missing: list[str] = []
+
+    def parse(item: Any, _stored: Any) -> Model:
+        return source.parse(item)
+
     with ThreadPoolExecutor(workers) as pool:
-        answers = pool.map(_attempt(lambda b: civitai.get_models(api, b)), batches)
+        answers = pool.map(_attempt(lambda b: source.fetch_many(api, b)), batches)
         for batch, result in zip(batches, answers, strict=True):
             if isinstance(result, Exception):
                 counts.failed.append(f"stats of {len(batch)} models not refreshed: {result}")
                 continue
-            models = _read_items(store, civitai.SOURCE, civitai.parse_model, result, counts, run_id)
+            nothing = [None] * len(result)
+            models = _read_items(store, source.name, parse, result, nothing, counts, run_id)
             store.save_models(models, counts, run_id=run_id)
             returned = {m.id for m in models}
             missing += [i for i in batch if i not in returned]
-        lookups = pool.map(_attempt(lambda i: civitai.get_model(api, i)), missing)
+        lookups = pool.map(_attempt(lambda i: source.fetch(api, i)), missing)
         for model_id, result in zip(missing, lookups, strict=True):
             if isinstance(result, NotFound):
-                counts.deleted += store.mark_deleted(civitai.SOURCE, model_id)
+                counts.deleted += store.mark_deleted(source.name, model_id)
             elif isinstance(result, Exception):
                 counts.failed.append(f"model {model_id}: not refreshed: {result}")
             else:
                 try:
-                    store.save_models([civitai.parse_model(result)], counts, run_id=run_id)
+                    store.save_models([source.parse(result)], counts, run_id=run_id)
                 except RecordError as exc:
                     counts.failed.append(f"model {model_id}: {exc}")
 
 
-def civitai_model_of(api: ApiClient, version_id: int | None, file_hash: str | None) -> int:
-    """The model id behind a version id or a file hash."""
-    if version_id is not None:
-        body = civitai.get_version(api, version_id)
-    else:
-        body = civitai.get_version_by_hash(api, file_hash or "")
-    model_id = body.get("modelId") if isinstance(body, dict) else None
-    if not isinstance(model_id, int):
-        raise RecordError("the version answer names no modelId")
-    return model_id
-
-
-def export_civitai(store: Store, api: ApiClient, model_id: str) -> Model:
-    """Fetch one Civitai model, store it and return it."""
-    return export(
-        store,
-        api,
-        civitai.SOURCE,
-        model_id,
-        lambda: civitai.parse_model(civitai.get_model(api, model_id)),
-    )
-
-
-def export_hf(store: Store, api: ApiClient, repo_id: str) -> Model:
-    """Fetch one Hugging Face repo (info, file sizes, README), store it and return it."""
-    return export(
-        store,
-        api,
-        huggingface.SOURCE,
-        repo_id,
-        lambda: huggingface.parse_model(huggingface.fetch_model(api, repo_id)),
-    )
-
-
-def export_modelscope(store: Store, api: ApiClient, model_id: str) -> Model:
-    """Fetch one ModelScope model (detail with README, files), store it and return it."""
-    return export(
-        store,
-        api,
-        modelscope.SOURCE,
-        model_id,
-        lambda: modelscope.parse_model(modelscope.fetch_model(api, model_id)),
-    )
-
-
-def export(
-    store: Store, api: ApiClient, source: str, key: str, fetch: Callable[[], Model]
-) -> Model:
+def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
     """Fetch one model, store it and return it; a 404 keeps what the store already had."""
-    run_id = store.start_run(source, "export", {"id": key})
+    run_id = store.start_run(source.name, "export", {"id": key})
     counts = Counts()
     try:
-        model = fetch()
+        model = source.parse(source.fetch(api, key))
         store.save_models([model], counts, run_id=run_id)
     except NotFound:
-        counts.deleted += store.mark_deleted(source, str(key))
+        counts.deleted += store.mark_deleted(source.name, str(key))
         counts.failed.append(f"model {key}: not found")
         store.finish_run(run_id, "failed", counts, api.requests, api.bytes)
         raise

@@ -6,12 +6,12 @@ import copy
 import json
 
 import pytest
-from conftest import CARDS, FIXTURES
 
 from scraper.records import RecordError
 from scraper.render import card_name, render_all, slugify
 from scraper.render import render_card as render
 from scraper.sources.civitai import model_items, parse_model, thumbnail
+from tests.support import CARDS, FIXTURES
 
 
 def fixture(name: str):

@@ -6,11 +6,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import CARDS, reference_ids
 
 from scraper.cli import main
 from scraper.render import render_all, render_card
 from scraper.sources.civitai import parse_model
+from tests.support import CARDS, reference_ids
 
 
 def model(model_id: str):

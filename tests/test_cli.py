@@ -6,9 +6,9 @@ import json
 import sqlite3
 
 from click.testing import CliRunner
-from conftest import CARDS, FIXTURES, expected_card
 
 from scraper.cli import main
+from tests.support import CARDS, FIXTURES, expected_card
 
 
 def run(*args: str):

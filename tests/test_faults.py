@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import sync_command
 
 from scraper.cli import main
-from scraper.fakeapi import FAULTS, Faults
+from scraper.demo.server import FAULTS, Faults
 from scraper.limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from scraper.store import Store
+from tests.support import sync_command
 
 
 def run(*args: str):

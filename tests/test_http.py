@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from scraper.fakeapi import Faults
+from scraper.demo.server import Faults
 from scraper.http import ApiClient, ApiError, NotFound
 from scraper.sources import civitai
 

@@ -7,13 +7,14 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from hubdata import hf_repos
 
 from scraper.cli import main
-from scraper.fakehub import FakeHuggingFace
+from scraper.demo.hub import FakeHuggingFace
+from scraper.http import ApiClient
 from scraper.render import render_card
 from scraper.sources import huggingface
-from scraper.store import Store
+from scraper.store import load_models
+from tests.support import hf_repos
 
 
 def run(*args: str):
@@ -151,9 +152,8 @@ def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:
     hub()
     result = run("export", "hf", "lora-maker/lora-01", "--lang", "en")
     assert result.exit_code == 0
-    store = Store(tmp_path / "models.db")
-    [(source, payload)] = list(store.iter_payloads())
-    model = huggingface.parse_model(payload)
+    [model] = list(load_models(tmp_path / "models.db"))
+    assert model.source == "huggingface"
     assert render_card(model, "en").encode() == result.stdout_bytes
     assert run("render", "--lang", "en", "--out", str(tmp_path / "out")).exit_code == 0
     card = tmp_path / "out" / "huggingface" / "lora-maker--lora-01.en.md"
@@ -161,7 +161,7 @@ def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:
 
 
 def test_saved_model_info_renders_with_card_command() -> None:
-    from conftest import FIXTURES
+    from tests.support import FIXTURES
 
     path = FIXTURES / "huggingface" / "model-sdxl-turbo-blobs-2023-12.json"
     result = run("card", str(path), "--lang", "zh")
@@ -176,8 +176,8 @@ def test_bad_repo_id_is_a_usage_error(hub) -> None:
 
 
 def test_next_link_never_leaves_the_configured_host() -> None:
-    base = "http://127.0.0.1:8080"
-    url = huggingface._same_host(base, "https://huggingface.co/api/models?limit=10&cursor=eyJ9")
+    with ApiClient("http://127.0.0.1:8080", huggingface.POLICY) as api:
+        url = api.on_own_host("https://huggingface.co/api/models?limit=10&cursor=eyJ9")
     assert url == "http://127.0.0.1:8080/api/models?limit=10&cursor=eyJ9"
 
 

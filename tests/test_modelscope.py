@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from hubdata import modelscope_models
 
 from scraper.cli import main
-from scraper.fakehub import FakeModelScope
+from scraper.demo.hub import FakeModelScope
+from tests.support import modelscope_models
 
 
 def run(*args: str):

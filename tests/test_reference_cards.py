@@ -6,11 +6,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import CARDS, expected_card, reference_ids
 
 from scraper.cli import main
 from scraper.render import card_name, render_card
 from scraper.sources.civitai import parse_model
+from tests.support import CARDS, expected_card, reference_ids
 
 IDS = reference_ids()
 

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import sync_command
 
 from scraper.cli import main
-from scraper.fakeapi import Faults
+from scraper.demo.server import Faults
 from scraper.store import Store
+from tests.support import sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..http import ApiClient, HostPolicy, NotFound
+from ..paging import CursorPaging
 from ..records import File, Image, Model, Page, RecordError, Version
+from . import base
+from .base import Option
 
-SOURCE = "civitai"
 DEFAULT_BASE = "https://civitai.com/api/v1"
 PAGE_SIZE = 100
 
-POLICY = HostPolicy(name="civitai", rps=1.0, burst=1, token_env="CIVITAI_TOKEN")
 
 _STAT_KEYS = {
     "downloadCount": "downloads",
@@ -33,16 +33,17 @@ _NSFW_STRINGS = {"None": 1, "Soft": 2, "Mature": 4, "X": 8}
 _IMAGE_HOSTS = ("image.civitai.com", "imagecache.civitai.com")
 
 
-def base_url() -> str:
-    return os.environ.get("CIVITAI_API_BASE", DEFAULT_BASE).rstrip("/")
+def _is_page_cap(body: Any) -> bool:
+    return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
-def client(rps: float | None = None) -> ApiClient:
-    return ApiClient(base_url(), POLICY, rps=rps)
+POLICY = HostPolicy(
+    name="civitai", rps=1.0, burst=1, token_env="CIVITAI_TOKEN", page_cap=_is_page_cap
+)
 
 
 @dataclass(slots=True)
-class Filters:
+class Filters(base.Filters):
     """The /models query a crawl repeats on every page; also the crawl's resume key."""
 
     types: tuple[str, ...] = ()
@@ -73,46 +74,50 @@ class Filters:
         return params
 
 
-def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
-    """Follow nextCursor until it is absent; an empty page with a cursor is not the end (#1848)."""
-    previous: set[str] = set()
-    while True:
-        params = filters.params()
-        if cursor is not None:
-            params.append(("cursor", cursor))
-        body = api.get_json("/models", params=params)
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise RecordError("a /models page without an items list")
-        items = body["items"]
-        if cursor is not None and not filters.query:
-            items = _recover_skipped(api, cursor, items, previous)
-        meta = body.get("metadata") or {}
-        nxt = meta.get("nextCursor") if isinstance(meta, dict) else None
-        # Cursors are opaque: a number in 2023, an ISO date or "a|b|c" today; keep them as text.
-        next_cursor = None if nxt is None or nxt == "" else str(nxt)
-        yield Page(items, next_cursor)
-        if next_cursor is None:
-            return
-        cursor = next_cursor
-        previous = {str(i.get("id")) for i in items if isinstance(i, dict)}
+def _page_items(body: Any) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise RecordError("a /models page without an items list")
+    return body["items"]
 
 
-def _recover_skipped(api: ApiClient, cursor: str, items: list, previous: set[str]) -> list:
+def _next_cursor(body: dict[str, Any]) -> str | None:
+    """Opaque: a number in 2023, an ISO date or "a|b|c" today; kept as text. An empty page
+    with a cursor is not the end (#1848): only a missing cursor is."""
+    meta = body.get("metadata") or {}
+    following = meta.get("nextCursor") if isinstance(meta, dict) else None
+    return None if following is None or following == "" else str(following)
+
+
+@dataclass
+class RecoverSkipped:
     """Civitai skips the item a multi-part cursor names (#1111, #1372): fetch it by id.
 
     "…|<id>" names the first item of the next page; when the page does not start with it and
     the last page did not hold it, the item was skipped and is asked for directly.
     """
-    if "|" not in cursor:
-        return items
-    wanted = cursor.rsplit("|", 1)[1]
-    first = str(items[0].get("id")) if items and isinstance(items[0], dict) else None
-    if not wanted.isdigit() or wanted == first or wanted in previous:
-        return items
-    try:
-        return [get_model(api, wanted), *items]
-    except NotFound:
-        return items  # gone between two pages: nothing to recover
+
+    inner: CursorPaging
+    api: ApiClient
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        previous: set[str] = set()
+        for page in self.inner.pages(cursor):
+            if page.cursor is not None:
+                page.items = self._recover(page.cursor, page.items, previous)
+            yield page
+            previous = {str(i.get("id")) for i in page.items if isinstance(i, dict)}
+
+    def _recover(self, cursor: str, items: list, previous: set[str]) -> list:
+        if "|" not in cursor:
+            return items
+        wanted = cursor.rsplit("|", 1)[1]
+        first = str(items[0].get("id")) if items and isinstance(items[0], dict) else None
+        if not wanted.isdigit() or wanted == first or wanted in previous:
+            return items
+        try:
+            return [get_model(self.api, wanted), *items]
+        except NotFound:
+            return items  # gone between two pages: nothing to recover
 
 
 def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
@@ -138,7 +143,7 @@ def get_version_by_hash(api: ApiClient, file_hash: str) -> Any:
     return api.get_json(f"/model-versions/by-hash/{file_hash}")
 
 
-def model_items(payload: Any) -> list[Any]:
+def model_items(payload: Any) -> list[Any] | None:
     """A saved response may be one model, a list page, or a bare list of items."""
     if isinstance(payload, list):
         return payload
@@ -146,7 +151,7 @@ def model_items(payload: Any) -> list[Any]:
         return payload["items"]
     if isinstance(payload, dict) and isinstance(payload.get("modelVersions"), list):
         return [payload]
-    raise RecordError("not a Civitai model, model list page or list of models")
+    return None
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -165,7 +170,7 @@ def parse_model(raw: Any) -> Model:
         raise RecordError(f"model {model_id}: modelVersions is not a list")
     creator = raw.get("creator") if isinstance(raw.get("creator"), dict) else {}
     return Model(
-        source=SOURCE,
+        source=Civitai.name,
         id=model_id,
         name=name,
         type=_text(raw.get("type")),
@@ -340,3 +345,102 @@ def _text(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class Civitai(base.Source):
+    name = cli_name = "civitai"
+    title = "Civitai"
+    base_env = "CIVITAI_API_BASE"
+    default_base = DEFAULT_BASE
+    policy = POLICY
+    sync_help = "Crawl Civitai /models with cursor pagination into the database."
+    sync_example = 'scraper sync civitai --types LORA --base-models "SD 1.5" --limit 500'
+    export_help = (
+        "Fetch /models/MODEL_ID (or the model of a version or file hash), store it, print its card."
+    )
+    export_example = "scraper export civitai 4823 --lang en"
+    saved_help = "a Civitai model, list item or list page"
+    sync_options = (
+        Option("types", "Model type, repeatable: LORA, Checkpoint, ...", multiple=True),
+        Option("base_models", "Base model, repeatable: 'SD 1.5', ...", multiple=True),
+        Option("tag", "Only models with this tag."),
+        Option("username", "Only models by this creator."),
+        Option("query", "Search text."),
+        Option("sort", "'Highest Rated', 'Most Downloaded', 'Newest', ... (--incremental: Newest)"),
+        Option("period", choices=("AllTime", "Year", "Month", "Week", "Day")),
+        Option(
+            "nsfw",
+            "Include NSFW models (the level is stored either way).",
+            kind=bool,
+            default=True,
+            negative=True,
+        ),
+    )
+    export_argument = Option("model_id", kind=int, argument=True)
+    export_options = (
+        Option("version", "Find the model by one of its version ids instead.", kind=int),
+        Option("hash", "Find the model by a file hash (SHA256, AutoV2, ...)."),
+    )
+    nesting = ("modelVersions", "files", "images")
+    volatile = ("stats",)
+    refresh_batch = PAGE_SIZE
+    incremental = True
+    exact_zh = True
+    html_description = True
+
+    def filters(self, options: dict[str, Any]) -> Filters:
+        sort = options.get("sort") or ("Newest" if options.get("incremental") else None)
+        return Filters(
+            types=tuple(options.get("types") or ()),
+            base_models=tuple(options.get("base_models") or ()),
+            tag=options.get("tag"),
+            username=options.get("username"),
+            query=options.get("query"),
+            sort=sort,
+            period=options.get("period"),
+            nsfw=options.get("nsfw", True) is not False,
+        )
+
+    def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
+        assert isinstance(filters, Filters)
+        paging = CursorPaging(api, "/models", filters.params(), _page_items, _next_cursor)
+        # With `query` the cursor is a plain offset, which names no item to recover.
+        crawl = paging if filters.query else RecoverSkipped(paging, api)
+        return crawl.pages(cursor)
+
+    def fetch_many(self, api: ApiClient, ids: list[str]) -> list[Any]:
+        return get_models(api, ids)
+
+    def locate(self, api: ApiClient, key: str | None, options: dict[str, Any]) -> str:
+        """The model behind a version id or a file hash, when one of those is given."""
+        version, file_hash = options.get("version"), options.get("hash")
+        if [key, version, file_hash].count(None) != 2:
+            raise ValueError("give exactly one of MODEL_ID, --version or --hash")
+        if key is not None:
+            return str(int(key))
+        if file_hash is not None and not str(file_hash).isalnum():
+            raise ValueError(f"{file_hash!r} is not a file hash")
+        body = (
+            get_version(api, version)
+            if version is not None
+            else get_version_by_hash(api, str(file_hash))
+        )
+        model_id = body.get("modelId") if isinstance(body, dict) else None
+        if not isinstance(model_id, int):
+            raise RecordError("the version answer names no modelId")
+        return str(model_id)
+
+    def fetch(self, api: ApiClient, key: str) -> Any:
+        return get_model(api, key)
+
+    def parse(self, raw: Any) -> Model:
+        return parse_model(raw)
+
+    def saved_items(self, payload: Any) -> list[Any] | None:
+        return model_items(payload)
+
+    def thumbnail(self, url: str) -> str:
+        return thumbnail(url)
+
+
+SOURCE = Civitai()

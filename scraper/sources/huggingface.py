@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from ..http import ApiClient, ApiError, HostPolicy, NotFound
+from ..paging import LinkPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import hubcard
+from . import base, hubcard
+from .base import Option
 
-SOURCE = "huggingface"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PAGE_SIZE = 100
 SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
 # 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
 # the rest. README downloads go through /resolve/, a separate, larger bucket.
-POLICY = HostPolicy(name="huggingface", rps=1.5, burst=5, token_env="HF_TOKEN")
+POLICY = HostPolicy(
+    name="huggingface",
+    rps=1.5,
+    burst=5,
+    token_env="HF_TOKEN",
+    other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
+)
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
 LIST_EXPAND = (
     "sha",
@@ -34,19 +39,10 @@ LIST_EXPAND = (
     "createdAt",
 )
 UNKNOWN_CREATED = "2022-03-02T23:29:04.000Z"  # the Hub's "before dates were stored"
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
-
-
-def endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
-
-
-def client(rps: float | None = None) -> ApiClient:
-    return ApiClient(endpoint(), POLICY, rps=rps)
 
 
 @dataclass(slots=True)
-class Filters:
+class Filters(base.Filters):
     search: str | None = None
     author: str | None = None
     filters: tuple[str, ...] = ()
@@ -69,27 +65,10 @@ class Filters:
         return params
 
 
-def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
-    """The first page from the filters, then each `Link: rel="next"` URL verbatim (the cursor
-    is that URL); the end is a page without one."""
-    url, params = (cursor, None) if cursor else ("/api/models", filters.params())
-    while True:
-        fetched = api.fetch(url, params)
-        if not isinstance(fetched.body, list):
-            raise RecordError("a /api/models page that is not a list")
-        match = _LINK_NEXT.search(fetched.headers.get("link", ""))
-        next_url = _same_host(api.base_url, match.group(1)) if match else None
-        yield Page(fetched.body, next_url)
-        if next_url is None:
-            return
-        url, params = next_url, None
-
-
-def _same_host(base: str, url: str) -> str:
-    """The next page on our own host, whatever host the Link names: a token is never sent to a
-    host the user did not configure (a mirror may answer with the origin's links)."""
-    parts = urlsplit(url)
-    return urlunsplit(urlsplit(base)._replace(path=parts.path, query=parts.query, fragment=""))
+def _page_items(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise RecordError("a /api/models page that is not a list")
+    return body
 
 
 def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> dict[str, Any]:
@@ -127,22 +106,6 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
     return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
 
 
-def reader(api: ApiClient, known: Callable[[str], dict[str, Any] | None]) -> Callable[[Any], Model]:
-    """read() for the crawl: a repo whose sha matches the stored one costs no request."""
-
-    def read(item: Any) -> Model:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise RecordError("a listing item without an id")
-        stored = known(str(item.get("_id")))
-        if stored and item.get("sha") and stored["info"].get("sha") == item["sha"]:
-            info = dict(stored["info"])
-            info.update({k: item[k] for k in ("downloads", "likes", "lastModified") if k in item})
-            return parse_model(dict(stored, info=info))
-        return parse_model(fetch_model(api, item["id"]))
-
-    return read
-
-
 def parse_model(raw: Any) -> Model:
     """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
     if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
@@ -153,7 +116,7 @@ def parse_model(raw: Any) -> Model:
     repo_id = info.get("id") or info.get("modelId")
     if not isinstance(repo_id, str) or not repo_id:
         raise RecordError("huggingface model without an id")
-    base = str(raw.get("endpoint") or endpoint()).rstrip("/")
+    base = str(raw.get("endpoint") or SOURCE.base_url()).rstrip("/")
     card = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
     body: str | None = None
     if isinstance(raw.get("readme"), str):
@@ -182,7 +145,7 @@ def parse_model(raw: Any) -> Model:
     stats = {k: info[k] for k in ("downloads", "likes") if isinstance(info.get(k), int)}
     created = _text(info.get("createdAt"))
     return Model(
-        source=SOURCE,
+        source=HuggingFace.name,
         id=key,
         name=repo_id,
         type=_text(info.get("pipeline_tag")) or _text(info.get("library_name")),
@@ -252,3 +215,78 @@ def _repo_path(repo_id: str) -> str:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+class HuggingFace(base.Source):
+    name = "huggingface"
+    cli_name = "hf"
+    aliases = ("huggingface",)
+    title = "Hugging Face"
+    base_env = "HF_ENDPOINT"
+    default_base = DEFAULT_ENDPOINT
+    policy = POLICY
+    sync_help = "Crawl Hugging Face /api/models (Link paging) with file sizes and READMEs."
+    sync_example = "scraper sync hf --filter lora --pipeline-tag text-to-image --limit 200"
+    export_help = (
+        "Fetch a Hugging Face repo (OWNER/NAME): info, file sizes, README; store, print its card."
+    )
+    export_example = "scraper export hf stabilityai/sdxl-turbo --lang en"
+    saved_help = "a Hugging Face model info"
+    sync_options = (
+        Option("search", "Substring of the repo name or owner."),
+        Option("author", "Only repos of this user or organisation."),
+        Option(
+            "filter",
+            "Tag, repeatable: diffusers, lora, stable-diffusion, license:mit, ...",
+            multiple=True,
+        ),
+        Option("pipeline_tag", "Task, e.g. text-to-image."),
+        Option("sort", choices=SORTS),
+    )
+    export_argument = Option("repo_id", "OWNER/NAME", argument=True)
+    volatile = ("downloads", "likes", "trendingScore", "downloadsAllTime")
+    workers = 4  # details and READMEs of a page fetched concurrently
+
+    def filters(self, options: dict[str, Any]) -> Filters:
+        return Filters(
+            search=options.get("search"),
+            author=options.get("author"),
+            filters=tuple(options.get("filter") or ()),
+            pipeline_tag=options.get("pipeline_tag"),
+            sort=options.get("sort"),
+        )
+
+    def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
+        return LinkPaging(api, "/api/models", filters.params(), _page_items).pages(cursor)
+
+    def item_keys(self, items: list[Any]) -> list[str | None]:
+        return [str(i.get("_id")) if isinstance(i, dict) else None for i in items]
+
+    def reader(self, api: ApiClient) -> base.Reader:
+        """A repo whose sha matches the stored one costs no request."""
+
+        def read(item: Any, stored: Any) -> Model:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise RecordError("a listing item without an id")
+            if stored and item.get("sha") and stored["info"].get("sha") == item["sha"]:
+                info = dict(stored["info"])
+                fresh = ("downloads", "likes", "lastModified")
+                info.update({k: item[k] for k in fresh if k in item})
+                return parse_model(dict(stored, info=info))
+            return parse_model(fetch_model(api, item["id"]))
+
+        return read
+
+    def fetch(self, api: ApiClient, key: str) -> Any:
+        return fetch_model(api, key)
+
+    def parse(self, raw: Any) -> Model:
+        return parse_model(raw)
+
+    def saved_items(self, payload: Any) -> list[Any] | None:
+        if isinstance(payload, dict) and ("_id" in payload or "info" in payload):
+            return [payload]
+        return None
+
+
+SOURCE = HuggingFace()

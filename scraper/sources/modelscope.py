@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,10 +9,11 @@ from typing import Any
 from urllib.parse import quote
 
 from ..http import ApiClient, ApiError, HostPolicy, NotFound, Transient
+from ..paging import PageNumberPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import hubcard
+from . import base, hubcard
+from .base import Option
 
-SOURCE = "modelscope"
 DEFAULT_DOMAIN = "modelscope.cn"
 PAGE_SIZE = 50
 MAX_DEPTH = 3000  # the OpenAPI serves page_number * page_size <= 3000 per query
@@ -22,15 +22,6 @@ REVISION = "master"  # ModelScope's default branch, not main
 POLICY = HostPolicy(
     name="modelscope", rps=1.0, burst=2, token_env="MODELSCOPE_API_TOKEN", cookie="m_session_id"
 )
-
-
-def base_url() -> str:
-    domain = os.environ.get("MODELSCOPE_DOMAIN", DEFAULT_DOMAIN).strip().rstrip("/")
-    return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"
-
-
-def client(rps: float | None = None) -> ApiClient:
-    return ApiClient(base_url(), POLICY, rps=rps)
 
 
 def unwrap(body: Any) -> Any:
@@ -56,13 +47,17 @@ def unwrap(body: Any) -> Any:
 
 
 @dataclass(slots=True)
-class Filters:
+class Filters(base.Filters):
     owner: str | None = None
     task: str | None = None
     search: str | None = None
     sort: str | None = None
+    names: tuple[str, ...] = ()  # named models instead of a listing
 
     def params(self) -> list[tuple[str, str]]:
+        return [("model", n) for n in self.names] or self.listing()
+
+    def listing(self) -> list[tuple[str, str]]:
         params = [
             (key, value)
             for key, value in (
@@ -76,25 +71,20 @@ class Filters:
         return [*params, ("page_size", str(PAGE_SIZE))]
 
 
-def iter_pages(api: ApiClient, filters: Filters, cursor: str | None = None) -> Iterator[Page]:
-    """OpenAPI pages; the cursor is the page number (the service stops at 3000 results)."""
-    number = int(cursor) if cursor else 1
-    while True:
-        data = api.fetch(
-            "/openapi/v1/models", [*filters.params(), ("page_number", str(number))], check=unwrap
-        ).body
-        items = data.get("models") if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            raise RecordError("a modelscope listing without a models list")
-        total = data.get("total_count") if isinstance(data.get("total_count"), int) else None
-        size = data.get("page_size") if isinstance(data.get("page_size"), int) else PAGE_SIZE
-        seen = number * size  # the service may serve fewer per page than asked
-        full = len(items) >= size if total is None else seen < total
-        more = bool(items) and full and seen < MAX_DEPTH
-        yield Page(items, str(number + 1) if more else None)
-        if not more:
-            return
-        number += 1
+def _page_models(data: Any) -> list[Any]:
+    items = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise RecordError("a modelscope listing without a models list")
+    return items
+
+
+def _more(data: dict[str, Any], number: int, items: list[Any]) -> bool:
+    """Whether page number+1 exists; the service stops at 3000 results per query."""
+    total = data.get("total_count") if isinstance(data.get("total_count"), int) else None
+    size = data.get("page_size") if isinstance(data.get("page_size"), int) else PAGE_SIZE
+    seen = number * size  # the service may serve fewer per page than asked
+    full = len(items) >= size if total is None else seen < total
+    return bool(items) and full and seen < MAX_DEPTH
 
 
 def named_pages(names: list[str]) -> Iterator[Page]:
@@ -117,12 +107,6 @@ def fetch_model(api: ApiClient, model_id: str) -> dict[str, Any]:
     return {"detail": detail, "files": listed or [], "id": model_id, "endpoint": api.base_url}
 
 
-def read_item(api: ApiClient, item: Any) -> Model:
-    if not isinstance(item, dict) or not isinstance(item.get("id") or item.get("Path"), str):
-        raise RecordError("a modelscope listing item without an id")
-    return parse_model(fetch_model(api, item.get("id") or item["Path"]))
-
-
 def parse_model(raw: Any) -> Model:
     """From a stored record ({detail, files, ...}) or a saved legacy detail answer."""
     if isinstance(raw, dict) and "Data" in raw and "detail" not in raw:
@@ -135,7 +119,7 @@ def parse_model(raw: Any) -> Model:
     model_id = _text(raw.get("id")) or (f"{owner}/{name}" if owner and name else None)
     if not model_id:
         raise RecordError("modelscope model without a name")
-    base = str(raw.get("endpoint") or base_url()).rstrip("/")
+    base = str(raw.get("endpoint") or SOURCE.base_url()).rstrip("/")
     front, body, _error = hubcard.split(d.get("ReadMeContent") or "")
     path = _model_path(model_id)
     download = f"{base}/api/v1/models/{path}/repo?Revision={REVISION}&FilePath="
@@ -162,7 +146,7 @@ def parse_model(raw: Any) -> Model:
     )
     stats = {"downloads": d.get("Downloads"), "likes": d.get("Stars", d.get("Likes"))}
     return Model(
-        source=SOURCE,
+        source=ModelScope.name,
         id=str(d.get("Id") or model_id),
         name=model_id,
         type=", ".join(_task_names(d.get("Tasks"))) or None,
@@ -206,22 +190,6 @@ def _file(f: dict[str, Any], download: str) -> File:
     )
 
 
-def _is_file(f: Any) -> bool:
-    """A blob entry, less the git files the SDK hides too."""
-    return (
-        isinstance(f, dict)
-        and f.get("Type", "blob") == "blob"
-        and isinstance(f.get("Path"), str)
-        and f["Path"] not in (".gitignore", ".gitattributes")
-    )
-
-
-def _images(body: str, widget: Any, download: str) -> list[str]:
-    """README images; a repo-relative path becomes the file's download URL."""
-    urls = hubcard.images(body, widget, "\0")
-    return [download + quote(u[2:], safe="") if u.startswith("\0/") else u for u in urls]
-
-
 def _task_names(tasks: Any) -> list[str]:
     names = []
     for task in tasks if isinstance(tasks, list) else []:
@@ -252,3 +220,78 @@ def _iso(seconds: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+class ModelScope(base.Source):
+    name = cli_name = "modelscope"
+    title = "ModelScope"
+    base_env = "MODELSCOPE_DOMAIN"
+    default_base = DEFAULT_DOMAIN
+    policy = POLICY
+    sync_help = "Fetch named ModelScope models (OWNER/NAME ...), or list them by --owner or --task."
+    sync_example = "scraper sync modelscope --owner damo --limit 100"
+    export_help = (
+        "Fetch a ModelScope model (OWNER/NAME): detail, README, files; store, print its card."
+    )
+    export_example = "scraper export modelscope damo/cv_cartoon_stable_diffusion_design"
+    saved_help = "a ModelScope model detail"
+    sync_options = (
+        Option("models", "OWNER/NAME of models to fetch.", argument=True, multiple=True),
+        Option("owner", "List the models of this owner."),
+        Option("task", "List the models of this task, e.g. text-to-image-synthesis."),
+        Option("search", "Search text (with --owner or --task)."),
+        Option("sort", choices=("default", "downloads", "likes", "last_modified")),
+    )
+    export_argument = Option("model_id", "OWNER/NAME", argument=True)
+    volatile = ("Downloads", "Stars", "Likes")
+    workers = 2
+
+    def base_url(self) -> str:
+        domain = super().base_url()
+        return domain if domain.startswith(("http://", "https://")) else f"https://{domain}"
+
+    def filters(self, options: dict[str, Any]) -> Filters:
+        names = tuple(options.get("models") or ())
+        if not names and not (options.get("owner") or options.get("task") or options.get("search")):
+            raise ValueError("name models as OWNER/NAME, or give --owner, --task or --search")
+        for name in names:
+            _model_path(name)
+        return Filters(
+            options.get("owner"),
+            options.get("task"),
+            options.get("search"),
+            options.get("sort"),
+            names,
+        )
+
+    def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
+        assert isinstance(filters, Filters)
+        if filters.names:
+            return named_pages(list(filters.names))
+        paging = PageNumberPaging(
+            api, "/openapi/v1/models", filters.listing(), _page_models, _more, check=unwrap
+        )
+        return paging.pages(cursor)
+
+    def reader(self, api: ApiClient) -> base.Reader:
+        def read(item: Any, stored: Any) -> Model:
+            key = item.get("id") or item.get("Path") if isinstance(item, dict) else None
+            if not isinstance(key, str):
+                raise RecordError("a modelscope listing item without an id")
+            return parse_model(fetch_model(api, key))
+
+        return read
+
+    def fetch(self, api: ApiClient, key: str) -> Any:
+        return fetch_model(api, key)
+
+    def parse(self, raw: Any) -> Model:
+        return parse_model(raw)
+
+    def saved_items(self, payload: Any) -> list[Any] | None:
+        if isinstance(payload, dict) and ("Data" in payload or "detail" in payload):
+            return [payload]
+        return None
+
+
+SOURCE = ModelScope()

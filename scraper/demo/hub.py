@@ -1,4 +1,4 @@
-"""Local stand-ins for the Hugging Face Hub and ModelScope APIs, for tests and benchmarks.
+"""Stand-ins for the Hugging Face Hub and ModelScope APIs.
 
 They answer the way the real services do where it matters to a client: Link paging, 307 for a
 renamed repo, 401/403 for gated files, RateLimit headers in 5-minute-style windows, and
@@ -12,7 +12,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from .fakeapi import Answer, FakeServer, Faults
+from .server import Answer, FakeServer, Faults
 
 
 class FakeHuggingFace(FakeServer):

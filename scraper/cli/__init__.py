@@ -1,0 +1,43 @@
+"""The `scraper` command: a thin layer over sources, store and render, built from the registry.
+
+Exit status: 0 success, 1 the run finished but something failed (named in the summary), 2 usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .options import VERBOSE, configure_logging, db_option, verbose_option
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@verbose_option
+@db_option
+@click.version_option(package_name="scraper")
+def main() -> None:
+    """Model metadata into SQLite and model cards (--db and -v work before or after the
+    subcommand)."""
+    configure_logging(VERBOSE in click.get_current_context().meta)
+
+
+def _register() -> None:
+    from .. import sources as registry
+    from . import cards, demo, sources
+
+    main.help = f"Model metadata from {registry.titles()} into SQLite and model cards.\n\n" + (
+        "--db and -v work before or after the subcommand."
+    )
+    for command in (*sources.COMMANDS, *cards.COMMANDS, demo.demo):
+        main.add_command(command)
+
+
+_register()
+
+__all__ = ["main"]
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.getLogger(__name__)
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""`scraper demo`: try the tool with no network and no token."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output") / "demo",
+    show_default=True,
+)
+def demo(out: Path) -> None:
+    """The whole pipeline offline: recorded responses served on 127.0.0.1, synced, rendered.
+
+    \b
+    Example:
+      scraper demo --out output/demo
+    """
+    from ..demo import run
+
+    sys.exit(run(out))

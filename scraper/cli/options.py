@@ -1,0 +1,117 @@
+"""Options shared by every command, defined once; errors that end a run in one line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..sources import Option
+
+VERBOSE = "scraper.verbose"
+DB = "scraper.db"
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _remember_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[VERBOSE] = True
+        configure_logging(True)
+
+
+def _remember_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[DB] = value
+
+
+# Accepted on the group and on every command: `scraper -v sync ...` or `scraper sync ... -v`.
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_remember_verbose,
+    help="Log every retry and request summary.",
+)
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    expose_value=False,
+    callback=_remember_db,
+    help="SQLite database [default: $SCRAPER_DB or output/models.db].",
+)
+
+
+def db_path() -> Path:
+    """--db given anywhere on the command line, else $SCRAPER_DB, else output/models.db."""
+    from ..store import default_path
+
+    return click.get_current_context().meta.get(DB) or default_path()
+
+
+class Failed(click.ClickException):
+    """A run that could not do its job: one line on stderr, exit 1."""
+
+    exit_code = 1
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class Duration(click.ParamType):
+    """24h, 30m, 7d, 90s."""
+
+    name = "duration"
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: object, param: object, ctx: object) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        if len(text) >= 2 and text[-1] in self.units and text[:-1].replace(".", "", 1).isdigit():
+            return timedelta(seconds=float(text[:-1]) * self.units[text[-1]])
+        self.fail(f"{value!r} is not a duration like 24h, 30m or 7d", param, ctx)  # type: ignore
+
+
+DURATION = Duration()
+
+
+def click_param(option: Option) -> click.Parameter:
+    """A source's Option as a click argument or option (int means a positive integer)."""
+    kind: Any = {str: click.STRING, int: click.IntRange(min=1), float: click.FLOAT}.get(
+        option.kind, click.STRING
+    )
+    if option.choices:
+        kind = click.Choice(option.choices)
+    if option.argument:
+        return click.Argument(
+            [option.name], nargs=-1 if option.multiple else 1, required=False, type=kind
+        )
+    if option.kind is bool:
+        flags = f"{option.flag}/--no-{option.flag[2:]}" if option.negative else option.flag
+        return click.Option(
+            [flags, option.name],
+            is_flag=True,
+            default=bool(option.default),
+            show_default=option.negative,
+            help=option.help,
+        )
+    return click.Option(
+        [option.flag, option.name],
+        type=kind,
+        multiple=option.multiple,
+        default=option.default,
+        help=option.help or None,
+    )

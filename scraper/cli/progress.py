@@ -1,0 +1,61 @@
+"""A progress display on a terminal (rich), silent under cron; log lines print above it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+
+class Progress:
+    """Models and pages so far, the rate, and the total when a --limit gives one."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        self.label = label
+        self.total = total
+        self.enabled = sys.stderr.isatty()
+        self._bar: Any = None
+        self._handler: logging.Handler | None = None
+        self._saved: list[logging.Handler] = []
+
+    def __enter__(self) -> Progress:
+        if not self.enabled:
+            return self
+        from rich.console import Console
+        from rich.logging import RichHandler
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        console = Console(stderr=True)
+        columns = [SpinnerColumn(), TextColumn("{task.description}")]
+        if self.total:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        columns += [
+            TextColumn("{task.fields[pages]} pages, {task.fields[rate]:.0f} models/s"),
+            TimeElapsedColumn(),
+        ]
+        self._bar = Bar(*columns, console=console, transient=True)
+        self._task = self._bar.add_task(self.label, total=self.total, pages=0, rate=0.0)
+        # Log records go through the bar's console, so they never land inside its line.
+        root = logging.getLogger()
+        self._saved = root.handlers[:]
+        self._handler = RichHandler(console=console, show_path=False, show_time=False)
+        root.handlers = [self._handler]
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            logging.getLogger().handlers = self._saved
+
+    def update(self, models: int, pages: int) -> None:
+        if self._bar is not None:
+            elapsed = self._bar.tasks[0].elapsed or 1e-6
+            self._bar.update(self._task, completed=models, pages=pages, rate=models / elapsed)

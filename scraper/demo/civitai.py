@@ -1,0 +1,141 @@
+"""A stand-in for the Civitai API: recorded models under /api/v1, with Civitai's paging."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .server import Answer, FakeServer, Faults
+
+
+class FakeCivitai(FakeServer):
+    """Serve models (2023 list items or any era) under /api/v1, with Civitai's paging."""
+
+    def __init__(
+        self,
+        models: Iterable[dict[str, Any]],
+        page_size: int = 100,
+        faults: Faults | None = None,
+        port: int = 0,
+    ) -> None:
+        super().__init__(faults, port)
+        self.models: list[dict[str, Any]] = list(models)
+        self.page_size = page_size
+        self._index()
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/api/v1"
+
+    def _index(self) -> None:
+        self.by_id = {str(m["id"]): m for m in self.models}
+        self.versions: dict[str, tuple[dict, dict]] = {}
+        self.hashes: dict[str, tuple[dict, dict]] = {}
+        for model in self.models:
+            versions = model.get("modelVersions")
+            for version in versions if isinstance(versions, list) else []:
+                self.versions[str(version["id"])] = (model, version)
+                for file in version.get("files") or []:
+                    for value in (file.get("hashes") or {}).values():
+                        self.hashes[str(value).upper()] = (model, version)
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] != ["api", "v1"]:
+            return 404, {"error": "Not found"}
+        parts = parts[2:]
+        if parts == ["models"]:
+            return self.list_models(query)
+        if len(parts) == 2 and parts[0] == "models":
+            model = self.by_id.get(parts[1])
+            if not parts[1].isdigit():
+                return 400, {"error": "Invalid id"}
+            return (200, model) if model else (404, {"error": f"No model with id {parts[1]}"})
+        if len(parts) == 2 and parts[0] == "model-versions":
+            return self.version_body(self.versions.get(parts[1]))
+        if len(parts) == 3 and parts[:2] == ["model-versions", "by-hash"]:
+            return self.version_body(self.hashes.get(parts[2].upper()))
+        return 404, {"error": "Not found"}
+
+    def version_body(self, found: tuple[dict, dict] | None) -> tuple[int, Any]:
+        if not found:
+            return 404, {"error": "Model not found"}
+        model, version = found
+        body = dict(version, modelId=model["id"])
+        body["model"] = {k: model.get(k) for k in ("name", "type", "nsfw", "poi")}
+        return 200, body
+
+    def list_models(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        # Like Civitai's search (#1848), `query` filters after paging: pages can come back empty.
+        text = query.get("query", [None])[0]
+        items = self.filtered({k: v for k, v in query.items() if k != "query"})
+        limit = min(int(query.get("limit", ["100"])[0]), 100, self.page_size)
+        cursor = query.get("cursor", [None])[0]
+        start = 0
+        if cursor is not None:
+            try:
+                start = int(cursor.split("|", 1)[0])
+            except ValueError:
+                return 400, {"error": "Invalid cursor"}
+        if self.faults.skip_boundary and cursor is not None:
+            start += 1
+        page = items[start : start + limit]
+        if text:
+            page = [m for m in page if text.lower() in m.get("name", "").lower()]
+        metadata: dict[str, Any] = {}
+        end = start + limit
+        if end < len(items):
+            metadata["nextCursor"] = f"{end}|{items[end]['id']}"
+        return 200, {"items": page, "metadata": metadata}
+
+    def filtered(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        items = self.models
+        if query.get("nsfw", ["false"])[0] != "true":
+            items = [m for m in items if not m.get("nsfw")]
+        if ids := query.get("ids"):
+            wanted = set(ids[0].split(","))
+            items = [m for m in items if str(m.get("id")) in wanted]
+        if types := query.get("types"):
+            items = [m for m in items if m.get("type") in types]
+        if bases := query.get("baseModels"):
+            items = [
+                m
+                for m in items
+                if any(v.get("baseModel") in bases for v in m.get("modelVersions") or [])
+            ]
+        if tag := query.get("tag", [None])[0]:
+            items = [m for m in items if tag.lower() in _tag_names(m)]
+        if user := query.get("username", [None])[0]:
+            items = [m for m in items if (m.get("creator") or {}).get("username") == user]
+        if query.get("sort", [None])[0] == "Newest":
+            items = sorted(items, key=_newest, reverse=True)
+        return items
+
+
+def _tag_names(model: dict[str, Any]) -> set[str]:
+    return {
+        (t.get("name") if isinstance(t, dict) else str(t)).lower() for t in model.get("tags") or []
+    }
+
+
+def _newest(model: dict[str, Any]) -> str:
+    dates = [
+        v.get("publishedAt") or v.get("createdAt") or "" for v in model.get("modelVersions") or []
+    ]
+    return max(dates, default="")
+
+
+def read_models(folder: Path) -> list[dict[str, Any]]:
+    """Every *.json in a folder: a model, a list page or a list of models."""
+    models: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json"), key=lambda p: (len(p.stem), p.stem)):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "items" in data:
+            models.extend(data["items"])
+        elif isinstance(data, list):
+            models.extend(data)
+        else:
+            models.append(data)
+    return models

@@ -1,0 +1,87 @@
+"""Paginators: how a listing goes from one page to the next, as small swappable pieces.
+
+Each yields `Page(items, next_cursor, cursor)`; the cursor is opaque text the crawl stores in
+its checkpoint, so a killed crawl resumes from the page after the last one committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .http import ApiClient
+from .records import Page
+
+Params = list[tuple[str, str]]
+Items = Callable[[Any], list[Any]]  # the items of a page body (RecordError when there are none)
+
+
+@dataclass
+class CursorPaging:
+    """`?cursor=` from the previous body until the body names no next cursor."""
+
+    api: ApiClient
+    path: str
+    params: Params
+    items: Items
+    next_cursor: Callable[[Any], str | None]
+    param: str = "cursor"
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        while True:
+            params = self.params if cursor is None else [*self.params, (self.param, cursor)]
+            body = self.api.get_json(self.path, params=params)
+            items = self.items(body)
+            following = self.next_cursor(body)
+            yield Page(items, following, cursor)
+            if following is None:
+                return
+            cursor = following
+
+
+@dataclass
+class LinkPaging:
+    """The first page from the query, then each `Link: rel="next"` URL (the cursor is that URL,
+    moved onto the configured host); the end is a page without one."""
+
+    api: ApiClient
+    path: str
+    params: Params
+    items: Items
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        url, params = (cursor, None) if cursor else (self.path, self.params)
+        while True:
+            fetched = self.api.fetch(url, params)
+            following = fetched.links.get("next", {}).get("url")
+            following = self.api.on_own_host(following) if following else None
+            yield Page(self.items(fetched.body), following, url if params is None else None)
+            if following is None:
+                return
+            url, params = following, None
+
+
+@dataclass
+class PageNumberPaging:
+    """`?page_number=N` from 1; `more(body, number, items)` says whether page N+1 exists."""
+
+    api: ApiClient
+    path: str
+    params: Params
+    items: Items
+    more: Callable[[Any, int, list[Any]], bool]
+    param: str = "page_number"
+    check: Callable[[Any], Any] | None = None  # unwraps an envelope, raises on an error one
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        number = int(cursor) if cursor else 1
+        while True:
+            params = [*self.params, (self.param, str(number))]
+            body = self.api.fetch(self.path, params, check=self.check).body
+            items = self.items(body)
+            more = self.more(body, number, items)
+            yield Page(items, str(number + 1) if more else None, str(number))
+            if not more:
+                return
+            number += 1

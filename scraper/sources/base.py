@@ -1,0 +1,139 @@
+"""What a source supplies, so that the CLI, crawl, store and cards never name one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..records import Model, Page
+
+if TYPE_CHECKING:
+    from ..http import ApiClient, HostPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option of a source's sync or export: a CLI flag and, under its name, a config key.
+
+    kind int means a positive integer; a bool is a flag (with a --no- twin when negative).
+    """
+
+    name: str  # the Python name and the config key: base_models
+    help: str = ""
+    kind: type = str  # str, int, float or bool
+    choices: tuple[str, ...] = ()
+    multiple: bool = False
+    default: Any = None
+    argument: bool = False  # positional (any number of them when multiple)
+    negative: bool = False  # a bool flag with a --no- twin
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+class Filters:
+    """A listing's query, as the source's sync options give it; also the crawl's resume key."""
+
+    def params(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+
+Reader = Callable[[Any, Any], Model]  # (listing item, its stored payload or None) -> record
+
+
+class Source:
+    """One API: its host, its options, how it pages and reads, and how its payload is stored.
+
+    Subclasses set the class attributes and override what their API needs; adding a source
+    is one module with one subclass, one line in the registry and its test fixtures.
+    """
+
+    name: ClassVar[str]  # the `source` column and output folder: civitai, huggingface
+    cli_name: ClassVar[str]  # the CLI's: civitai, hf
+    aliases: ClassVar[tuple[str, ...]] = ()
+    title: ClassVar[str]  # for people: Hugging Face
+    base_env: ClassVar[str]  # the variable that moves the API (a mirror, a test server)
+    default_base: ClassVar[str]
+    policy: ClassVar[HostPolicy]
+    sync_help: ClassVar[str]  # the first line of `scraper sync NAME --help`
+    sync_example: ClassVar[str]
+    export_help: ClassVar[str]
+    export_example: ClassVar[str]
+    saved_help: ClassVar[str]  # what `scraper card` reads of this source: "a ... model info"
+    sync_options: ClassVar[tuple[Option, ...]] = ()
+    export_argument: ClassVar[Option] = Option("model_id", argument=True)
+    export_options: ClassVar[tuple[Option, ...]] = ()
+    # Where the payload nests children: (versions, files, images) keys. Each object is then
+    # stored once, in its own row, and put back together by the reader.
+    nesting: ClassVar[tuple[str, str, str] | None] = None
+    # Keys of counters that move all the time, kept out of the content hash so that a model
+    # whose only change is its download count is "refreshed", not "updated".
+    volatile: ClassVar[tuple[str, ...]] = ()
+    workers: ClassVar[int] = 1  # items of a page read concurrently (each costs requests)
+    incremental: ClassVar[bool] = False  # pages() with filters(incremental=True) is newest first
+    refresh_batch: ClassVar[int] = 0  # > 0: fetch_many() refreshes counters this many at once
+    exact_zh: ClassVar[bool] = False  # zh cards follow the 2023 reference format byte for byte
+    html_description: ClassVar[bool] = False  # --details markdown converts the description
+
+    # --- the host -------------------------------------------------------------------------
+
+    def base_url(self) -> str:
+        return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
+
+    def client(self, rps: float | None = None) -> ApiClient:
+        from ..http import ApiClient
+
+        return ApiClient(self.base_url(), self.policy, rps=rps)
+
+    # --- sync -----------------------------------------------------------------------------
+
+    def filters(self, options: dict[str, Any]) -> Filters:
+        """The listing query from the values of `sync_options` (and `incremental`)."""
+        raise NotImplementedError
+
+    def pages(self, api: ApiClient, filters: Filters, cursor: str | None) -> Iterator[Page]:
+        """The listing's pages from `cursor` (None: the first page) to the end."""
+        raise NotImplementedError
+
+    def reader(self, api: ApiClient) -> Reader:
+        """read(item, stored) -> Model for a listing item, fetching what else it needs; with
+        `item_keys`, `stored` is the payload already stored, so an unchanged item can cost no
+        request."""
+        return lambda item, stored: self.parse(item)
+
+    def item_keys(self, items: list[Any]) -> list[str | None] | None:
+        """The stored model key of each item, when read() wants the stored payloads."""
+        return None
+
+    def fetch_many(self, api: ApiClient, ids: list[str]) -> list[Any]:
+        """Up to refresh_batch stored models by id in one request, for a counters refresh."""
+        raise NotImplementedError
+
+    # --- one model ------------------------------------------------------------------------
+
+    def locate(self, api: ApiClient, key: str | None, options: dict[str, Any]) -> str:
+        """The model key an export asks for (a source may find it from a version or a hash)."""
+        if key is None:
+            raise ValueError(f"give a {self.export_argument.name.upper()}")
+        return key
+
+    def fetch(self, api: ApiClient, key: str) -> Any:
+        """One model's raw payload, as parse() and the store take it."""
+        raise NotImplementedError
+
+    def parse(self, raw: Any) -> Model:
+        """A stored or saved payload into a record; RecordError when it is not one."""
+        raise NotImplementedError
+
+    def saved_items(self, payload: Any) -> list[Any] | None:
+        """The model payloads of a saved API response, or None when it is not this source's."""
+        return None
+
+    # --- cards ----------------------------------------------------------------------------
+
+    def thumbnail(self, url: str) -> str:
+        """A small variant of a sample image, where the host can make one."""
+        return url

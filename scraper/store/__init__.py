@@ -1,0 +1,55 @@
+"""SQLite store: promoted columns for queries, raw JSON for fidelity, runs and checkpoints.
+
+schema (tables, migrations), lock (one writer), writer (pages in one transaction), reader
+(records back, read-only), runs (runs, checkpoints, quarantine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from . import lock, schema
+from .lock import Busy
+from .reader import load_models
+from .runs import Checkpoint, Counts, RunLog, now
+from .writer import Writer
+
+DEFAULT_DB = Path("output") / "models.db"
+
+__all__ = ["Busy", "Checkpoint", "Counts", "Store", "default_path", "load_models", "now"]
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("SCRAPER_DB") or DEFAULT_DB)
+
+
+class Store(RunLog, Writer):
+    """The database opened for writing, its schema brought up to date.
+
+    All writes of one page happen in one transaction, so a crash never leaves half a page.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._started = time.monotonic()
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        schema.migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with lock.exclusive(self.path):
+            yield
