@@ -1,0 +1,153 @@
+"""The shape the code keeps: sources behind one interface, small modules, a versioned schema."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scraper import sources
+from scraper.cli import main
+from scraper.demo.civitai import FakeCivitai
+from scraper.demo.hub import FakeHuggingFace, FakeModelScope
+from scraper.render import card_name, render_card
+from scraper.store import Store, load_models, schema
+from tests.support import CARDS, DATA, expected_card, hf_repos, modelscope_models
+
+PACKAGE = Path(sources.__file__).parent.parent
+SHARED = [
+    p
+    for p in PACKAGE.rglob("*.py")
+    if p.parent.name not in ("sources", "demo") and "__pycache__" not in p.parts
+]
+
+
+LOCAL = re.compile(r"http://127\.0\.0\.1:[0-9]+")  # the test servers' ports differ
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_shared_modules_name_no_source() -> None:
+    words = {w for s in sources.SOURCES for w in (s.name, s.cli_name, s.title, *s.aliases)}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    found = [
+        f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
+        for path in SHARED
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert len(SHARED) > 10 and found == []
+
+
+def test_no_module_is_longer_than_450_lines() -> None:
+    lengths = {
+        p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")
+    }
+    assert max(lengths.values()) <= 450, lengths
+
+
+def test_registry_finds_by_name_cli_name_and_alias() -> None:
+    assert sources.get("hf") is sources.get("huggingface")
+    assert sources.get("civitai").name == "civitai"
+    with pytest.raises(KeyError, match="use one of civitai, hf, modelscope"):
+        sources.get("tensorart")
+
+
+def test_every_source_has_its_commands_and_help_examples() -> None:
+    for source in sources.SOURCES:
+        for group in ("sync", "export"):
+            result = run(group, source.cli_name, "--help")
+            assert result.exit_code == 0, result.output
+            assert (
+                "Example:" in result.output
+                and f"scraper {group} {source.cli_name}" in result.output
+            )
+
+
+def test_db_and_verbose_work_before_and_after_the_subcommand(
+    serve, reference_models, tmp_path, caplog
+) -> None:
+    serve(reference_models[:3])
+    db = tmp_path / "elsewhere.db"
+
+    def requests_logged() -> bool:
+        return any("HTTP Request: GET" in r.getMessage() for r in caplog.records)
+
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+    assert not requests_logged()
+    after = run("sync", "civitai", "--rps", "0", "--db", str(db), "-v")
+    assert after.exit_code == 0, after.output
+    assert requests_logged()  # -v after the subcommand turned on request logs
+    out = tmp_path / "cards"
+    before = run("--db", str(db), "render", "--out", str(out))
+    assert before.exit_code == 0, before.output
+    assert len(list((out / "civitai").glob("*.md"))) == 3
+
+
+def old_database(tmp_path: Path) -> Path:
+    """A database written by the release before the schema was versioned (user_version 0)."""
+    db = tmp_path / "old.db"
+    with gzip.open(DATA / "db" / "release-2026-11-v0.db.gz") as packed, db.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    return db
+
+
+def fresh_database(tmp_path: Path, monkeypatch) -> Path:
+    """The same models as the old database, synced by this release."""
+    db = tmp_path / "fresh.db"
+    ids = ["61016", "40835", "4717", "26491", "2783", "102482", "33618", "8234"]
+    models = [__import__("json").loads((CARDS / f"{i}.json").read_bytes()) for i in ids]
+    infos, readmes = hf_repos(loras=2)
+    details, files = modelscope_models()
+    details = dict(list(details.items())[:2])
+    with (
+        FakeCivitai(models, page_size=3) as civitai,
+        FakeHuggingFace(infos, readmes=readmes, gated={"meta-llama/Llama-3.1-8B-Instruct"}) as hf,
+        FakeModelScope(details, files) as ms,
+    ):
+        monkeypatch.setenv("CIVITAI_API_BASE", civitai.base_url)
+        monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
+        monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url)
+        for args in (["civitai"], ["hf"], ["modelscope", *details]):
+            result = run("sync", *args, "--rps", "0", "--db", str(db))
+            assert result.exit_code == 0, result.output
+    return db
+
+
+def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, monkeypatch):
+    db = old_database(tmp_path)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        runs_before = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    Store(db).close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
+    old = {(m.source, m.id): m for m in load_models(db)}
+    new = {(m.source, m.id): m for m in load_models(fresh_database(tmp_path, monkeypatch))}
+    assert sorted(old) == sorted(new) and len(old) == 17
+    for key, model in old.items():
+        for lang in ("zh", "en", "bilingual"):
+            cards = [
+                LOCAL.sub("http://127.0.0.1:PORT", render_card(m, lang)) for m in (model, new[key])
+            ]
+            assert cards[0] == cards[1], (key, lang)
+        if model.source == "civitai":
+            assert render_card(model) == expected_card(model.id), card_name(model)
+
+
+def test_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
+    db = tmp_path / "newer.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
+    with pytest.raises(schema.SchemaError, match="newer than this scraper"):
+        Store(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
