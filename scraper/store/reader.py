@@ -58,12 +58,19 @@ def iter_payloads(
     )
     while batch := rows.fetchmany(chunk):
         for src, group in itertools.groupby(batch, key=lambda r: r[0]):
-            nest = sources.get(src).nesting
-            if nest is None:
-                for _, model_id, raw in group:
-                    yield src, model_id, load_raw(raw)
-            else:
-                yield from _nest(conn, src, list(group), nest)
+            yield from assemble(conn, src, list(group))
+
+
+def assemble(
+    conn: sqlite3.Connection, source: str, group: list[tuple[str, str, str]]
+) -> Iterator[tuple[str, str, Any]]:
+    """(source, id, payload) of stored model rows (source, id, raw) of one source."""
+    nest = sources.get(source).nesting
+    if nest is None:
+        for _, model_id, raw in group:
+            yield source, model_id, load_raw(raw)
+    else:
+        yield from _nest(conn, source, group, nest)
 
 
 def _nest(

@@ -87,8 +87,31 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.table(name).create_index(cols, if_not_exists=True)
 
 
+def _search_and_status(db: sqlite_utils.Database) -> None:
+    """Version 2: full-text search over models, and indexes that keep `scraper status` to
+    indexed counts. `checks` holds live models only, so counting stale counters is one range."""
+    from . import search
+
+    search.install(db)
+    db.execute(
+        "DELETE FROM checks WHERE EXISTS (SELECT 1 FROM models m WHERE m.source = checks.source "
+        "AND m.id = checks.model_id AND m.deleted_at IS NOT NULL)"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO checks (source, model_id, checked_at) "
+        "SELECT source, id, coalesce(stats_at, changed_at, first_seen_at, '') FROM models "
+        "WHERE deleted_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_checks_due ON checks (source, checked_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_runs_last ON runs (source, command, id)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_models_deleted ON models (source) "
+        "WHERE deleted_at IS NOT NULL"
+    )
+
+
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline, _search_and_status]
 VERSION = len(MIGRATIONS)
 
 

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from .. import jsonio, sources
 from ..records import MODEL_STATS, File, Image, Model, Version
+from . import search
 from .reader import _chunks, load_raw
 from .runs import Checkpoint, Counts, now
 from .schema import SCHEMA
@@ -183,6 +184,7 @@ class Writer:
             row.update(
                 content_hash=body, first_seen_at=first_seen, changed_at=stamp, deleted_at=None
             )
+            row.update(search.columns(m))
             batch.add_model(m, texts, row, stamp, replaces=previous is not None)
             if previous:
                 page.updated += 1
@@ -279,22 +281,29 @@ class Writer:
         return [r[0] for r in self.db.execute(sql, [source, older_than])]
 
     def mark_deleted(self, source: str, model_id: str) -> int:
-        """A 404 marks the row gone (with when); the last good payload stays."""
+        """A 404 marks the row gone (with when); the last good payload stays. Its counters are
+        no longer due (`checks` holds live models only)."""
         with self.db.atomic():
             cursor = self.db.execute(
                 "UPDATE models SET deleted_at = ? "
                 "WHERE source = ? AND id = ? AND deleted_at IS NULL",
                 [now(), source, model_id],
             )
+            self.db.execute(
+                "DELETE FROM checks WHERE source = ? AND model_id = ?", [source, model_id]
+            )
             return cursor.rowcount
 
-    def payloads(self, source: str, ids: list[str]) -> dict[str, Any]:
-        """Stored payloads by id, for a source that keeps its payload in the model row."""
+    def payloads(self, source: str, ids: list[str], column: str = "id") -> dict[str, Any]:
+        """Stored payloads by id (or by name), for a source that keeps its payload in the model
+        row."""
+        if column not in ("id", "name"):
+            raise ValueError(f"payloads are looked up by id or name, not {column!r}")
         found: dict[str, Any] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for model_id, raw in self.db.execute(
-                f"SELECT id, raw FROM models WHERE source = ? AND id IN ({marks}) "
+                f"SELECT {column}, raw FROM models WHERE source = ? AND {column} IN ({marks}) "
                 "AND deleted_at IS NULL",
                 [source, *chunk],
             ):
