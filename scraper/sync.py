@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .http import ApiClient, ApiError, NotFound
+from .interrupt import signal_name
 from .records import Model, RecordError
 from .sources import Filters, Source
 from .sources.base import Reader
@@ -35,6 +37,22 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         return 0 if self.status == "ok" else 1
+
+    def summary(self, source: str, seconds: float, shown: int = 20) -> list[str]:
+        """One line of what the run did, then the first failures by name."""
+        c = self.counts
+        resumed = f", resumed after {self.resumed_from}" if self.resumed_from else ""
+        lines = [
+            f"{source}: {self.status}: {c.seen} models (new {c.new}, updated {c.updated}, "
+            f"counters {c.refreshed}, unchanged {c.unchanged}, deleted {c.deleted}, "
+            f"failed {len(c.failed)}) from {self.pages} pages{resumed}; "
+            f"{self.requests} requests, {self.nbytes / 1e6:.1f} MB in {seconds:.1f}s; "
+            f"run {self.run_id}"
+        ]
+        lines += [f"  failed: {failure}" for failure in c.failed[:shown]]
+        if len(c.failed) > shown:
+            lines.append(f"  ... and {len(c.failed) - shown} more (see the runs table)")
+        return lines
 
 
 def crawl_key(source: str, params: list[tuple[str, str]], limit: int | None) -> str:
@@ -64,44 +82,74 @@ def crawl(
         source.name, "sync", {"params": params, "limit": limit, "incremental": incremental}
     )
     counts = Counts()
-    saved = store.checkpoint(key)
-    cursor = saved["cursor"] if saved else None
-    done = saved["models"] if saved else 0
-    pages = saved["pages"] if saved else 0
-    resumed_from = done
-    status, error = "ok", None
-    read = source.reader(api)
-    with ThreadPoolExecutor(max(1, source.workers)) as pool:
-        try:
-            for page in source.pages(api, filters, cursor):
-                pages += 1
-                items = page.items if limit is None else page.items[: max(0, limit - done)]
-                stored = _stored(store, source, items)
-                reader = pool.map if source.workers > 1 else map
-                models = _read_items(
-                    store, source.name, read, items, stored, counts, run_id, reader
+    with _recorded(store, run_id, counts, api):
+        saved = store.checkpoint(key)
+        cursor = saved["cursor"] if saved else None
+        done = saved["models"] if saved else 0
+        pages = saved["pages"] if saved else 0
+        resumed_from = done
+        status, error = "ok", None
+        read = source.reader(api)
+        previous: set[str] = set()  # the last page's models: an item repeated across pages
+        with ThreadPoolExecutor(max(1, source.workers)) as pool:
+            try:
+                for page in source.pages(api, filters, cursor):
+                    pages += 1
+                    items = page.items if limit is None else page.items[: max(0, limit - done)]
+                    stored = _stored(store, source, items)
+                    reader = pool.map if source.workers > 1 else map
+                    models = _read_items(
+                        store, source.name, read, items, stored, counts, run_id, reader
+                    )
+                    models, previous = (
+                        [m for m in models if m.id not in previous],
+                        {m.id for m in models},
+                    )
+                    done += len(items)
+                    finished = page.next_cursor is None or (limit is not None and done >= limit)
+                    cursor = None if finished else page.next_cursor
+                    mark = Checkpoint(key, source.name, params, cursor, pages, done, run_id)
+                    saved_page = store.save_models(models, counts, mark, run_id)
+                    if incremental and items and saved_page.changed == 0 and not finished:
+                        store.clear_checkpoint(key)  # nothing new here: the rest is known
+                        finished = True
+                    if progress:
+                        progress(done, pages)
+                    if finished:
+                        break
+            except (ApiError, RecordError) as exc:
+                status, error = "failed", str(exc)
+                counts.failed.append(
+                    f"crawl stopped: {exc}; run again to resume from the last page"
                 )
-                done += len(items)
-                finished = page.next_cursor is None or (limit is not None and done >= limit)
-                cursor = None if finished else page.next_cursor
-                mark = Checkpoint(key, source.name, params, cursor, pages, done, run_id)
-                saved_page = store.save_models(models, counts, mark, run_id)
-                if incremental and items and saved_page.changed == 0 and not finished:
-                    store.clear_checkpoint(key)  # nothing new here: the rest is known
-                    finished = True
-                if progress:
-                    progress(done, pages)
-                if finished:
-                    break
-        except (ApiError, RecordError) as exc:
-            status, error = "failed", str(exc)
-            counts.failed.append(f"crawl stopped: {exc}; run again to resume from the last page")
-    if refresh_older_than is not None and status == "ok" and source.refresh_batch:
-        refresh_counters(store, api, source, refresh_older_than, counts, run_id)
-    if status == "ok" and counts.failed:
-        status = "partial"
-    store.finish_run(run_id, status, counts, api.requests, api.bytes)
-    return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
+        if refresh_older_than is not None and status == "ok" and source.refresh_batch:
+            refresh_counters(store, api, source, refresh_older_than, counts, run_id)
+        if status == "ok" and counts.failed:
+            status = "partial"
+        store.finish_run(run_id, status, counts, api.requests, api.bytes)
+        return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
+
+
+@contextlib.contextmanager
+def _recorded(store: Store, run_id: int, counts: Counts, api: ApiClient) -> Iterator[None]:
+    """A run that ends by a signal is recorded `interrupted`, by an unexpected error
+    `failed`; what its pages committed stays."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        _interrupted(store, run_id, counts, api, exc)
+        raise
+    except Exception as exc:
+        counts.failed.append(f"stopped by an unexpected error: {exc!r}")
+        store.finish_run(run_id, "failed", counts, api.requests, api.bytes)
+        raise
+
+
+def _interrupted(
+    store: Store, run_id: int, counts: Counts, api: ApiClient, exc: KeyboardInterrupt
+) -> None:
+    counts.failed.append(f"interrupted by {signal_name(exc)}; the next run goes on from here")
+    store.finish_run(run_id, "interrupted", counts, api.requests, api.bytes)
 
 
 def _stored(store: Store, source: Source, items: list) -> list[Any]:
@@ -109,7 +157,7 @@ def _stored(store: Store, source: Source, items: list) -> list[Any]:
     keys = source.item_keys(items)
     if keys is None:
         return [None] * len(items)
-    found = store.payloads(source.name, [k for k in keys if k is not None])
+    found = store.payloads(source.name, [k for k in keys if k is not None], source.stored_by)
     return [found.get(k) if k is not None else None for k in keys]
 
 
@@ -217,6 +265,9 @@ def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
     try:
         model = source.parse(source.fetch(api, key))
         store.save_models([model], counts, run_id=run_id)
+    except KeyboardInterrupt as exc:
+        _interrupted(store, run_id, counts, api, exc)
+        raise
     except NotFound:
         counts.deleted += store.mark_deleted(source.name, str(key))
         counts.failed.append(f"model {key}: not found")

@@ -13,7 +13,25 @@ import click
 from .options import VERBOSE, configure_logging, db_option, verbose_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The `scraper` group: SIGINT and SIGTERM end any command cleanly, exit 130 or 143."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from ..interrupt import exit_code, interruptible, signal_name
+
+        with interruptible():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                click.echo(
+                    f"interrupted by {signal_name(exc)}: what was committed is kept, the run "
+                    "is recorded as interrupted and the next one goes on from there",
+                    err=True,
+                )
+                ctx.exit(exit_code(exc))
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @verbose_option
 @db_option
 @click.version_option(package_name="scraper")
@@ -25,12 +43,12 @@ def main() -> None:
 
 def _register() -> None:
     from .. import sources as registry
-    from . import cards, demo, sources
+    from . import cards, demo, run, sources, status
 
     main.help = f"Model metadata from {registry.titles()} into SQLite and model cards.\n\n" + (
         "--db and -v work before or after the subcommand."
     )
-    for command in (*sources.COMMANDS, *cards.COMMANDS, demo.demo):
+    for command in (*sources.COMMANDS, *cards.COMMANDS, run.run, status.status, demo.demo):
         main.add_command(command)
 
 

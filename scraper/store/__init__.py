@@ -7,6 +7,7 @@ schema (tables, migrations), lock (one writer), writer (pages in one transaction
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from .runs import Checkpoint, Counts, RunLog, now
 from .writer import Writer
 
 DEFAULT_DB = Path("output") / "models.db"
+log = logging.getLogger("scraper.store")
 
 __all__ = ["Busy", "Checkpoint", "Counts", "Store", "default_path", "load_models", "now"]
 
@@ -50,6 +52,18 @@ class Store(RunLog, Writer):
         self.db.close()
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with lock.exclusive(self.path):
+    def exclusive(self, wait: float = 0) -> Iterator[None]:
+        """The writer's lock, waiting up to `wait` seconds; then recover()."""
+        with lock.exclusive(self.path, wait):
+            self.recover()
             yield
+
+    def recover(self) -> None:
+        """With the lock held: runs a killed process left `running` are marked interrupted."""
+        for run_id, source, command in self.recover_interrupted():
+            log.warning(
+                "run %d (%s %s) was left running by a process that ended; marked interrupted",
+                run_id,
+                source,
+                command,
+            )

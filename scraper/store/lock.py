@@ -14,17 +14,32 @@ class Busy(RuntimeError):
 
 
 @contextlib.contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold `<db>.lock` for the block; two syncs at full speed would share no rate budget."""
+def exclusive(path: Path, wait: float = 0) -> Iterator[None]:
+    """Hold `<db>.lock` for the block, waiting up to `wait` seconds for another run to end;
+    two syncs at full speed would share no rate budget."""
     lock = filelock.FileLock(f"{path}.lock")
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait)
     except filelock.Timeout:
+        waited = f" (waited {wait:g}s)" if wait else ""
         raise Busy(
-            f"another scraper run is writing {path}; wait for it to finish "
-            "or give this run its own --db"
+            f"another scraper run is writing {path}{waited}; wait for it to finish, "
+            "give --wait SECONDS, or give this run its own --db"
         ) from None
     try:
         yield
     finally:
         lock.release()
+
+
+def held(path: Path) -> bool:
+    """Whether a run holds the database's lock now (for reports; it takes nothing)."""
+    if not Path(f"{path}.lock").exists():
+        return False
+    try:
+        with exclusive(path):
+            return False
+    except Busy:
+        return True
+    except OSError:  # a lock file this user cannot open: nothing to tell
+        return False

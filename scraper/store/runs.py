@@ -100,6 +100,21 @@ class RunLog:
                 },
             )
 
+    def recover_interrupted(self) -> list[tuple[int, str, str]]:
+        """Runs left `running` by a process that ended without finishing them, marked
+        `interrupted`: the caller holds the lock, so no live run can be among them."""
+        rows = self.db.execute(
+            "SELECT id, source, command FROM runs WHERE status = 'running' ORDER BY id"
+        ).fetchall()
+        if rows:
+            why = jsonio.dumps(["the process ended before the run finished (killed or crashed)"])
+            with self.db.atomic():
+                self.db.execute(
+                    "UPDATE runs SET status = 'interrupted', errors = ? WHERE status = 'running'",
+                    [why],
+                )
+        return [tuple(r) for r in rows]
+
     def checkpoint(self, key: str) -> dict[str, Any] | None:
         rows = list(self.db.table("checkpoints").rows_where("key = ?", [key]))
         return rows[0] if rows else None
