@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .http import ApiClient
@@ -27,10 +28,12 @@ class CursorPaging:
     items: Items
     next_cursor: Callable[[Any], str | None]
     param: str = "cursor"
+    send: Callable[[str], str] = str  # the cursor as asked for (the page keeps the API's)
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         while True:
-            params = self.params if cursor is None else [*self.params, (self.param, cursor)]
+            asked = None if cursor is None else self.send(cursor)
+            params = self.params if asked is None else [*self.params, (self.param, asked)]
             body = self.api.get_json(self.path, params=params)
             items = self.items(body)
             following = self.next_cursor(body)
@@ -38,6 +41,27 @@ class CursorPaging:
             if following is None:
                 return
             cursor = following
+
+
+def inclusive_date_cursor(cursor: str) -> str:
+    """A cursor that is a bare ISO date, moved 1 ms later; any other cursor as it is.
+
+    An API that hands out the date of the item after the page (its lookahead) as the next
+    cursor, then answers with the items strictly older, skips that item at every page
+    boundary. Asking from 1 ms later reads it at the top of the next page; if the API counts
+    the bound in, the crawl drops the repeat. Dates kept to the microsecond upstream still
+    fall inside: a cursor cut to milliseconds is at most 1 ms early.
+    """
+    if "T" not in cursor or "|" in cursor:
+        return cursor
+    try:
+        when = datetime.fromisoformat(cursor)
+    except ValueError:
+        return cursor
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    later = (when + timedelta(milliseconds=1)).astimezone(UTC)
+    return later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ class FakeCivitai(FakeServer):
         items = self.filtered({k: v for k, v in query.items() if k != "query"})
         limit = min(int(query.get("limit", ["100"])[0]), 100, self.page_size)
         cursor = query.get("cursor", [None])[0]
+        if query.get("sort", [None])[0] == "Newest" and not text:
+            return self.newest_page(items, limit, cursor)
         start = 0
         if cursor is not None:
             try:
@@ -89,6 +92,24 @@ class FakeCivitai(FakeServer):
         if end < len(items):
             metadata["nextCursor"] = f"{end}|{items[end]['id']}"
         return 200, {"items": page, "metadata": metadata}
+
+    def newest_page(self, items: list[dict], limit: int, cursor: str | None) -> Answer:
+        """sort=Newest as Civitai pages it (2024-09, #1372): the next cursor is the ISO date of
+        the item after the page (the lookahead), and the next page holds the items dated
+        strictly before it, so with skip_boundary the item the cursor names is skipped;
+        without, the next page starts at it."""
+        start = 0
+        if cursor is not None:
+            try:
+                bound = _parse_date(cursor)
+            except ValueError:
+                return 400, {"error": "Invalid cursor"}
+            later = (lambda d: d >= bound) if self.faults.skip_boundary else (lambda d: d > bound)
+            start = sum(1 for m in items if later(_date(m)))
+        metadata: dict[str, Any] = {}
+        if start + limit < len(items):
+            metadata["nextCursor"] = _format_date(_date(items[start + limit]))
+        return 200, {"items": items[start : start + limit], "metadata": metadata}
 
     def filtered(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         items = self.models
@@ -110,7 +131,7 @@ class FakeCivitai(FakeServer):
         if user := query.get("username", [None])[0]:
             items = [m for m in items if (m.get("creator") or {}).get("username") == user]
         if query.get("sort", [None])[0] == "Newest":
-            items = sorted(items, key=_newest, reverse=True)
+            items = sorted(items, key=lambda m: (_date(m), int(m["id"])), reverse=True)
         return items
 
 
@@ -120,11 +141,27 @@ def _tag_names(model: dict[str, Any]) -> set[str]:
     }
 
 
-def _newest(model: dict[str, Any]) -> str:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _date(model: dict[str, Any]) -> datetime:
+    """Civitai's lastVersionAt: the newest version's date (a model with none sorts last)."""
     dates = [
-        v.get("publishedAt") or v.get("createdAt") or "" for v in model.get("modelVersions") or []
+        _parse_date(d)
+        for v in model.get("modelVersions") or []
+        if (d := v.get("publishedAt") or v.get("createdAt"))
     ]
-    return max(dates, default="")
+    return max(dates, default=EPOCH)
+
+
+def _parse_date(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _format_date(when: datetime) -> str:
+    """As the API writes them: milliseconds and a Z."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def read_models(folder: Path) -> list[dict[str, Any]]:

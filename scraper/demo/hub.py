@@ -87,6 +87,8 @@ class FakeHuggingFace(FakeServer):
             items = [i for i in items if i["id"].split("/")[0] == author]
         if task := query.get("pipeline_tag", [None])[0]:
             items = [i for i in items if i.get("pipeline_tag") == task]
+        if sort := query.get("sort", [None])[0]:  # always descending, as the Hub sorts
+            items.sort(key=lambda i: (i.get(sort) or 0, i["_id"]), reverse=True)
         limit = min(int(query.get("limit", ["1000"])[0]), self.page_size)
         start = int(query.get("cursor", ["0"])[0])
         expand = query.get("expand")
@@ -171,11 +173,19 @@ class FakeModelScope(FakeServer):
             items = [
                 (k, d) for k, d in items if task in [t.get("Name") for t in d.get("Tasks", [])]
             ]
+        if query.get("sort", [None])[0] == "last_modified":
+            items.sort(key=lambda kd: (kd[1].get("LastUpdatedTime") or 0, kd[0]), reverse=True)
         size = min(int(query.get("page_size", ["10"])[0]), self.page_size)
         number = int(query.get("page_number", ["1"])[0])
         page = items[(number - 1) * size : number * size]
         models = [
-            {"id": k, "display_name": d.get("ChineseName"), "downloads": d.get("Downloads")}
+            {
+                "id": k,
+                "display_name": d.get("ChineseName"),
+                "downloads": d.get("Downloads"),
+                "likes": d.get("Stars"),
+                "last_modified": d.get("LastUpdatedTime"),
+            }
             for k, d in page
         ]
         data = {

@@ -72,6 +72,9 @@ class Source:
     # Keys of counters that move all the time, kept out of the content hash so that a model
     # whose only change is its download count is "refreshed", not "updated".
     volatile: ClassVar[tuple[str, ...]] = ()
+    # The models column the values of item_keys() are: id, or name when a listing item
+    # carries the model's name but not the key it is stored under.
+    stored_by: ClassVar[str] = "id"
     workers: ClassVar[int] = 1  # items of a page read concurrently (each costs requests)
     incremental: ClassVar[bool] = False  # pages() with filters(incremental=True) is newest first
     refresh_batch: ClassVar[int] = 0  # > 0: fetch_many() refreshes counters this many at once

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..http import ApiClient, HostPolicy, NotFound
-from ..paging import CursorPaging
+from ..paging import CursorPaging, inclusive_date_cursor
 from ..records import File, Image, Model, Page, RecordError, Version
 from . import base
 from .base import Option
@@ -93,7 +93,8 @@ class RecoverSkipped:
     """Civitai skips the item a multi-part cursor names (#1111, #1372): fetch it by id.
 
     "…|<id>" names the first item of the next page; when the page does not start with it and
-    the last page did not hold it, the item was skipped and is asked for directly.
+    the last page did not hold it, the item was skipped and is asked for directly. (A bare
+    date cursor names no id: CursorPaging sends it 1 ms later, see inclusive_date_cursor.)
     """
 
     inner: CursorPaging
@@ -404,6 +405,7 @@ class Civitai(base.Source):
     def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
         assert isinstance(filters, Filters)
         paging = CursorPaging(api, "/models", filters.params(), _page_items, _next_cursor)
+        paging.send = inclusive_date_cursor  # sort=Newest's date cursors skip an item too
         # With `query` the cursor is a plain offset, which names no item to recover.
         crawl = paging if filters.query else RecoverSkipped(paging, api)
         return crawl.pages(cursor)

@@ -246,14 +246,20 @@ class HuggingFace(base.Source):
     export_argument = Option("repo_id", "OWNER/NAME", argument=True)
     volatile = ("downloads", "likes", "trendingScore", "downloadsAllTime")
     workers = 4  # details and READMEs of a page fetched concurrently
+    incremental = True  # sort=lastModified is newest first; an unchanged sha costs nothing
 
     def filters(self, options: dict[str, Any]) -> Filters:
+        sort = options.get("sort")
+        if options.get("incremental"):
+            if sort not in (None, "lastModified"):
+                raise ValueError(f"--incremental reads by lastModified, not by {sort}")
+            sort = "lastModified"
         return Filters(
             search=options.get("search"),
             author=options.get("author"),
             filters=tuple(options.get("filter") or ()),
             pipeline_tag=options.get("pipeline_tag"),
-            sort=options.get("sort"),
+            sort=sort,
         )
 
     def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -222,6 +223,21 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _same_update(item: dict[str, Any], stored: Any) -> bool:
+    """Whether a listing item's last_modified (Unix seconds or an ISO date) is the stored
+    detail's LastUpdatedTime; unknown on either side means no."""
+    detail = stored.get("detail") if isinstance(stored, dict) else None
+    ours = _iso(detail.get("LastUpdatedTime")) if isinstance(detail, dict) else None
+    theirs = item.get("last_modified")
+    if isinstance(theirs, str) and not theirs.isdigit():
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(theirs)
+            theirs = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    if isinstance(theirs, str):
+        theirs = int(theirs) if theirs.isdigit() else None
+    return ours is not None and _iso(theirs) == ours
+
+
 class ModelScope(base.Source):
     name = cli_name = "modelscope"
     title = "ModelScope"
@@ -245,6 +261,8 @@ class ModelScope(base.Source):
     export_argument = Option("model_id", "OWNER/NAME", argument=True)
     volatile = ("Downloads", "Stars", "Likes")
     workers = 2
+    incremental = True  # a listing sorted by last_modified is newest first
+    stored_by = "name"  # listing items carry OWNER/NAME, rows are keyed by the numeric Id
 
     def base_url(self) -> str:
         domain = super().base_url()
@@ -256,12 +274,13 @@ class ModelScope(base.Source):
             raise ValueError("name models as OWNER/NAME, or give --owner, --task or --search")
         for name in names:
             _model_path(name)
+        sort = options.get("sort")
+        if options.get("incremental") and not names:
+            if sort not in (None, "last_modified"):
+                raise ValueError(f"--incremental reads by last_modified, not by {sort}")
+            sort = "last_modified"
         return Filters(
-            options.get("owner"),
-            options.get("task"),
-            options.get("search"),
-            options.get("sort"),
-            names,
+            options.get("owner"), options.get("task"), options.get("search"), sort, names
         )
 
     def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
@@ -273,11 +292,22 @@ class ModelScope(base.Source):
         )
         return paging.pages(cursor)
 
+    def item_keys(self, items: list[Any]) -> list[str | None]:
+        return [i.get("id") if isinstance(i, dict) else None for i in items]
+
     def reader(self, api: ApiClient) -> base.Reader:
+        """A listed model whose last update is the stored one costs no request."""
+
         def read(item: Any, stored: Any) -> Model:
             key = item.get("id") or item.get("Path") if isinstance(item, dict) else None
             if not isinstance(key, str):
                 raise RecordError("a modelscope listing item without an id")
+            if stored and _same_update(item, stored):
+                detail = dict(stored["detail"])
+                for ours, theirs in (("Downloads", "downloads"), ("Stars", "likes")):
+                    if isinstance(item.get(theirs), int):
+                        detail[ours] = item[theirs]
+                return parse_model(dict(stored, detail=detail))
             return parse_model(fetch_model(api, key))
 
         return read
