@@ -74,15 +74,16 @@ class Duration(click.ParamType):
     """24h, 30m, 7d, 90s."""
 
     name = "duration"
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
     def convert(self, value: object, param: object, ctx: object) -> timedelta:
+        from ..config import parse_duration
+
         if isinstance(value, timedelta):
             return value
-        text = str(value).strip().lower()
-        if len(text) >= 2 and text[-1] in self.units and text[:-1].replace(".", "", 1).isdigit():
-            return timedelta(seconds=float(text[:-1]) * self.units[text[-1]])
-        self.fail(f"{value!r} is not a duration like 24h, 30m or 7d", param, ctx)  # type: ignore
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)  # type: ignore
 
 
 DURATION = Duration()

@@ -42,11 +42,12 @@ class Progress:
         ]
         self._bar = Bar(*columns, console=console, transient=True)
         self._task = self._bar.add_task(self.label, total=self.total, pages=0, rate=0.0)
-        # Log records go through the bar's console, so they never land inside its line.
+        # Log records for the terminal go through the bar's console, so they never land
+        # inside its line; others (a --log-file) keep theirs.
         root = logging.getLogger()
         self._saved = root.handlers[:]
         self._handler = RichHandler(console=console, show_path=False, show_time=False)
-        root.handlers = [self._handler]
+        root.handlers = [*(h for h in self._saved if not _to_terminal(h)), self._handler]
         self._bar.start()
         return self
 
@@ -59,3 +60,8 @@ class Progress:
         if self._bar is not None:
             elapsed = self._bar.tasks[0].elapsed or 1e-6
             self._bar.update(self._task, completed=models, pages=pages, rate=models / elapsed)
+
+
+def _to_terminal(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    return not isinstance(handler, logging.FileHandler) and stream in (sys.stderr, sys.stdout)

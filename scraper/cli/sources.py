@@ -161,17 +161,5 @@ def exclusive(store: Any) -> Iterator[None]:
 
 def summary(source: str, outcome: Any, seconds: float) -> None:
     """One line of what a run did, then the first failures by name."""
-    c = outcome.counts
-    resumed = f", resumed after {outcome.resumed_from}" if outcome.resumed_from else ""
-    click.echo(
-        f"{source}: {outcome.status}: {c.seen} models (new {c.new}, updated {c.updated}, "
-        f"counters {c.refreshed}, unchanged {c.unchanged}, deleted {c.deleted}, "
-        f"failed {len(c.failed)}) from {outcome.pages} pages{resumed}; "
-        f"{outcome.requests} requests, {outcome.nbytes / 1e6:.1f} MB in {seconds:.1f}s; "
-        f"run {outcome.run_id}",
-        err=True,
-    )
-    for failure in c.failed[:20]:
-        click.echo(f"  failed: {failure}", err=True)
-    if len(c.failed) > 20:
-        click.echo(f"  ... and {len(c.failed) - 20} more (see the runs table)", err=True)
+    for line in outcome.summary(source, seconds):
+        click.echo(line, err=True)

@@ -1,0 +1,97 @@
+"""`scraper run`: the unattended run from a config file, as cron, systemd and CI start it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .options import DB, VERBOSE, db_option, verbose_option
+
+log = logging.getLogger("scraper.run")
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The TOML config [default: $SCRAPER_CONFIG or ./scraper.toml].",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for a run already writing the database, then give up (0: refuse).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every log line to this file, rotated at 5 MB (5 old files kept); stderr "
+    "then gets only warnings and errors (cron mails those).",
+)
+@db_option
+@verbose_option
+def run(config_path: Path | None, wait: float, log_file: Path | None) -> None:
+    """Sync every configured source, refresh counters when due, render the cards in every
+    configured language and build the site: one command for cron, systemd or CI.
+
+    Exit status: 0 all went well; 1 some records or a source failed (the others still ran),
+    or another run holds the database; 2 a bad config; 130/143 interrupted.
+
+    \b
+    Example:
+      scraper run --config scraper.toml --log-file output/scraper.log
+    """
+    from ..config import default_path
+
+    ctx = click.get_current_context()
+    code = execute(
+        config_path or default_path(),
+        wait,
+        log_file,
+        verbose=VERBOSE in ctx.meta,
+        db=ctx.meta.get(DB),
+    )
+    sys.exit(code)
+
+
+def execute(
+    config_path: Path,
+    wait: float = 0,
+    log_file: Path | None = None,
+    verbose: bool = False,
+    db: Path | None = None,
+) -> int:
+    """Load the config and run it with one-line timestamped events; the exit status."""
+    from .. import runner
+    from ..config import ConfigError, load
+    from ..interrupt import exit_code, signal_name
+    from ..store import Busy
+    from .logs import event_log
+    from .progress import Progress
+
+    with event_log(verbose, log_file):
+        try:
+            config = load(config_path)
+        except ConfigError as exc:
+            log.error("config: %s", exc)
+            return 2
+        if db is not None:  # --db given on the command line wins over the config's
+            config = dataclasses.replace(config, db=db)
+        try:
+            return runner.run(config, wait, Progress)
+        except Busy as exc:
+            log.error("run: %s", exc)
+            return 1
+        except KeyboardInterrupt as exc:
+            log.error(
+                "run: interrupted by %s; what was committed is kept, the source's run is "
+                "recorded as interrupted and the next run goes on from there",
+                signal_name(exc),
+            )
+            return exit_code(exc)

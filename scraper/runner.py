@@ -1,0 +1,171 @@
+"""`scraper run`: every configured source synced in turn, the cards rendered and the site built,
+all under the database's one lock; a summary line per source and one final line.
+
+A source that fails does not stop the others; the exit status says whether everything went
+well (0) or something failed (1), for cron, systemd and monitors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config, SourceConfig, span
+from .render import render_all
+from .store import Store, load_models, lock
+from .sync import crawl
+
+log = logging.getLogger("scraper.run")
+
+# (label, total) -> a context whose value has update(models, pages): the terminal's progress.
+ProgressFactory = Callable[[str, int | None], AbstractContextManager[Any]]
+
+
+@dataclass
+class Step:
+    """How a part of the run ended: ok, and the line that says so."""
+
+    ok: bool
+    line: str
+    short: str = ""  # for the final line
+
+
+def run(config: Config, wait: float = 0, progress: ProgressFactory | None = None) -> int:
+    """The whole unattended run; its exit status (0 all went well, 1 something failed)."""
+    started = time.monotonic()
+    statuses: dict[str, str] = {}
+    with lock.exclusive(config.db, wait):
+        store = Store(config.db)  # migrated under the lock: two upgrades never race
+        try:
+            store.recover()
+            for entry in config.sources:
+                statuses[entry.source.name] = _sync(store, entry, progress or _quiet)
+        finally:
+            store.close()
+        cards = _render(config)
+        site = _build_site(config)
+    ok = all(s == "ok" for s in statuses.values()) and cards.ok and (site is None or site.ok)
+    failed = [name for name, status in statuses.items() if status != "ok"]
+    parts = [
+        ", ".join(f"{name} {status}" for name, status in statuses.items()),
+        cards.line,
+        site.short if site else "no [site]",
+    ]
+    state = "ok" if ok else ("failed" if len(failed) == len(statuses) else "partial")
+    log.info("run: %s: %s; %.1fs", state, "; ".join(parts), time.monotonic() - started)
+    return 0 if ok else 1
+
+
+def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
+    """One source's crawl (and counters refresh); its status, summary logged."""
+    source = entry.source
+    log.info("%s: sync started (%s)", source.name, describe(entry))
+    started = time.monotonic()
+    try:
+        with source.client(entry.rps) as api, progress(source.cli_name, entry.limit) as bar:
+            outcome = crawl(
+                store,
+                api,
+                source,
+                entry.filters(),
+                entry.limit,
+                bar.update,
+                incremental=entry.incremental,
+                refresh_older_than=entry.refresh,
+            )
+    except Exception as exc:  # one source's trouble (a bug, a full disk) must not stop the rest
+        log.error("%s: failed: %s", source.name, exc)
+        return "failed"
+    first, *failures = outcome.summary(source.name, time.monotonic() - started)
+    log.log(logging.INFO if outcome.status == "ok" else logging.WARNING, "%s", first)
+    for line in failures:
+        log.warning("%s", line.strip())
+    return outcome.status
+
+
+def describe(entry: SourceConfig) -> str:
+    """The options a source runs with, for its first log line."""
+    given = [
+        f"{key} {','.join(map(str, value)) if isinstance(value, tuple) else value}"
+        for key, value in entry.options.items()
+        if value not in (None, (), False) and value is not _default(entry, key)
+    ]
+    return ", ".join(
+        filter(
+            None,
+            [
+                "incremental" if entry.incremental else "full crawl",
+                *given,
+                f"limit {entry.limit}" if entry.limit else "",
+                f"rps {entry.rps:g}" if entry.rps is not None else "",
+                f"counters older than {span(entry.refresh)}" if entry.refresh else "",
+            ],
+        )
+    )
+
+
+def _default(entry: SourceConfig, key: str) -> object:
+    return next(o.default for o in entry.source.sync_options if o.name == key)
+
+
+def _render(config: Config) -> Step:
+    """Cards of every configured source in every configured language; unchanged bytes are
+    not rewritten."""
+    written = unchanged = renamed = 0
+    failures: list[str] = []
+    for lang in config.languages:
+        before = len(failures)
+        counts = [0, 0, 0]
+        for entry in config.sources:
+            models = load_models(config.db, entry.source.name, failures)
+            report = render_all(models, config.out, lang, config.details)
+            failures += report.failed
+            counts = [
+                counts[0] + report.written,
+                counts[1] + report.unchanged,
+                counts[2] + report.removed,
+            ]
+        log.info(
+            "cards %s: %d written, %d unchanged, %d renamed, %d failed under %s",
+            lang,
+            *counts,
+            len(failures) - before,
+            config.out,
+        )
+        written, unchanged, renamed = (
+            written + counts[0],
+            unchanged + counts[1],
+            renamed + counts[2],
+        )
+    for failure in failures[:20]:
+        log.warning("  failed: %s", failure)
+    line = f"cards {written} written, {unchanged} unchanged, {len(failures)} failed"
+    return Step(not failures, line)
+
+
+def _build_site(config: Config) -> Step | None:
+    """The one place `scraper run` (and so the demo) builds the static site from [site].
+
+    This installation has no site builder yet: the step says so and counts as done.
+    """
+    if config.site is None:
+        return None
+    line = "site: skipped (this installation has no site builder)"
+    log.info("%s", line)
+    return Step(True, line, "site skipped")
+
+
+@contextlib.contextmanager
+def _quiet(label: str, total: int | None) -> Iterator[Any]:
+    """No progress display (under cron, in tests)."""
+    yield _NoBar()
+
+
+class _NoBar:
+    def update(self, models: int, pages: int) -> None:
+        pass
