@@ -109,14 +109,30 @@ def test_unknown_option_exits_2() -> None:
     assert run("sync", "civitai", "--no-such-option").exit_code == 2
 
 
-def test_demo_runs_offline_and_prints_where_the_cards_are(tmp_path) -> None:
-    result = run("demo", "--out", str(tmp_path / "demo"))
+def test_demo_runs_all_three_sources_through_scraper_run(tmp_path) -> None:
+    out = tmp_path / "demo"
+    result = run("demo", "--out", str(out))
     assert result.exit_code == 0, result.output
-    folder = tmp_path / "demo" / "civitai"
-    assert str(folder) in result.output
-    cards = list(folder.glob("*.md"))
-    assert len(cards) == 18
-    assert (folder / "4717-s1dlxbrew.md").read_text(encoding="utf-8") == expected_card("4717")
+    counts = {"civitai": 18, "huggingface": 13, "modelscope": 12}
+    for source, models in counts.items():
+        folder = out / source
+        assert str(folder) in result.output
+        for lang in ("en", "bilingual"):
+            assert len(list(folder.glob(f"*.{lang}.md"))) == models, (source, lang)
+        assert len(list(folder.glob("*.md"))) == 3 * models
+    civitai_zh = (out / "civitai" / "4717-s1dlxbrew.md").read_text(encoding="utf-8")
+    assert civitai_zh == expected_card("4717")
+    assert "retry 1" in result.output  # the injected faults were served and retried
+    assert " INFO run: ok: civitai ok, huggingface ok, modelscope ok; " in result.output
+    assert "site: skipped" in result.output
+    config = out / "scraper.toml"
+    assert f"scraper status --config {config}" in result.output
+    status = run("status", "--config", str(config))  # the next command it suggests works
+    assert status.exit_code == 0, status.output
+    with sqlite3.connect(out / "models.db") as conn:
+        assert conn.execute("SELECT source, command, status FROM runs").fetchall() == [
+            (source, "sync", "ok") for source in counts
+        ]
 
 
 def test_export_by_version_id_and_by_file_hash(serve, reference_models) -> None:

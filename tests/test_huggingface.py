@@ -161,9 +161,9 @@ def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:
 
 
 def test_saved_model_info_renders_with_card_command() -> None:
-    from tests.support import FIXTURES
+    from tests.support import RECORDED
 
-    path = FIXTURES / "huggingface" / "model-sdxl-turbo-blobs-2023-12.json"
+    path = RECORDED / "huggingface" / "model-sdxl-turbo-blobs-2023-12.json"
     result = run("card", str(path), "--lang", "zh")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("## stabilityai/sdxl-turbo\n### 一、模型概述\n")
@@ -190,3 +190,29 @@ def test_duplicated_repos_sharing_a_sha_keep_their_own_versions(hub, tmp_path) -
     assert run("export", "hf", "someone/lora-10-copy").exit_code == 0
     versions = rows(tmp_path / "models.db", "SELECT model_id FROM versions ORDER BY model_id")
     assert len(versions) == 2 and versions[0] != versions[1]
+
+
+def test_incremental_reads_by_last_modified_and_stops_at_the_first_known_page(hub, tmp_path):
+    server = hub(page_size=10)
+    assert run("sync", "hf", "--incremental", "--rps", "0").exit_code == 0
+    changed = server.infos["lora-maker/lora-42"]
+    changed.update(sha="f" * 40, lastModified="2031-01-01T00:00:00.000Z")
+    before = len(server.requests)
+    result = run("sync", "hf", "--incremental", "--rps", "0")
+    assert result.exit_code == 0, result.output
+    assert "20 models (new 0, updated 1, counters 0, unchanged 19" in result.output
+    asked = server.requests[before:]
+    assert [r["path"] for r in asked] == [
+        "/api/models",
+        "/api/models/lora-maker/lora-42",
+        "/lora-maker/lora-42/resolve/" + "f" * 40 + "/README.md",
+        "/api/models",
+    ]  # the page with the change (first: newest), that repo's info and README, then a page
+    # with nothing changed, where it stops (65 repos); unchanged repos cost nothing
+    assert all(r["query"]["sort"] == ["lastModified"] for r in asked if r["path"] == "/api/models")
+
+
+def test_incremental_with_another_sort_is_a_usage_error(hub) -> None:
+    hub()
+    result = run("sync", "hf", "--incremental", "--sort", "downloads")
+    assert result.exit_code == 2 and "reads by lastModified" in result.output

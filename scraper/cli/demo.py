@@ -16,7 +16,9 @@ import click
     show_default=True,
 )
 def demo(out: Path) -> None:
-    """The whole pipeline offline: recorded responses served on 127.0.0.1, synced, rendered.
+    """The whole pipeline offline: recorded answers of every source served on 127.0.0.1,
+    run through `scraper run` with a generated config: synced, cards in every language, the
+    site.
 
     \b
     Example:

@@ -1,43 +1,100 @@
-"""`scraper demo`: the whole pipeline offline, against recorded answers served on 127.0.0.1."""
+"""`scraper demo`: the whole pipeline offline, through the same `scraper run` cron starts, with
+a generated config, against recorded answers of all three APIs served on 127.0.0.1."""
 
 from __future__ import annotations
 
-import time
-from importlib import resources
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-DATA = "data"
+# `scraper run`'s config, as the demo writes it beside its output (paths are relative to it).
+CONFIG = """\
+# Written by `scraper demo`: the config `scraper run` reads. Tokens never go here.
+db = "models.db"
+out = "."                      # cards under ./<source>/
+languages = ["zh", "en", "bilingual"]
+
+[site]
+out = "site"
+nsfw = "blur"
+
+[[sources]]
+name = "civitai"
+incremental = true
+rps = 0                        # a local server: no need to be gentle
+
+[[sources]]
+name = "hf"
+incremental = true
+rps = 0
+
+[[sources]]
+name = "modelscope"
+owner = "damo"
+incremental = true
+rps = 0
+"""
 
 
 def run(out: Path) -> int:
-    """Sync the recorded Civitai models (through two injected faults), render their cards; the
-    exit status of the sync."""
-    from ..cli.sources import summary
-    from ..http import ApiClient
-    from ..render import render_all
-    from ..sources import get
-    from ..store import Store, load_models
-    from ..sync import crawl
-    from .civitai import FakeCivitai, read_models
+    """Serve the recorded answers (with two injected faults, to show the retries), run the
+    generated config through `scraper run`, say where everything is; its exit status."""
+    from ..cli.run import execute
+    from . import recorded
+    from .civitai import FakeCivitai
+    from .hub import FakeHuggingFace, FakeModelScope
     from .server import Faults
 
-    civitai = get("civitai")
-    models = read_models(Path(str(resources.files(__name__) / DATA / "civitai")))
-    # Two faults on the first pages show the retries at work.
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "scraper.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    infos, readmes = recorded.hf_repos(loras=8)
+    details, files = recorded.modelscope_models()
     faults = Faults()
     faults.script.extend(["503", "html200"])
-    store = Store(out / "models.db")
-    with FakeCivitai(models, page_size=5, faults=faults) as server:
-        click.echo(f"demo: serving {len(models)} recorded models at {server.base_url}", err=True)
-        with ApiClient(server.base_url, civitai.policy, rps=0, backoff=0.1) as api:
-            started = time.monotonic()
-            outcome = crawl(store, api, civitai, civitai.filters({}))
-            summary(civitai.name, outcome, time.monotonic() - started)
-    store.close()
-    report = render_all(load_models(out / "models.db"), out, "zh")
-    folder = out / civitai.name
-    click.echo(f"demo: {report.written + report.unchanged} cards in {folder}", err=True)
-    click.echo(str(folder))
-    return outcome.exit_code
+    with (
+        FakeCivitai(recorded.civitai_models(), page_size=5, faults=faults) as civitai,
+        FakeHuggingFace(infos, readmes, gated={recorded.GATED}, page_size=5) as hf,
+        FakeModelScope(details, files, page_size=5) as ms,
+        _environment(
+            CIVITAI_API_BASE=civitai.base_url,
+            HF_ENDPOINT=hf.base_url,
+            MODELSCOPE_DOMAIN=ms.base_url,
+            SCRAPER_BACKOFF=os.environ.get("SCRAPER_BACKOFF", "0.1"),
+        ),
+    ):
+        click.echo(
+            f"demo: recorded answers of {len(civitai.models)} Civitai, {len(infos)} Hugging "
+            f"Face and {len(details)} ModelScope models served on 127.0.0.1; "
+            f"running {config}",
+            err=True,
+        )
+        code = execute(config)
+    folders = [out / name for name in ("civitai", "huggingface", "modelscope")]
+    cards = sum(1 for folder in folders for _ in folder.glob("*.md"))
+    click.echo(f"demo: {cards} cards (zh, en, bilingual) in:", err=True)
+    for folder in folders:
+        click.echo(str(folder))
+    site = out / "site" / "index.html"
+    click.echo(f"demo: site: {site if site.exists() else 'not built (no site builder here)'}")
+    click.echo(f"demo: next, try: scraper status --config {config}", err=True)
+    click.echo(f"demo:       or: sqlite-utils search {out / 'models.db'} models lora", err=True)
+    return code
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """The APIs moved onto the local servers for the block, then put back."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
