@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -264,3 +266,62 @@ def test_breaker_opens_after_threshold_and_half_opens() -> None:
     assert breaker.open_for() == 0
     breaker.record(ok=False)  # the half-open probe failed: open again at once
     assert breaker.open_for() > 0
+
+
+def naive_walk(server) -> list[int]:
+    """Follow nextCursor exactly as the API hands it out: what a client without recovery gets."""
+    ids: list[int] = []
+    cursor = None
+    while True:
+        params = {"sort": "Newest", "nsfw": "true", "limit": "100"}
+        if cursor:
+            params["cursor"] = cursor
+        body = httpx.get(f"{server.base_url}/models", params=params).json()
+        ids += [m["id"] for m in body["items"]]
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            return ids
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_newest_first_crawl_recovers_the_items_date_cursors_skip(
+    serve, reference_models, tmp_path, incremental
+) -> None:
+    server = serve(reference_models, page_size=20, faults=Faults(skip_boundary=True))
+    lost = naive_walk(server)
+    # The fake is Civitai in that mode: ISO-date cursors, and 5 of 122 models lost to them
+    # (the lookahead of each of 5 page boundaries).
+    assert len(lost) == 117 and len(set(lost)) == 117
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["query"]["cursor"][0])
+        for r in server.requests
+        if "cursor" in r["query"]
+    )
+    asked = len(server.requests)
+    args = ["--incremental"] if incremental else ["--sort", "Newest"]
+    result = run("sync", "civitai", "--rps", "0", "--db", str(tmp_path / "n.db"), *args)
+    assert result.exit_code == 0, result.output
+    assert "122 models (new 122" in result.output
+    with sqlite3.connect(tmp_path / "n.db") as conn:
+        stored = {int(r[0]) for r in conn.execute("SELECT id FROM models")}
+    assert stored == {m["id"] for m in reference_models}
+    # The pages 122 models make at 20 a page, as without the bug: no extra request by id.
+    assert len(server.requests) - asked == 7
+    assert all(r["path"] == "/api/v1/models" for r in server.requests[asked:])
+
+
+def test_newest_first_crawl_without_the_bug_counts_no_model_twice(
+    serve, reference_models, tmp_path
+) -> None:
+    models = copy.deepcopy(reference_models)
+    server = serve(models, page_size=20)  # a fixed API: the next page starts at the cursor
+    order = server.filtered({"sort": ["Newest"], "nsfw": ["true"]})
+    last_of_page, lookahead = order[19], order[20]
+    shared = max(v.get("publishedAt") or v["createdAt"] for v in last_of_page["modelVersions"])
+    for version in lookahead["modelVersions"]:  # a tie across the first boundary
+        version["publishedAt"] = shared
+    walked = naive_walk(server)
+    assert len(walked) == 123 and len(set(walked)) == 122  # the API itself repeats one
+    result = run("sync", "civitai", "--rps", "0", "--sort", "Newest")
+    assert result.exit_code == 0, result.output
+    assert "122 models (new 122, updated 0, counters 0, unchanged 0" in result.output

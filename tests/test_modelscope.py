@@ -100,3 +100,29 @@ def test_token_sent_as_cookie_and_bearer_never_stored(ms, tmp_path, monkeypatch)
 def test_usage_errors(ms) -> None:
     assert run("sync", "modelscope").exit_code == 2
     assert run("sync", "modelscope", "not-a-model-id").exit_code == 2
+
+
+def test_incremental_listing_reads_only_what_changed(ms, tmp_path) -> None:
+    args = ["sync", "modelscope", "--owner", "damo", "--incremental", "--rps", "0"]
+    first = run(*args)
+    assert first.exit_code == 0 and "12 models (new 12" in first.output
+    assert all(
+        r["query"]["sort"] == ["last_modified"] for r in ms.requests if "page_number" in r["query"]
+    )
+    ms.details["damo/sd_model_03"]["LastUpdatedTime"] += 86400
+    ms.details["damo/sd_model_03"]["Description"] = "newer"
+    ms.details["damo/sd_model_07"]["Downloads"] += 100  # a counter: from the listing, no request
+    before = len(ms.requests)
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    assert "updated 1" in again.output
+    asked = [r["path"] for r in ms.requests[before:]]
+    assert asked == [
+        "/openapi/v1/models",
+        "/api/v1/models/damo/sd_model_03",
+        "/api/v1/models/damo/sd_model_03/repo/files",
+        "/openapi/v1/models",
+    ]  # the page with the change, that model's detail and files, then a page of known ones
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        raw = conn.execute("SELECT raw FROM models WHERE name = 'damo/sd_model_07'").fetchone()
+    assert '"Downloads":' + str(ms.details["damo/sd_model_07"]["Downloads"]) in raw[0]
