@@ -18,7 +18,7 @@ from typing import Any
 from . import jsonio, sources
 from .config import STALE_AFTER, Config, span
 from .sources import Source
-from .store import lock, schema
+from .store import lock
 from .store.reader import connect_readonly
 
 FORMAT = 1
@@ -75,11 +75,6 @@ def report(db: Path, watched: list[Watch], now: datetime | None = None) -> dict[
     problems = [f"{s['name']}: {p}" for s in found for p in s["problems"]]
     if not watched:
         problems.append("no source configured or synced yet")
-    if version < schema.VERSION:
-        problems.append(
-            f"database schema {version} is older than this scraper's {schema.VERSION}: "
-            "the next writing run upgrades it"
-        )
     return {
         "format": FORMAT,
         "ok": not problems,

@@ -221,3 +221,36 @@ def test_store_schema_upgrade_adds_missing_columns(tmp_path) -> None:
     store = Store(db)
     assert "raw" in store.db.table("models").columns_dict
     store.close()
+
+
+def test_sigint_ends_a_sync_cleanly_recorded_and_resumable(serve, reference_models, tmp_path):
+    server = serve(reference_models, page_size=5, faults=Faults(latency=0.05))
+    db = tmp_path / "int.db"
+    env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
+    process = subprocess.Popen(sync_command(db), env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not stored_yet(db):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1].startswith("interrupted by SIGINT: what was committed")
+    with sqlite3.connect(db) as conn:
+        status, errors = conn.execute("SELECT status, errors FROM runs").fetchone()
+    assert status == "interrupted" and "interrupted by SIGINT" in errors
+    server.faults.latency = 0
+    result = run("sync", "civitai", "--rps", "0", "--db", str(db))
+    assert result.exit_code == 0 and "resumed after" in result.output
+    assert len(model_ids(db)) == 122
+
+
+def stored_yet(db: Path) -> bool:
+    """Whether a sync running in another process has committed a page (read-only look)."""
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT count(*) FROM models").fetchone()[0] > 0
+    except sqlite3.OperationalError:  # the schema is still being created
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,12 @@ def status(as_json: bool, config_path: Path | None) -> None:
     db = ctx.meta.get(DB) or (config.db if config else default_db())
     if not Path(db).is_file():
         raise Failed(f"no database at {db}; run 'scraper run' (or a sync) first, or give --db")
-    found = report.report(db, report.watches(config, db))
+    try:
+        found = report.report(db, report.watches(config, db))
+    except sqlite3.DatabaseError as exc:  # not a database, or one from before runs were kept
+        raise Failed(
+            f"cannot read {db}: {exc}; a writing run (scraper run, a sync) upgrades an old one"
+        ) from None
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
     else:
