@@ -57,7 +57,8 @@ def run(config: Config, wait: float = 0, progress: ProgressFactory | None = None
         site.short if site else "no [site]",
     ]
     state = "ok" if ok else ("failed" if len(failed) == len(statuses) else "partial")
-    log.info("run: %s: %s; %.1fs", state, "; ".join(parts), time.monotonic() - started)
+    level = logging.INFO if ok else logging.WARNING  # with --log-file, stderr shows this one
+    log.log(level, "run: %s: %s; %.1fs", state, "; ".join(parts), time.monotonic() - started)
     return 0 if ok else 1
 
 

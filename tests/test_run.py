@@ -296,3 +296,15 @@ def test_status_answers_every_question_from_an_index(apis, tmp_path) -> None:
             args = ["civitai", *(["x"] * (sql.count("?") - 1))]
             plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
             assert all(step.startswith("SEARCH") for step in plan), (name, plan)
+
+
+def test_a_database_from_a_newer_release_is_one_error_line(tmp_path) -> None:
+    path = write_config(tmp_path)
+    db = tmp_path / "out" / "models.db"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    result = run("run", "--config", str(path))
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert EVENT.match(line) and " ERROR run: the database is at schema version 99" in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def execute(
     from ..config import ConfigError, load
     from ..interrupt import exit_code, signal_name
     from ..store import Busy
+    from ..store.schema import SchemaError
     from .logs import event_log
     from .progress import Progress
 
@@ -85,7 +87,7 @@ def execute(
             config = dataclasses.replace(config, db=db)
         try:
             return runner.run(config, wait, Progress)
-        except Busy as exc:
+        except (Busy, SchemaError, sqlite3.DatabaseError) as exc:  # nothing could be synced
             log.error("run: %s", exc)
             return 1
         except KeyboardInterrupt as exc:
