@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from . import sources
 from .files import safe_id, slugify, write_atomic
 from .records import File, Image, Model
+
+if TYPE_CHECKING:
+    import jinja2
 
 LANGS = ("zh", "en", "bilingual")
 DETAILS = ("html", "markdown")
@@ -24,6 +26,8 @@ DETAILS = ("html", "markdown")
 def environment(templates_dir: str | None = None) -> jinja2.Environment:
     """Markdown templates: no autoescape (cards are byte-exact raw text); scraped values are
     only ever context, never template source."""
+    import jinja2  # imported when a card is rendered, not for --help
+
     path = templates_dir or str(resources.files("scraper.templates"))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(path),
