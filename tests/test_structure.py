@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 import sqlite3
@@ -16,7 +17,7 @@ from scraper.cli import main
 from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
 from scraper.render import card_name, render_card
-from scraper.store import Store, load_models, schema
+from scraper.store import Store, codec, load_models, schema
 from tests.support import CARDS, DATA, expected_card, hf_repos, modelscope_models
 
 PACKAGE = Path(sources.__file__).parent.parent
@@ -99,11 +100,10 @@ def old_database(tmp_path: Path) -> Path:
     return db
 
 
-def fresh_database(tmp_path: Path, monkeypatch) -> Path:
-    """The same models as the old database, synced by this release."""
-    db = tmp_path / "fresh.db"
+def sync_inputs(db: Path, monkeypatch) -> list[str]:
+    """Sync the models the old database was made from into db; each sync's summary line."""
     ids = ["61016", "40835", "4717", "26491", "2783", "102482", "33618", "8234"]
-    models = [__import__("json").loads((CARDS / f"{i}.json").read_bytes()) for i in ids]
+    models = [json.loads((CARDS / f"{i}.json").read_bytes()) for i in ids]
     infos, readmes = hf_repos(loras=2)
     details, files = modelscope_models()
     details = dict(list(details.items())[:2])
@@ -115,10 +115,12 @@ def fresh_database(tmp_path: Path, monkeypatch) -> Path:
         monkeypatch.setenv("CIVITAI_API_BASE", civitai.base_url)
         monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
         monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url)
+        summaries = []
         for args in (["civitai"], ["hf"], ["modelscope", *details]):
             result = run("sync", *args, "--rps", "0", "--db", str(db))
             assert result.exit_code == 0, result.output
-    return db
+            summaries.append(result.output)
+    return summaries
 
 
 def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, monkeypatch):
@@ -130,8 +132,16 @@ def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
+    # The upgraded copy hashes as a fresh answer does: syncing the same answers changes nothing
+    # (ModelScope's records name the server they came from, and the test server's port moved).
+    civitai, hf, modelscope = sync_inputs(db, monkeypatch)
+    for summary in (civitai, hf):
+        assert "(new 0, updated 0, counters 0," in summary, summary
+    assert "(new 0, updated 2, counters 0," in modelscope
+    fresh = tmp_path / "fresh.db"
+    sync_inputs(fresh, monkeypatch)
     old = {(m.source, m.id): m for m in load_models(db)}
-    new = {(m.source, m.id): m for m in load_models(fresh_database(tmp_path, monkeypatch))}
+    new = {(m.source, m.id): m for m in load_models(fresh)}
     assert sorted(old) == sorted(new) and len(old) == 17
     for key, model in old.items():
         for lang in ("zh", "en", "bilingual"):
@@ -151,3 +161,20 @@ def test_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
         Store(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_packed_images_read_back_through_the_view(serve, reference_models, tmp_path) -> None:
+    serve(reference_models[:5])
+    db = tmp_path / "models.db"
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+    conn = sqlite3.connect(db)
+    codec.register(conn)  # the sqlite3 shell has sqlar_uncompress built in
+    packed = conn.execute("SELECT count(*) FROM versions WHERE typeof(images_raw) = 'blob'")
+    assert packed.fetchone()[0] > 0
+    by_version = {
+        str(v["id"]): v["images"] for m in reference_models[:5] for v in m["modelVersions"]
+    }
+    rows = conn.execute("SELECT version_id, images FROM version_images").fetchall()
+    assert len(rows) == len(by_version)
+    for version_id, images in rows:
+        assert json.loads(images) == by_version[version_id]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import lock, schema
+from . import codec, lock, schema
 from .lock import Busy
 from .reader import load_models
 from .runs import Checkpoint, Counts, RunLog, now
@@ -41,6 +41,10 @@ class Store(RunLog, Writer):
         self.path = path
         self._started = time.monotonic()
         self.db = sqlite_utils.Database(path)
+        codec.register(self.db.conn)
+        if self.db.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # Before the first table: pages freed by large deletions can be given back.
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")

@@ -16,13 +16,16 @@ from urllib.parse import quote
 
 from .. import jsonio, sources
 from ..records import Model, RecordError
+from . import codec
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """A connection that can neither create the file nor write to it."""
     if not path.is_file():
         raise FileNotFoundError(f"no database at {path}")
-    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    codec.register(conn)
+    return conn
 
 
 def load_models(
@@ -72,38 +75,41 @@ def _nest(
     """Put each model's versions, files and images back, as text: one json.loads per model."""
     key, files_key, images_key = nest
     ids = [r[1] for r in group]
-    versions: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
-    children: dict[str, dict[str, list[str]]] = {}
+    versions: dict[str, list[tuple[str, str, str]]] = {i: [] for i in ids}
+    files: dict[str, list[str]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
-        for model_id, version_id, raw in conn.execute(
-            f"SELECT model_id, id, raw FROM versions WHERE source = ? AND model_id IN ({marks}) "
-            "AND removed_at IS NULL ORDER BY model_id, position",
+        for model_id, version_id, raw, images, size in conn.execute(
+            "SELECT model_id, id, raw, images_raw, images_size FROM versions "
+            f"WHERE source = ? AND model_id IN ({marks}) AND removed_at IS NULL "
+            "ORDER BY model_id, position",
             [source, *chunk],
         ):
-            versions[model_id].append((version_id, raw))
-            children[version_id] = {files_key: [], images_key: []}
-    for table, field_name in (("files", files_key), ("images", images_key)):
-        for chunk in _chunks(list(children)):
-            marks = ",".join("?" * len(chunk))
-            for version_id, raw in conn.execute(
-                f"SELECT version_id, raw FROM {table} WHERE source = ? "
-                f"AND version_id IN ({marks}) ORDER BY version_id, position",
-                [source, *chunk],
-            ):
-                children[version_id][field_name].append(raw)
+            versions[model_id].append((version_id, raw, codec.unpack(images, size) or "[]"))
+            files[version_id] = []
+    for chunk in _chunks(list(files)):
+        marks = ",".join("?" * len(chunk))
+        for version_id, raw in conn.execute(
+            f"SELECT version_id, raw FROM files WHERE source = ? "
+            f"AND version_id IN ({marks}) ORDER BY version_id, position",
+            [source, *chunk],
+        ):
+            files[version_id].append(raw)
     for _, model_id, raw in group:
-        nested = [_with_lists(text, children[vid].items()) for vid, text in versions[model_id]]
-        yield source, model_id, load_raw(_with_lists(raw, [(key, nested)]))
+        nested = [
+            _with_members(text, [(files_key, f"[{','.join(files[vid])}]"), (images_key, images)])
+            for vid, text, images in versions[model_id]
+        ]
+        yield source, model_id, load_raw(_with_members(raw, [(key, f"[{','.join(nested)}]")]))
 
 
-def _with_lists(obj_text: str, lists: Iterable[tuple[str, list[str]]]) -> str:
-    """'{...}' plus "key":[item texts] members, spliced as text (each item is valid JSON)."""
-    members = ",".join(f'"{name}":[{",".join(items)}]' for name, items in lists)
-    if not members:
+def _with_members(obj_text: str, members: Iterable[tuple[str, str]]) -> str:
+    """'{...}' plus "name":value members, spliced as text (each value is valid JSON)."""
+    added = ",".join(f'"{name}":{value}' for name, value in members)
+    if not added:
         return obj_text
     body = obj_text[:-1].rstrip()
-    return f"{body}{',' if body != '{' else ''}{members}}}"
+    return f"{body}{',' if body != '{' else ''}{added}}}"
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

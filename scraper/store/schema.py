@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Callable
 
 import sqlite_utils
 
+log = logging.getLogger("scraper.store")
+
+# Version 1's tables, as released; later versions change them only through MIGRATIONS.
 # fmt: off
-SCHEMA: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
+SCHEMA_V1: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "models": ({
         "source": str, "id": str, "name": str, "type": str, "nsfw": int, "nsfw_level": int,
         "creator": str, "mode": str, "license": str, "url": str, "downloads": int, "likes": int,
@@ -62,6 +67,7 @@ INDEXES = (
     ("files", ("sha256",)),
     ("tags", ("tag",)),
 )
+PRIMARY_KEYS = {name: pk for name, (_, pk) in SCHEMA_V1.items()}
 
 
 class SchemaError(RuntimeError):
@@ -69,13 +75,13 @@ class SchemaError(RuntimeError):
 
 
 def _baseline(db: sqlite_utils.Database) -> None:
-    """Version 1: every table of SCHEMA, created or completed with its missing columns.
+    """Version 1: every table of SCHEMA_V1, created or completed with its missing columns.
 
     Databases written before versioning (user_version 0) hold a subset of these tables and
     columns; this brings them, and a new file, to the same place.
     """
     existing = set(db.table_names())
-    for name, (columns, pk) in SCHEMA.items():
+    for name, (columns, pk) in SCHEMA_V1.items():
         table = db.table(name)
         if name not in existing:
             table.create(columns, pk=pk[0] if len(pk) == 1 else pk, not_null=set(pk))
@@ -87,8 +93,62 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.table(name).create_index(cols, if_not_exists=True)
 
 
+def _images_once(db: sqlite_utils.Database) -> bool:
+    """Version 2: a version's image objects stored once, as one packed array on the version
+    (the images table keeps what cards and pages show); files rows of sources whose payload is
+    stored whole no longer copy it; content hashes of the scheme that needs no re-serialising.
+    """
+    from .. import sources
+    from . import codec, reader
+
+    conn = db.conn
+    conn.execute("ALTER TABLE versions ADD COLUMN images_raw BLOB")
+    conn.execute("ALTER TABLE versions ADD COLUMN images_size INTEGER")
+    nested = [s.name for s in sources.SOURCES if s.nesting]
+    marks = ",".join("?" * len(nested))
+    rows = conn.execute(
+        f"SELECT source, version_id, raw FROM images WHERE source IN ({marks}) "
+        "ORDER BY source, version_id, position",
+        nested,
+    )
+    arrays = []
+    for (source, version_id), group in itertools.groupby(rows, key=lambda r: r[:2]):
+        value, size = codec.pack("[" + ",".join(r[2] for r in group) + "]")
+        arrays.append((value, size, source, version_id))
+    conn.executemany(
+        "UPDATE versions SET images_raw = ?, images_size = ? WHERE source = ? AND id = ?", arrays
+    )
+    columns = ", ".join(c for c in SCHEMA_V1["images"][0] if c != "raw")
+    conn.execute("ALTER TABLE images RENAME TO images_v1")
+    db.table("images").create(
+        {c: t for c, t in SCHEMA_V1["images"][0].items() if c != "raw"},
+        pk=PRIMARY_KEYS["images"],
+        not_null=set(PRIMARY_KEYS["images"]),
+    )
+    conn.execute(f"INSERT INTO images ({columns}) SELECT {columns} FROM images_v1")
+    conn.execute("DROP TABLE images_v1")
+    whole = [s.name for s in sources.SOURCES if not s.nesting]
+    conn.execute(
+        f"UPDATE files SET raw = NULL WHERE source IN ({','.join('?' * len(whole))})", whole
+    )
+    conn.execute(
+        "CREATE VIEW version_images AS SELECT source, id AS version_id, model_id, "
+        "CAST(sqlar_uncompress(images_raw, images_size) AS TEXT) AS images "
+        "FROM versions WHERE images_raw IS NOT NULL"
+    )
+    codec.register(conn)
+    shapes = {s.name: (s.nesting, frozenset(s.volatile)) for s in sources.SOURCES}
+    hashes = [
+        (codec.content_digest(payload, *shapes[src]), src, model_id)
+        for src, model_id, payload in reader.iter_payloads(conn)
+    ]
+    conn.executemany("UPDATE models SET content_hash = ? WHERE source = ? AND id = ?", hashes)
+    return True  # space to give back: VACUUM
+
+
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline]
+# One that returns True leaves free pages worth a VACUUM.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [_baseline, _images_once]
 VERSION = len(MIGRATIONS)
 
 
@@ -100,8 +160,17 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"the database is at schema version {current}, newer than this scraper's "
             f"{VERSION}; upgrade scraper (pip install -U) or use another --db"
         )
+    fresh = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    if not fresh and current < VERSION:
+        log.warning(
+            "upgrading the database to schema version %d (once; a big one takes minutes)", VERSION
+        )
+    vacuum = False
     for number in range(current + 1, VERSION + 1):
         with db.atomic():
-            MIGRATIONS[number - 1](db)
+            vacuum |= bool(MIGRATIONS[number - 1](db)) and not fresh
             db.execute(f"PRAGMA user_version = {number}")
+    if vacuum:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")
     return VERSION
