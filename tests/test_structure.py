@@ -13,10 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from scraper import sources
+from scraper.cardfiles import card_name
 from scraper.cli import main
 from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
-from scraper.render import card_name, render_card
+from scraper.render import render_card
 from scraper.store import Store, codec, load_models, schema
 from tests.support import CARDS, DATA, expected_card, hf_repos, modelscope_models
 

@@ -14,11 +14,11 @@ DATA = "data"
 def run(out: Path) -> int:
     """Sync the recorded Civitai models (through two injected faults), render their cards; the
     exit status of the sync."""
+    from ..cardfiles import render_catalog
     from ..cli.sources import summary
     from ..http import ApiClient
-    from ..render import render_all
     from ..sources import get
-    from ..store import Store, load_models
+    from ..store import Store
     from ..sync import crawl
     from .civitai import FakeCivitai, read_models
     from .server import Faults
@@ -36,7 +36,7 @@ def run(out: Path) -> int:
             outcome = crawl(store, api, civitai, civitai.filters({}))
             summary(civitai.name, outcome, time.monotonic() - started)
     store.close()
-    report = render_all(load_models(out / "models.db"), out, "zh")
+    report = render_catalog(out / "models.db", out, "zh")
     folder = out / civitai.name
     click.echo(f"demo: {report.written + report.unchanged} cards in {folder}", err=True)
     click.echo(str(folder))

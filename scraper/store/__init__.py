@@ -16,13 +16,23 @@ import sqlite_utils
 
 from . import codec, lock, schema
 from .lock import Busy
-from .reader import load_models
+from .reader import Snapshot, load_models, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
 from .writer import Writer
 
 DEFAULT_DB = Path("output") / "models.db"
 
-__all__ = ["Busy", "Checkpoint", "Counts", "Store", "default_path", "load_models", "now"]
+__all__ = [
+    "Busy",
+    "Checkpoint",
+    "Counts",
+    "Snapshot",
+    "Store",
+    "default_path",
+    "load_models",
+    "now",
+    "snapshot",
+]
 
 
 def default_path() -> Path:

@@ -7,6 +7,7 @@ where the source nests them), and put back together here, as JSON text, one pars
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -28,38 +29,64 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def load_models(
-    path: Path, source: str | None = None, failures: list[str] | None = None
-) -> Iterator[Model]:
-    """Every stored model of `source` (or all) as a record, in id order, all read from one
-    snapshot so a sync running meanwhile is seen wholly or not at all. A payload that no
-    longer parses is named in `failures` (when given) and skipped."""
-    conn = connect_readonly(path)
-    try:
-        conn.execute("BEGIN")  # one read transaction: one snapshot for every query below
-        for src, model_id, payload in iter_payloads(conn, source):
+class Snapshot:
+    """One read transaction: everything read through it is one state of the database."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def attach(self, uri: str, name: str) -> None:
+        """Another SQLite file (a manifest), read in the same queries."""
+        self.conn.execute("ATTACH DATABASE ? AS " + name, [uri])
+
+    def models(
+        self,
+        source: str | None = None,
+        failures: list[str] | None = None,
+        keys: list[tuple[str, str]] | None = None,
+    ) -> Iterator[Model]:
+        """The stored models of `source` (or all, or just `keys`) as records, in id order; one
+        whose payload no longer parses is named in `failures` (when given) and skipped."""
+        for src, model_id, payload in iter_payloads(self.conn, source, keys=keys):
             try:
                 yield sources.get(src).parse(payload)
             except (RecordError, KeyError) as exc:
                 if failures is None:
                     raise
                 failures.append(f"{src} {model_id}: {exc}")
+
+
+@contextlib.contextmanager
+def snapshot(path: Path) -> Iterator[Snapshot]:
+    """The database read-only, in one read transaction for the block."""
+    conn = connect_readonly(path)
+    try:
+        conn.execute("BEGIN")  # one read transaction: one snapshot for every query inside
+        yield Snapshot(conn)
     finally:
         conn.close()
 
 
-def iter_payloads(
-    conn: sqlite3.Connection, source: str | None = None, chunk: int = 500
-) -> Iterator[tuple[str, str, Any]]:
-    """(source, id, payload) of every stored model in id order, its children put back.
+def load_models(
+    path: Path, source: str | None = None, failures: list[str] | None = None
+) -> Iterator[Model]:
+    """Every stored model of `source` (or all) as a record, in id order, all read from one
+    snapshot so a sync running meanwhile is seen wholly or not at all."""
+    with snapshot(path) as snap:
+        yield from snap.models(source, failures)
 
-    A version marked removed is left out, so the payload is the one last fetched.
+
+def iter_payloads(
+    conn: sqlite3.Connection,
+    source: str | None = None,
+    chunk: int = 500,
+    keys: list[tuple[str, str]] | None = None,
+) -> Iterator[tuple[str, str, Any]]:
+    """(source, id, payload) of every stored model (or of `keys`, in their order), its
+    children put back. A version marked removed is left out: the payload is the last fetched.
     """
-    where, args = ("WHERE source = ?", [source]) if source else ("", [])
-    rows = conn.execute(
-        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
-    )
-    while batch := rows.fetchmany(chunk):
+    batches = _by_keys(conn, keys, chunk) if keys is not None else _all(conn, source, chunk)
+    for batch in batches:
         for src, group in itertools.groupby(batch, key=lambda r: r[0]):
             nest = sources.get(src).nesting
             if nest is None:
@@ -67,6 +94,30 @@ def iter_payloads(
                     yield src, model_id, load_raw(raw)
             else:
                 yield from _nest(conn, src, list(group), nest)
+
+
+def _all(conn: sqlite3.Connection, source: str | None, chunk: int) -> Iterator[list]:
+    where, args = ("WHERE source = ?", [source]) if source else ("", [])
+    rows = conn.execute(
+        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
+    )
+    while batch := rows.fetchmany(chunk):
+        yield batch
+
+
+def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) -> Iterator[list]:
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        found: dict[tuple[str, str], tuple] = {}
+        for src, group in itertools.groupby(part, key=lambda k: k[0]):
+            ids = [k[1] for k in group]
+            marks = ",".join("?" * len(ids))
+            for row in conn.execute(
+                f"SELECT source, id, raw FROM models WHERE source = ? AND id IN ({marks})",
+                [src, *ids],
+            ):
+                found[row[0], row[1]] = row
+        yield [found[k] for k in part if k in found]
 
 
 def _nest(

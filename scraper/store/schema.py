@@ -118,15 +118,9 @@ def _images_once(db: sqlite_utils.Database) -> bool:
     conn.executemany(
         "UPDATE versions SET images_raw = ?, images_size = ? WHERE source = ? AND id = ?", arrays
     )
-    columns = ", ".join(c for c in SCHEMA_V1["images"][0] if c != "raw")
-    conn.execute("ALTER TABLE images RENAME TO images_v1")
-    db.table("images").create(
-        {c: t for c, t in SCHEMA_V1["images"][0].items() if c != "raw"},
-        pk=PRIMARY_KEYS["images"],
-        not_null=set(PRIMARY_KEYS["images"]),
-    )
-    conn.execute(f"INSERT INTO images ({columns}) SELECT {columns} FROM images_v1")
-    conn.execute("DROP TABLE images_v1")
+    _rebuild(db, "images", drop="raw")
+    for name in ("tags", "stats_history", "checks"):
+        _rebuild(db, name)
     whole = [s.name for s in sources.SOURCES if not s.nesting]
     conn.execute(
         f"UPDATE files SET raw = NULL WHERE source IN ({','.join('?' * len(whole))})", whole
@@ -144,6 +138,27 @@ def _images_once(db: sqlite_utils.Database) -> bool:
     ]
     conn.executemany("UPDATE models SET content_hash = ? WHERE source = ? AND id = ?", hashes)
     return True  # space to give back: VACUUM
+
+
+def _rebuild(db: sqlite_utils.Database, name: str, drop: str | None = None) -> None:
+    """A table of small rows as WITHOUT ROWID: its primary key is the table, with no second
+    index beside it (smaller, and each row written once)."""
+    columns = {c: t for c, t in SCHEMA_V1[name][0].items() if c != drop}
+    pk = PRIMARY_KEYS[name]
+    kinds = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+    definitions = ", ".join(
+        f"[{c}] {kinds[t]}{' NOT NULL' if c in pk else ''}" for c, t in columns.items()
+    )
+    names = ", ".join(f"[{c}]" for c in columns)
+    db.conn.execute(f"ALTER TABLE [{name}] RENAME TO [{name}_v1]")
+    db.conn.execute(
+        f"CREATE TABLE [{name}] ({definitions}, PRIMARY KEY ({', '.join(pk)})) WITHOUT ROWID"
+    )
+    db.conn.execute(f"INSERT INTO [{name}] ({names}) SELECT {names} FROM [{name}_v1]")
+    db.conn.execute(f"DROP TABLE [{name}_v1]")
+    for table, cols in INDEXES:
+        if table == name:
+            db.table(name).create_index(cols, if_not_exists=True)
 
 
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
