@@ -10,14 +10,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
-import tenacity
 
 from . import __version__, jsonio
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
+
+if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not for --help
+    import httpx
+    import tenacity
 
 log = logging.getLogger("scraper.http")
 
@@ -86,7 +87,7 @@ class Transient(Exception):
         self.paced = paced
 
 
-class _WaitRetryAfter(tenacity.wait.wait_base):
+class _WaitRetryAfter:
     """Exponential backoff with jitter, or the server's Retry-After when it said one."""
 
     def __init__(self, base: float, cap: float) -> None:
@@ -115,6 +116,8 @@ class ApiClient:
         backoff: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.base_url = base_url.rstrip("/")
         self.policy = policy
         self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
@@ -173,6 +176,8 @@ class ApiClient:
                 f"{self.breaker.threshold} times in a row; paused for {paused:.0f}s more",
                 url=self.redact(url),
             )
+        import tenacity
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
             stop=tenacity.stop_after_attempt(self.attempts),
@@ -199,6 +204,8 @@ class ApiClient:
         expect: str,
         check: Callable[[Any], Any] | None,
     ) -> Fetched:
+        import httpx
+
         sent_at = self.limiter.acquire()
         self.requests += 1
         try:

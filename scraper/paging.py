@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .http import ApiClient
 from .records import Page
+
+if TYPE_CHECKING:
+    from .http import ApiClient
 
 Params = list[tuple[str, str]]
 Items = Callable[[Any], list[Any]]  # the items of a page body (RecordError when there are none)

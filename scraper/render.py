@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 import tomllib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from . import sources
-from .files import safe_id, slugify, write_atomic
 from .records import File, Image, Model
+
+if TYPE_CHECKING:
+    import jinja2
 
 LANGS = ("zh", "en", "bilingual")
 DETAILS = ("html", "markdown")
@@ -24,6 +24,8 @@ DETAILS = ("html", "markdown")
 def environment(templates_dir: str | None = None) -> jinja2.Environment:
     """Markdown templates: no autoescape (cards are byte-exact raw text); scraped values are
     only ever context, never template source."""
+    import jinja2  # imported when a card is rendered, not for --help
+
     path = templates_dir or str(resources.files("scraper.templates"))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(path),
@@ -157,66 +159,15 @@ def html_to_markdown(html: str) -> str:
     return markdownify.markdownify(str(soup), heading_style="ATX").strip() + "\n"
 
 
-def card_name(model: Model, lang: str = "zh") -> str:
-    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
-    if model.path_id:
-        stem = safe_id(model.path_id)
-    else:
-        slug = slugify(model.name)
-        stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
-    return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
+def render_key(lang: str, details: str, templates_dir: str | None = None) -> str:
+    """What every card of a language depends on besides its model: the templates, the labels,
+    this release and the options. A card rendered under another key is rendered again."""
+    from . import __version__
 
-
-@dataclass
-class RenderReport:
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    failed: list[str] = field(default_factory=list)
-
-
-def render_all(
-    models: Iterable[Model],
-    out_dir: Path,
-    lang: str = "zh",
-    details: str = "html",
-    templates_dir: str | None = None,
-) -> RenderReport:
-    """Write DIR/<source>/<card name> for each model; a card left under an old name (the model
-    was renamed) is removed, found through the folder's manifest of id -> file per language."""
-    report = RenderReport()
-    manifests: dict[Path, dict[str, str]] = {}
-    for model in models:
-        folder = out_dir / model.source
-        if folder not in manifests:
-            manifests[folder] = _read_manifest(folder, lang)
-        name = card_name(model, lang)
-        try:
-            text = render_card(model, lang, details, templates_dir)
-        except Exception as exc:  # a template bug or odd record must not stop the other cards
-            report.failed.append(f"{model.source} {model.id}: {exc}")
-            continue
-        if write_atomic(folder / name, text):
-            report.written += 1
-        else:
-            report.unchanged += 1
-        old = manifests[folder].get(model.id)
-        if old and old != name and "/" not in old and "\\" not in old:
-            (folder / old).unlink(missing_ok=True)
-            report.removed += 1
-        manifests[folder][model.id] = name
-    for folder, manifest in manifests.items():
-        write_atomic(folder / _manifest_name(lang), json.dumps(manifest, ensure_ascii=False))
-    return report
-
-
-def _manifest_name(lang: str) -> str:
-    return f".cards-{lang}.json"
-
-
-def _read_manifest(folder: Path, lang: str) -> dict[str, str]:
-    try:
-        data = json.loads((folder / _manifest_name(lang)).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    folder = (
+        Path(templates_dir) if templates_dir else Path(str(resources.files("scraper.templates")))
+    )
+    h = hashlib.sha256(f"{__version__}|{lang}|{details}".encode())
+    for path in sorted(folder.glob("*.j2")) + [folder / "labels.toml"]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:32]

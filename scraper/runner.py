@@ -15,9 +15,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .cardfiles import render_catalog
 from .config import Config, SourceConfig, span
-from .render import render_all
-from .store import Store, load_models, lock
+from .store import Store, lock
 from .sync import crawl
 
 log = logging.getLogger("scraper.run")
@@ -115,16 +115,15 @@ def _default(entry: SourceConfig, key: str) -> object:
 
 
 def _render(config: Config) -> Step:
-    """Cards of every configured source in every configured language; unchanged bytes are
-    not rewritten."""
+    """Cards of every configured source in every configured language; only models that changed
+    since their card was written are rendered."""
     written = unchanged = renamed = 0
     failures: list[str] = []
     for lang in config.languages:
         before = len(failures)
         counts = [0, 0, 0]
         for entry in config.sources:
-            models = load_models(config.db, entry.source.name, failures)
-            report = render_all(models, config.out, lang, config.details)
+            report = render_catalog(config.db, config.out, lang, config.details, entry.source.name)
             failures += report.failed
             counts = [
                 counts[0] + report.written,

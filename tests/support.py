@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from scraper.cli import main
+from scraper.demo.civitai import FakeCivitai
+from scraper.demo.hub import FakeHuggingFace, FakeModelScope
 from scraper.demo.recorded import DATA as RECORDED
 from scraper.demo.recorded import hf_repos, modelscope_models
 
@@ -34,3 +41,34 @@ def expected_card(model_id: str) -> str:
         assert text.endswith("\n### 三、详情\nNone")
         text = text[: -len("None")]
     return text
+
+
+def old_database(tmp_path: Path) -> Path:
+    """A database written by the release before the schema was versioned (user_version 0)."""
+    db = tmp_path / "old.db"
+    with gzip.open(DATA / "db" / "release-2026-11-v0.db.gz") as packed, db.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    return db
+
+
+def sync_inputs(db: Path, monkeypatch) -> list[str]:
+    """Sync the models the old database was made from into db; each sync's summary line."""
+    ids = ["61016", "40835", "4717", "26491", "2783", "102482", "33618", "8234"]
+    models = [json.loads((CARDS / f"{i}.json").read_bytes()) for i in ids]
+    infos, readmes = hf_repos(loras=2)
+    details, files = modelscope_models()
+    details = dict(list(details.items())[:2])
+    with (
+        FakeCivitai(models, page_size=3) as civitai,
+        FakeHuggingFace(infos, readmes=readmes, gated={"meta-llama/Llama-3.1-8B-Instruct"}) as hf,
+        FakeModelScope(details, files) as ms,
+    ):
+        monkeypatch.setenv("CIVITAI_API_BASE", civitai.base_url)
+        monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
+        monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url)
+        summaries = []
+        for args in (["civitai"], ["hf"], ["modelscope", *details]):
+            result = CliRunner().invoke(main, ["sync", *args, "--rps", "0", "--db", str(db)])
+            assert result.exit_code == 0, result.output
+            summaries.append(result.output)
+    return summaries

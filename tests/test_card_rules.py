@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from scraper.cardfiles import card_name, render_all
+from scraper.files import slugify
 from scraper.records import RecordError
-from scraper.render import card_name, render_all, slugify
 from scraper.render import render_card as render
 from scraper.sources.civitai import model_items, parse_model, thumbnail
 from tests.support import CARDS, FIXTURES
@@ -181,7 +182,7 @@ def test_render_rewrites_only_changed_and_follows_renames(tmp_path) -> None:
     assert not path.exists()
     assert (tmp_path / "civitai" / "4717-a-new-name.md").exists()
     assert (tmp_path / "civitai" / card_name(other)).exists()
-    assert not list((tmp_path / "civitai").glob(".tmp-*"))
+    assert not list((tmp_path / "civitai").glob(".*.tmp"))
 
 
 def test_image_without_url_is_kept_but_not_shown() -> None:

@@ -31,10 +31,10 @@ def data_view(db: Path) -> dict[str, list]:
     """The data a run leaves, without its timestamps: what must equal a clean run's."""
     queries = {
         "models": "SELECT source, id, raw, deleted_at IS NULL FROM models ORDER BY 1, 2",
-        "versions": "SELECT source, id, model_id, position, raw, removed_at IS NULL "
-        "FROM versions ORDER BY 1, 2",
+        "versions": "SELECT source, id, model_id, position, raw, images_raw, images_size, "
+        "removed_at IS NULL FROM versions ORDER BY 1, 2",
         "files": "SELECT source, version_id, position, raw FROM files ORDER BY 1, 2, 3",
-        "images": "SELECT source, version_id, position, raw FROM images ORDER BY 1, 2, 3",
+        "images": "SELECT * FROM images ORDER BY 1, 2, 3",
         "tags": "SELECT * FROM tags ORDER BY 1, 2, 3",
     }
     with sqlite3.connect(db) as conn:

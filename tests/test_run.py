@@ -25,6 +25,7 @@ from scraper.demo.hub import FakeHuggingFace
 from scraper.demo.recorded import GATED
 from scraper.demo.server import Faults
 from scraper.status import QUERIES
+from scraper.store import schema
 from tests.support import hf_repos
 
 CONFIG = """\
@@ -131,7 +132,7 @@ def test_two_runs_the_second_costs_a_fifth_and_changes_no_file(apis, tmp_path) -
     assert civitai_report["models"] == 122 and civitai_report["counters"]["due"] == 0
     assert [r["status"] for r in civitai_report["runs"]] == ["ok", "ok"]
     assert civitai_report["runs"][1]["new"] == 122 and civitai_report["runs"][0]["new"] == 0
-    assert report["database"]["bytes"] > 100_000 and report["database"]["schema"] == 2
+    assert report["database"]["bytes"] > 100_000 and report["database"]["schema"] == schema.VERSION
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.store import Store, schema
-from tests.test_structure import fresh_database, old_database
+from tests.support import old_database, sync_inputs
 
 
 def run(*args: str):
@@ -78,7 +78,9 @@ def test_previous_release_database_gets_the_index_the_writer_makes(tmp_path, mon
     db = old_database(tmp_path)
     Store(db).close()
     sql = "SELECT source, name, tags, description FROM models ORDER BY source, name"
-    with sqlite3.connect(db) as old, sqlite3.connect(fresh_database(tmp_path, monkeypatch)) as new:
+    fresh = tmp_path / "fresh.db"
+    sync_inputs(fresh, monkeypatch)
+    with sqlite3.connect(db) as old, sqlite3.connect(fresh) as new:
         assert old.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         upgraded, written = old.execute(sql).fetchall(), new.execute(sql).fetchall()
     assert upgraded == written and len(upgraded) == 17

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
+import json
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -12,12 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from scraper import sources
+from scraper.cardfiles import card_name
 from scraper.cli import main
-from scraper.demo.civitai import FakeCivitai
-from scraper.demo.hub import FakeHuggingFace, FakeModelScope
-from scraper.render import card_name, render_card
-from scraper.store import Store, load_models, schema
-from tests.support import CARDS, DATA, expected_card, hf_repos, modelscope_models
+from scraper.render import render_card
+from scraper.store import Store, codec, load_models, schema
+from tests.support import expected_card, old_database, sync_inputs
 
 PACKAGE = Path(sources.__file__).parent.parent
 SHARED = [
@@ -91,36 +89,6 @@ def test_db_and_verbose_work_before_and_after_the_subcommand(
     assert len(list((out / "civitai").glob("*.md"))) == 3
 
 
-def old_database(tmp_path: Path) -> Path:
-    """A database written by the release before the schema was versioned (user_version 0)."""
-    db = tmp_path / "old.db"
-    with gzip.open(DATA / "db" / "release-2026-11-v0.db.gz") as packed, db.open("wb") as out:
-        shutil.copyfileobj(packed, out)
-    return db
-
-
-def fresh_database(tmp_path: Path, monkeypatch) -> Path:
-    """The same models as the old database, synced by this release."""
-    db = tmp_path / "fresh.db"
-    ids = ["61016", "40835", "4717", "26491", "2783", "102482", "33618", "8234"]
-    models = [__import__("json").loads((CARDS / f"{i}.json").read_bytes()) for i in ids]
-    infos, readmes = hf_repos(loras=2)
-    details, files = modelscope_models()
-    details = dict(list(details.items())[:2])
-    with (
-        FakeCivitai(models, page_size=3) as civitai,
-        FakeHuggingFace(infos, readmes=readmes, gated={"meta-llama/Llama-3.1-8B-Instruct"}) as hf,
-        FakeModelScope(details, files) as ms,
-    ):
-        monkeypatch.setenv("CIVITAI_API_BASE", civitai.base_url)
-        monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
-        monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url)
-        for args in (["civitai"], ["hf"], ["modelscope", *details]):
-            result = run("sync", *args, "--rps", "0", "--db", str(db))
-            assert result.exit_code == 0, result.output
-    return db
-
-
 def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, monkeypatch):
     db = old_database(tmp_path)
     with sqlite3.connect(db) as conn:
@@ -130,8 +98,16 @@ def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
+    # The upgraded copy hashes as a fresh answer does: syncing the same answers changes nothing
+    # (ModelScope's records name the server they came from, and the test server's port moved).
+    civitai, hf, modelscope = sync_inputs(db, monkeypatch)
+    for summary in (civitai, hf):
+        assert "(new 0, updated 0, counters 0," in summary, summary
+    assert "(new 0, updated 2, counters 0," in modelscope
+    fresh = tmp_path / "fresh.db"
+    sync_inputs(fresh, monkeypatch)
     old = {(m.source, m.id): m for m in load_models(db)}
-    new = {(m.source, m.id): m for m in load_models(fresh_database(tmp_path, monkeypatch))}
+    new = {(m.source, m.id): m for m in load_models(fresh)}
     assert sorted(old) == sorted(new) and len(old) == 17
     for key, model in old.items():
         for lang in ("zh", "en", "bilingual"):
@@ -151,3 +127,20 @@ def test_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
         Store(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_packed_images_read_back_through_the_view(serve, reference_models, tmp_path) -> None:
+    serve(reference_models[:5])
+    db = tmp_path / "models.db"
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+    conn = sqlite3.connect(db)
+    codec.register(conn)  # the sqlite3 shell has sqlar_uncompress built in
+    packed = conn.execute("SELECT count(*) FROM versions WHERE typeof(images_raw) = 'blob'")
+    assert packed.fetchone()[0] > 0
+    by_version = {
+        str(v["id"]): v["images"] for m in reference_models[:5] for v in m["modelVersions"]
+    }
+    rows = conn.execute("SELECT version_id, images FROM version_images").fetchall()
+    assert len(rows) == len(by_version)
+    for version_id, images in rows:
+        assert json.loads(images) == by_version[version_id]

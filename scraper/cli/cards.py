@@ -44,28 +44,32 @@ details_option = click.option(
 @click.option(
     "--source", type=click.Choice([s.name for s in sources.SOURCES]), help="Only this source."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render every card, not only those whose model, template or options changed.",
+)
 @db_option
 @verbose_option
-def render(lang: str, details: str, out: Path, source: str | None) -> None:
-    """Write one card per stored model to OUT/<source>/<id>-<slug>.md (only changed files).
+def render(lang: str, details: str, out: Path, source: str | None, force: bool) -> None:
+    """Write one card per stored model to OUT/<source>/<id>-<slug>.md, rendering only the
+    models that changed since the last render (the manifest OUT/.scraper-manifest.db knows).
 
     \b
     Example:
       scraper render --lang bilingual --out output
     """
-    from ..render import render_all
-    from ..store import load_models
+    from ..cardfiles import render_catalog
 
     path = db_path()
     if not path.exists():
         names = "|".join(s.cli_name for s in sources.SOURCES)
         raise Failed(f"no database at {path}; run 'scraper sync {names}' first or give --db")
-    failures: list[str] = []
-    report = render_all(load_models(path, source, failures), out, lang, details)
-    failures += report.failed
+    report = render_catalog(path, out, lang, details, source, force)
+    failures = report.failed
     click.echo(
         f"render: {report.written} written, {report.unchanged} unchanged, "
-        f"{report.removed} renamed, {len(failures)} failed under {out}",
+        f"{report.removed} removed, {len(failures)} failed under {out}",
         err=True,
     )
     for failure in failures[:20]:

@@ -202,15 +202,15 @@ def _version(raw: Any, model_id: str) -> Version:
         raise RecordError(f"version {version_id}: files or images is not a list")
     return Version(
         id=version_id,
-        name=_text(raw.get("name")) or "",
-        base_model=_text(raw.get("baseModel")),
-        created_at=_text(raw.get("createdAt")),
-        updated_at=_text(raw.get("updatedAt")),
-        published_at=_text(raw.get("publishedAt")),
+        name=_str(raw.get("name")) or "",
+        base_model=_str(raw.get("baseModel")),
+        created_at=_str(raw.get("createdAt")),
+        updated_at=_str(raw.get("updatedAt")),
+        published_at=_str(raw.get("publishedAt")),
         stats=_stats(raw.get("stats")),
         trained_words=[w for w in raw.get("trainedWords") or [] if isinstance(w, str)],
         description=raw.get("description") if isinstance(raw.get("description"), str) else None,
-        download_url=_text(raw.get("downloadUrl")),
+        download_url=_str(raw.get("downloadUrl")),
         files=[_file(f, version_id) for f in files],
         # An image without a url is kept (stored, not shown) so nothing the API sent is lost.
         images=[_image(i) for i in images if isinstance(i, dict)],
@@ -219,50 +219,63 @@ def _version(raw: Any, model_id: str) -> Version:
 
 
 def _file(raw: Any, version_id: str) -> File:
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+    if raw.__class__ is not dict or raw.get("name").__class__ is not str:
         raise RecordError(f"version {version_id}: a file has no name")
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-    hashes = raw.get("hashes") if isinstance(raw.get("hashes"), dict) else {}
-    hashes = {str(k): str(v) for k, v in hashes.items() if v}
-    size = raw.get("sizeKB")
+    get = raw.get
+    meta = get("metadata")
+    if meta.__class__ is not dict:
+        meta = {}
+    hashes = get("hashes")
+    hashes = {str(k): str(v) for k, v in hashes.items() if v} if hashes.__class__ is dict else {}
+    size = get("sizeKB")
     return File(
-        name=raw["name"],
-        url=_text(raw.get("downloadUrl")),
-        id=_text(raw.get("id")),
-        kind=_text(raw.get("type")),
-        size_kb=float(size) if isinstance(size, int | float) else None,
-        format=_text(meta.get("format")),
-        precision=_text(meta.get("fp")),
-        size_type=_text(meta.get("size")),
-        primary=raw.get("primary") is True,
-        sha256=hashes.get("SHA256"),
-        hashes=hashes,
-        pickle_scan=_text(raw.get("pickleScanResult")),
-        virus_scan=_text(raw.get("virusScanResult")),
-        raw=raw,
+        raw["name"],
+        _str(get("downloadUrl")),
+        _str(get("id")),
+        _str(get("type")),
+        float(size) if isinstance(size, int | float) else None,
+        _str(meta.get("format")),
+        _str(meta.get("fp")),
+        _str(meta.get("size")),
+        get("primary") is True,
+        hashes.get("SHA256"),
+        hashes,
+        _str(get("pickleScanResult")),
+        _str(get("virusScanResult")),
+        raw,
     )
 
 
 def _image(raw: dict[str, Any]) -> Image:
-    url = raw.get("url") if isinstance(raw.get("url"), str) else ""
-    image_id = _text(raw.get("id"))
+    """Called for every image of every version: plain type checks, positional fields."""
+    get = raw.get
+    url = get("url")
+    if url.__class__ is not str:
+        url = ""
+    image_id = _str(get("id"))
     if image_id is None:
         # Detail payloads drop the image id; it survives as the URL's file name.
         stem = urlsplit(url).path.rsplit("/", 1)[-1].split(".", 1)[0]
         image_id = stem if stem.isdigit() else None
-    level = _int(raw.get("nsfwLevel"))
-    if level is None:
-        nsfw = raw.get("nsfw")
-        level = _NSFW_STRINGS.get(nsfw) if isinstance(nsfw, str) else (1 if nsfw is False else None)
+    level = get("nsfwLevel")
+    if level.__class__ is not int:
+        nsfw = get("nsfw")
+        level = _NSFW_STRINGS.get(nsfw) if nsfw.__class__ is str else (1 if nsfw is False else None)
+    width, height = get("width"), get("height")
     return Image(
-        url=url,
-        id=image_id,
-        nsfw_level=level,
-        width=_int(raw.get("width")),
-        height=_int(raw.get("height")),
-        kind=_text(raw.get("type")),
-        raw=raw,
+        url,
+        image_id,
+        level,
+        width if width.__class__ is int else None,
+        height if height.__class__ is int else None,
+        _str(get("type")),
+        raw,
     )
+
+
+def _str(value: Any) -> str | None:
+    """_text with the common case (a string) first."""
+    return value if value.__class__ is str else _text(value)
 
 
 def thumbnail(url: str, options: str = "width=450") -> str:

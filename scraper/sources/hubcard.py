@@ -6,8 +6,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 # The Hub server's own front-matter pattern (huggingface_hub repocard.py).
 FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -20,6 +18,8 @@ def split(text: str) -> tuple[dict[str, Any], str, str | None]:
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text, None
+    import yaml  # only cards with front matter need it
+
     body = text[match.end() :]
     try:
         data = yaml.safe_load(match.group(2))

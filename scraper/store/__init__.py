@@ -15,16 +15,26 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import lock, schema
+from . import codec, lock, schema
 from .lock import Busy
-from .reader import load_models
+from .reader import Snapshot, load_models, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
 from .writer import Writer
 
 DEFAULT_DB = Path("output") / "models.db"
 log = logging.getLogger("scraper.store")
 
-__all__ = ["Busy", "Checkpoint", "Counts", "Store", "default_path", "load_models", "now"]
+__all__ = [
+    "Busy",
+    "Checkpoint",
+    "Counts",
+    "Snapshot",
+    "Store",
+    "default_path",
+    "load_models",
+    "now",
+    "snapshot",
+]
 
 
 def default_path() -> Path:
@@ -43,6 +53,10 @@ class Store(RunLog, Writer):
         self.path = path
         self._started = time.monotonic()
         self.db = sqlite_utils.Database(path)
+        codec.register(self.db.conn)
+        if self.db.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # Before the first table: pages freed by large deletions can be given back.
+            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")

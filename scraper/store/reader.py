@@ -7,6 +7,7 @@ where the source nests them), and put back together here, as JSON text, one pars
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -16,47 +17,76 @@ from urllib.parse import quote
 
 from .. import jsonio, sources
 from ..records import Model, RecordError
+from . import codec
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """A connection that can neither create the file nor write to it."""
     if not path.is_file():
         raise FileNotFoundError(f"no database at {path}")
-    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    codec.register(conn)
+    return conn
 
 
-def load_models(
-    path: Path, source: str | None = None, failures: list[str] | None = None
-) -> Iterator[Model]:
-    """Every stored model of `source` (or all) as a record, in id order, all read from one
-    snapshot so a sync running meanwhile is seen wholly or not at all. A payload that no
-    longer parses is named in `failures` (when given) and skipped."""
-    conn = connect_readonly(path)
-    try:
-        conn.execute("BEGIN")  # one read transaction: one snapshot for every query below
-        for src, model_id, payload in iter_payloads(conn, source):
+class Snapshot:
+    """One read transaction: everything read through it is one state of the database."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def attach(self, uri: str, name: str) -> None:
+        """Another SQLite file (a manifest), read in the same queries."""
+        self.conn.execute("ATTACH DATABASE ? AS " + name, [uri])
+
+    def models(
+        self,
+        source: str | None = None,
+        failures: list[str] | None = None,
+        keys: list[tuple[str, str]] | None = None,
+    ) -> Iterator[Model]:
+        """The stored models of `source` (or all, or just `keys`) as records, in id order; one
+        whose payload no longer parses is named in `failures` (when given) and skipped."""
+        for src, model_id, payload in iter_payloads(self.conn, source, keys=keys):
             try:
                 yield sources.get(src).parse(payload)
             except (RecordError, KeyError) as exc:
                 if failures is None:
                     raise
                 failures.append(f"{src} {model_id}: {exc}")
+
+
+@contextlib.contextmanager
+def snapshot(path: Path) -> Iterator[Snapshot]:
+    """The database read-only, in one read transaction for the block."""
+    conn = connect_readonly(path)
+    try:
+        conn.execute("BEGIN")  # one read transaction: one snapshot for every query inside
+        yield Snapshot(conn)
     finally:
         conn.close()
 
 
-def iter_payloads(
-    conn: sqlite3.Connection, source: str | None = None, chunk: int = 500
-) -> Iterator[tuple[str, str, Any]]:
-    """(source, id, payload) of every stored model in id order, its children put back.
+def load_models(
+    path: Path, source: str | None = None, failures: list[str] | None = None
+) -> Iterator[Model]:
+    """Every stored model of `source` (or all) as a record, in id order, all read from one
+    snapshot so a sync running meanwhile is seen wholly or not at all."""
+    with snapshot(path) as snap:
+        yield from snap.models(source, failures)
 
-    A version marked removed is left out, so the payload is the one last fetched.
+
+def iter_payloads(
+    conn: sqlite3.Connection,
+    source: str | None = None,
+    chunk: int = 500,
+    keys: list[tuple[str, str]] | None = None,
+) -> Iterator[tuple[str, str, Any]]:
+    """(source, id, payload) of every stored model (or of `keys`, in their order), its
+    children put back. A version marked removed is left out: the payload is the last fetched.
     """
-    where, args = ("WHERE source = ?", [source]) if source else ("", [])
-    rows = conn.execute(
-        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
-    )
-    while batch := rows.fetchmany(chunk):
+    batches = _by_keys(conn, keys, chunk) if keys is not None else _all(conn, source, chunk)
+    for batch in batches:
         for src, group in itertools.groupby(batch, key=lambda r: r[0]):
             yield from assemble(conn, src, list(group))
 
@@ -73,44 +103,71 @@ def assemble(
         yield from _nest(conn, source, group, nest)
 
 
+def _all(conn: sqlite3.Connection, source: str | None, chunk: int) -> Iterator[list]:
+    where, args = ("WHERE source = ?", [source]) if source else ("", [])
+    rows = conn.execute(
+        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
+    )
+    while batch := rows.fetchmany(chunk):
+        yield batch
+
+
+def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) -> Iterator[list]:
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        found: dict[tuple[str, str], tuple] = {}
+        for src, group in itertools.groupby(part, key=lambda k: k[0]):
+            ids = [k[1] for k in group]
+            marks = ",".join("?" * len(ids))
+            for row in conn.execute(
+                f"SELECT source, id, raw FROM models WHERE source = ? AND id IN ({marks})",
+                [src, *ids],
+            ):
+                found[row[0], row[1]] = row
+        yield [found[k] for k in part if k in found]
+
+
 def _nest(
     conn: sqlite3.Connection, source: str, group: list[tuple[str, str, str]], nest: tuple
 ) -> Iterator[tuple[str, str, Any]]:
     """Put each model's versions, files and images back, as text: one json.loads per model."""
     key, files_key, images_key = nest
     ids = [r[1] for r in group]
-    versions: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
-    children: dict[str, dict[str, list[str]]] = {}
+    versions: dict[str, list[tuple[str, str, str]]] = {i: [] for i in ids}
+    files: dict[str, list[str]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
-        for model_id, version_id, raw in conn.execute(
-            f"SELECT model_id, id, raw FROM versions WHERE source = ? AND model_id IN ({marks}) "
-            "AND removed_at IS NULL ORDER BY model_id, position",
+        for model_id, version_id, raw, images, size in conn.execute(
+            "SELECT model_id, id, raw, images_raw, images_size FROM versions "
+            f"WHERE source = ? AND model_id IN ({marks}) AND removed_at IS NULL "
+            "ORDER BY model_id, position",
             [source, *chunk],
         ):
-            versions[model_id].append((version_id, raw))
-            children[version_id] = {files_key: [], images_key: []}
-    for table, field_name in (("files", files_key), ("images", images_key)):
-        for chunk in _chunks(list(children)):
-            marks = ",".join("?" * len(chunk))
-            for version_id, raw in conn.execute(
-                f"SELECT version_id, raw FROM {table} WHERE source = ? "
-                f"AND version_id IN ({marks}) ORDER BY version_id, position",
-                [source, *chunk],
-            ):
-                children[version_id][field_name].append(raw)
+            versions[model_id].append((version_id, raw, codec.unpack(images, size) or "[]"))
+            files[version_id] = []
+    for chunk in _chunks(list(files)):
+        marks = ",".join("?" * len(chunk))
+        for version_id, raw in conn.execute(
+            f"SELECT version_id, raw FROM files WHERE source = ? "
+            f"AND version_id IN ({marks}) ORDER BY version_id, position",
+            [source, *chunk],
+        ):
+            files[version_id].append(raw)
     for _, model_id, raw in group:
-        nested = [_with_lists(text, children[vid].items()) for vid, text in versions[model_id]]
-        yield source, model_id, load_raw(_with_lists(raw, [(key, nested)]))
+        nested = [
+            _with_members(text, [(files_key, f"[{','.join(files[vid])}]"), (images_key, images)])
+            for vid, text, images in versions[model_id]
+        ]
+        yield source, model_id, load_raw(_with_members(raw, [(key, f"[{','.join(nested)}]")]))
 
 
-def _with_lists(obj_text: str, lists: Iterable[tuple[str, list[str]]]) -> str:
-    """'{...}' plus "key":[item texts] members, spliced as text (each item is valid JSON)."""
-    members = ",".join(f'"{name}":[{",".join(items)}]' for name, items in lists)
-    if not members:
+def _with_members(obj_text: str, members: Iterable[tuple[str, str]]) -> str:
+    """'{...}' plus "name":value members, spliced as text (each value is valid JSON)."""
+    added = ",".join(f'"{name}":{value}' for name, value in members)
+    if not added:
         return obj_text
     body = obj_text[:-1].rstrip()
-    return f"{body}{',' if body != '{' else ''}{members}}}"
+    return f"{body}{',' if body != '{' else ''}{added}}}"
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Callable
 
 import sqlite_utils
 
+log = logging.getLogger("scraper.store")
+
+# Version 1's tables, as released; later versions change them only through MIGRATIONS.
 # fmt: off
-SCHEMA: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
+SCHEMA_V1: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "models": ({
         "source": str, "id": str, "name": str, "type": str, "nsfw": int, "nsfw_level": int,
         "creator": str, "mode": str, "license": str, "url": str, "downloads": int, "likes": int,
@@ -62,6 +67,7 @@ INDEXES = (
     ("files", ("sha256",)),
     ("tags", ("tag",)),
 )
+PRIMARY_KEYS = {name: pk for name, (_, pk) in SCHEMA_V1.items()}
 
 
 class SchemaError(RuntimeError):
@@ -69,13 +75,13 @@ class SchemaError(RuntimeError):
 
 
 def _baseline(db: sqlite_utils.Database) -> None:
-    """Version 1: every table of SCHEMA, created or completed with its missing columns.
+    """Version 1: every table of SCHEMA_V1, created or completed with its missing columns.
 
     Databases written before versioning (user_version 0) hold a subset of these tables and
     columns; this brings them, and a new file, to the same place.
     """
     existing = set(db.table_names())
-    for name, (columns, pk) in SCHEMA.items():
+    for name, (columns, pk) in SCHEMA_V1.items():
         table = db.table(name)
         if name not in existing:
             table.create(columns, pk=pk[0] if len(pk) == 1 else pk, not_null=set(pk))
@@ -87,8 +93,83 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.table(name).create_index(cols, if_not_exists=True)
 
 
+def _images_once(db: sqlite_utils.Database) -> bool:
+    """Version 2: a version's image objects stored once, as one packed array on the version
+    (the images table keeps what cards and pages show); files rows of sources whose payload is
+    stored whole no longer copy it; content hashes of the scheme that needs no re-serialising.
+    """
+    from .. import sources
+    from . import codec, reader
+
+    conn = db.conn
+    conn.execute("ALTER TABLE versions ADD COLUMN images_raw BLOB")
+    conn.execute("ALTER TABLE versions ADD COLUMN images_size INTEGER")
+    nested = [s.name for s in sources.SOURCES if s.nesting]
+    marks = ",".join("?" * len(nested))
+    rows = conn.execute(
+        f"SELECT source, version_id, raw FROM images WHERE source IN ({marks}) "
+        "ORDER BY source, version_id, position",
+        nested,
+    )
+    arrays = []
+    for (source, version_id), group in itertools.groupby(rows, key=lambda r: r[:2]):
+        value, size = codec.pack("[" + ",".join(r[2] for r in group) + "]")
+        arrays.append((value, size, source, version_id))
+    conn.executemany(
+        "UPDATE versions SET images_raw = ?, images_size = ? WHERE source = ? AND id = ?", arrays
+    )
+    _rebuild(db, "images", drop="raw")
+    for name in ("tags", "stats_history", "checks"):
+        _rebuild(db, name)
+    whole = [s.name for s in sources.SOURCES if not s.nesting]
+    conn.execute(
+        f"UPDATE files SET raw = NULL WHERE source IN ({','.join('?' * len(whole))})", whole
+    )
+    conn.execute(
+        "CREATE VIEW version_images AS SELECT source, id AS version_id, model_id, "
+        "CAST(sqlar_uncompress(images_raw, images_size) AS TEXT) AS images "
+        "FROM versions WHERE images_raw IS NOT NULL"
+    )
+    codec.register(conn)
+    shapes = {s.name: (s.nesting, frozenset(s.volatile)) for s in sources.SOURCES}
+    hashes = [
+        (codec.content_digest(payload, *shapes[src]), src, model_id)
+        for src, model_id, payload in reader.iter_payloads(conn)
+    ]
+    conn.executemany("UPDATE models SET content_hash = ? WHERE source = ? AND id = ?", hashes)
+    return True  # space to give back: VACUUM
+
+
+def _rebuild(db: sqlite_utils.Database, name: str, drop: str | None = None) -> None:
+    """A table of small rows as WITHOUT ROWID: its primary key is the table, with no second
+    index beside it (smaller, and each row written once)."""
+    columns = {c: t for c, t in SCHEMA_V1[name][0].items() if c != drop}
+    pk = PRIMARY_KEYS[name]
+    kinds = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+    definitions = ", ".join(
+        f"[{c}] {kinds[t]}{' NOT NULL' if c in pk else ''}" for c, t in columns.items()
+    )
+    names = ", ".join(f"[{c}]" for c in columns)
+    indexes = [  # its own, made again on the new table (the old go with the old table)
+        sql
+        for (sql,) in db.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            [name],
+        )
+    ]
+    db.conn.execute(f"ALTER TABLE [{name}] RENAME TO [{name}_v1]")
+    db.conn.execute(
+        f"CREATE TABLE [{name}] ({definitions}, PRIMARY KEY ({', '.join(pk)})) WITHOUT ROWID"
+    )
+    db.conn.execute(f"INSERT INTO [{name}] ({names}) SELECT {names} FROM [{name}_v1]")
+    db.conn.execute(f"DROP TABLE [{name}_v1]")
+    for sql in indexes:
+        db.conn.execute(sql)
+
+
 def _search_and_status(db: sqlite_utils.Database) -> None:
-    """Version 2: full-text search over models, and indexes that keep `scraper status` to
+    """Version 3: full-text search over models, and indexes that keep `scraper status` to
     indexed counts. `checks` holds live models only, so counting stale counters is one range."""
     from . import search
 
@@ -111,7 +192,13 @@ def _search_and_status(db: sqlite_utils.Database) -> None:
 
 
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline, _search_and_status]
+# One that returns True leaves free pages worth a VACUUM.
+# A migration that reads payloads back does so through the reader of its own layout.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
+    _baseline,
+    _images_once,
+    _search_and_status,
+]
 VERSION = len(MIGRATIONS)
 
 
@@ -123,8 +210,17 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"the database is at schema version {current}, newer than this scraper's "
             f"{VERSION}; upgrade scraper (pip install -U) or use another --db"
         )
+    fresh = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    if not fresh and current < VERSION:
+        log.warning(
+            "upgrading the database to schema version %d (once; a big one takes minutes)", VERSION
+        )
+    vacuum = False
     for number in range(current + 1, VERSION + 1):
         with db.atomic():
-            MIGRATIONS[number - 1](db)
+            vacuum |= bool(MIGRATIONS[number - 1](db)) and not fresh
             db.execute(f"PRAGMA user_version = {number}")
+    if vacuum:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")
     return VERSION

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,108 +10,44 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio, sources
-from ..records import MODEL_STATS, File, Image, Model, Version
-from . import search
+from ..records import Model
+from . import codec, rows
 from .reader import _chunks, load_raw
 from .runs import Checkpoint, Counts, now
-from .schema import SCHEMA
 
-_dumps = jsonio.dumps
-BATCHED_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 
 
 @cache
-def _volatile(source: str) -> re.Pattern[str]:
-    """Cut from each row's JSON text before hashing: the source's counters, as flat objects
-    ("stats":{...}) or bare numbers. A quote inside a JSON string is escaped (\\"), so these
-    can only match real keys."""
-    keys = "|".join(re.escape(k) for k in sources.get(source).volatile) or "(?!)"
-    return re.compile(rf'"(?:{keys})":(?:\{{[^{{}}]*\}}|-?[0-9.eE+]+),?')
-
-
-@dataclass
-class _Texts:
-    """The JSON text of each row of one model."""
-
-    model: str
-    versions: list[str]
-    files: list[list[str]]
-    images: list[list[str]]
-
-    @classmethod
-    def of(cls, m: Model) -> _Texts:
-        nest = sources.get(m.source).nesting
-        if nest is None:
-            model = _dumps(m.raw)
-            versions = [_dumps(v.raw) for v in m.versions]
-        else:
-            key, files_key, images_key = nest
-            model = _dumps({k: v for k, v in m.raw.items() if k != key})
-            versions = [
-                _dumps({k: x for k, x in v.raw.items() if k not in (files_key, images_key)})
-                for v in m.versions
-            ]
-        return cls(
-            model,
-            versions,
-            [[_dumps(f.raw) for f in v.files] for v in m.versions],
-            [[_dumps(i.raw) for i in v.images] for v in m.versions],
-        )
-
-    def digest(self, volatile: re.Pattern[str]) -> str:
-        """Of everything but the counters."""
-        h = hashlib.blake2b(digest_size=16)
-        for text in (self.model, *self.versions):
-            h.update(volatile.sub("", text).encode())
-            h.update(b"\x00")
-        for group in (*self.files, *self.images):
-            h.update("\x01".join(group).encode())
-            h.update(b"\x00")
-        return h.hexdigest()
+def _shape(source: str) -> tuple[tuple[str, str, str] | None, frozenset[str]]:
+    """How a source's payload nests, and its counters' keys: what its content hash leaves out."""
+    found = sources.get(source)
+    return found.nesting, frozenset(found.volatile)
 
 
 @dataclass
 class _Batch:
     """A page's writes, queued so that each table gets one executemany."""
 
-    rows: dict[str, list[dict[str, Any]]] = field(
-        default_factory=lambda: {t: [] for t in BATCHED_TABLES}
-    )
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in TABLES})
     replaced: list[tuple[str, str, list[str], str]] = field(default_factory=list)
-    version_keys: list[tuple[str, str]] = field(default_factory=list)
+    version_keys: list[tuple[str, str]] = field(default_factory=list)  # of replaced models
     model_keys: list[tuple[str, str]] = field(default_factory=list)
-    stats: list[tuple[Model, _Texts, str, str]] = field(default_factory=list)
+    counters: list[tuple[Model, str, str]] = field(default_factory=list)
 
-    def add_model(
-        self, m: Model, texts: _Texts, row: dict[str, Any], stamp: str, replaces: bool
-    ) -> None:
+    def add_model(self, m: Model, row: tuple, texts: rows.Texts, stamp: str, replaces: bool):
         src = m.source
         self.rows["models"].append(row)
-        if replaces:
+        if replaces:  # its old children go first; a new model has none
             self.replaced.append((src, m.id, [v.id for v in m.versions], stamp))
-        self.version_keys += [(src, v.id) for v in m.versions]
-        self.model_keys.append((src, m.id))
-        for i, v in enumerate(m.versions):
-            self.rows["versions"].append(_version_row(m, i, v, texts.versions[i]))
-            self.rows["files"] += [
-                _file_row(src, v.id, j, f, text)
-                for j, (f, text) in enumerate(zip(v.files, texts.files[i], strict=True))
-            ]
-            self.rows["images"] += [
-                _image_row(src, v.id, j, img, text)
-                for j, (img, text) in enumerate(zip(v.images, texts.images[i], strict=True))
-            ]
-        self.rows["tags"] += [
-            {"source": src, "model_id": m.id, "position": i, "tag": t} for i, t in enumerate(m.tags)
-        ]
+            self.version_keys += [(src, v.id) for v in m.versions]
+            self.model_keys.append((src, m.id))
+        self.rows["versions"] += rows.version_rows(m, texts)
+        self.rows["files"] += rows.file_rows(m, texts)
+        self.rows["images"] += rows.image_rows(m)
+        self.rows["tags"] += [(src, m.id, i, t) for i, t in enumerate(m.tags)]
         if m.creator:
-            self.rows["creators"].append(
-                {"source": src, "username": m.creator, "image": m.creator_image}
-            )
+            self.rows["creators"].append((src, m.creator, m.creator_image))
 
 
 @dataclass(slots=True)
@@ -168,40 +102,35 @@ class Writer:
         page: Counts,
         batch: _Batch,
     ) -> None:
-        """Decide what one model needs written and queue its rows."""
-        texts = _Texts.of(m)
-        body = texts.digest(_volatile(m.source))
-        stats = _digest(_dumps([m.stats, [v.stats for v in m.versions]]))
+        """Decide what one model needs written and queue its rows; an unchanged model costs
+        one hash of its payload and no row text."""
+        body = codec.content_digest(m.raw, *_shape(m.source))
+        stats = codec.digest(jsonio.dumps([m.stats, [v.stats for v in m.versions]]))
         if previous and previous.body == body and previous.deleted_at is None:
             if previous.stats == stats:
                 page.unchanged += 1
                 return
-            batch.stats.append((m, texts, stats, stamp))
+            batch.counters.append((m, stats, stamp))
             page.refreshed += 1
         else:
-            row = _model_row(m, texts.model, stats, stamp)
+            texts = rows.Texts(m)
             first_seen = previous.first_seen_at if previous else stamp
-            row.update(
-                content_hash=body, first_seen_at=first_seen, changed_at=stamp, deleted_at=None
-            )
-            row.update(search.columns(m))
-            batch.add_model(m, texts, row, stamp, replaces=previous is not None)
+            row = rows.model_row(m, texts.model(), stats, stamp, body, first_seen)
+            batch.add_model(m, row, texts, stamp, replaces=previous is not None)
             if previous:
                 page.updated += 1
             else:
                 page.new += 1
-        history = batch.rows["stats_history"]
-        history.append(_stats_row(m.source, m.id, "", m.stats, stamp, run_id))
-        history += [_stats_row(m.source, m.id, v.id, v.stats, stamp, run_id) for v in m.versions]
+        batch.rows["stats_history"] += rows.stats_rows(m, stamp, run_id)
 
     def _known(self, source: str, ids: list[str]) -> dict[str, _Known]:
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
+        found = self.db.execute(
             f"SELECT id, content_hash, stats_hash, deleted_at, first_seen_at FROM models "
             f"WHERE source = ? AND id IN ({marks})",
             [source, *ids],
         ).fetchall()
-        return {r[0]: _Known(*r[1:]) for r in rows}
+        return {r[0]: _Known(*r[1:]) for r in found}
 
     def _write(self, batch: _Batch) -> None:
         """Apply a page's queued rows with one statement per table (executemany)."""
@@ -219,27 +148,27 @@ class Writer:
             ("images", "version_id", batch.version_keys),
             ("tags", "model_id", batch.model_keys),
         ):
-            conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
-        for table, rows in batch.rows.items():
-            if rows:
-                sql = _upsert_sql(table, tuple(rows[0]))
-                conn.executemany(sql, [tuple(r.values()) for r in rows])
-        for m, texts, stats, stamp in batch.stats:
-            self._write_stats(m, texts, stats, stamp)
+            if keys:
+                conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
+        for table, queued in batch.rows.items():
+            if queued:
+                conn.executemany(rows.upsert_sql(table), queued)
+        for m, stats, stamp in batch.counters:
+            self._write_counters(m, stats, stamp)
 
-    def _write_stats(self, m: Model, texts: _Texts, stats: str, stamp: str) -> None:
+    def _write_counters(self, m: Model, stats: str, stamp: str) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
-        row = _model_row(m, texts.model, stats, stamp)
-        self.db.execute(
+        texts = rows.Texts(m)
+        self.db.conn.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
             "stats_at = ?, raw = ? WHERE source = ? AND id = ?",
             [
-                row["downloads"],
-                row["likes"],
-                row["stats"],
+                m.stats.get("downloads"),
+                m.stats.get("likes"),
+                jsonio.dumps(m.stats),
                 stats,
                 stamp,
-                texts.model,
+                texts.model(),
                 m.source,
                 m.id,
             ],
@@ -251,12 +180,12 @@ class Writer:
                 (
                     v.stats.get("downloads"),
                     v.stats.get("likes"),
-                    _dumps(v.stats),
-                    text,
+                    jsonio.dumps(v.stats),
+                    texts.version(v),
                     m.source,
                     v.id,
                 )
-                for v, text in zip(m.versions, texts.versions, strict=True)
+                for v in m.versions
             ],
         )
 
@@ -309,112 +238,3 @@ class Writer:
             ):
                 found[model_id] = load_raw(raw)
         return found
-
-
-def _model_row(m: Model, raw_text: str, stats: str, stamp: str) -> dict[str, Any]:
-    return {
-        "source": m.source,
-        "id": m.id,
-        "name": m.name,
-        "type": m.type,
-        "nsfw": None if m.nsfw is None else int(m.nsfw),
-        "nsfw_level": m.nsfw_level,
-        "creator": m.creator,
-        "mode": m.mode,
-        "license": m.license,
-        "url": m.url,
-        "downloads": m.stats.get("downloads"),
-        "likes": m.stats.get("likes"),
-        "stats": _dumps(m.stats),
-        "stats_hash": stats,
-        "stats_at": stamp,
-        "version_count": len(m.versions),
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-        "raw": raw_text,
-    }
-
-
-def _version_row(m: Model, position: int, v: Version, raw_text: str) -> dict[str, Any]:
-    return {
-        "source": m.source,
-        "id": v.id,
-        "model_id": m.id,
-        "position": position,
-        "name": v.name,
-        "base_model": v.base_model,
-        "created_at": v.created_at,
-        "updated_at": v.updated_at,
-        "published_at": v.published_at,
-        "downloads": v.stats.get("downloads"),
-        "likes": v.stats.get("likes"),
-        "stats": _dumps(v.stats),
-        "trained_words": _dumps(v.trained_words),
-        "download_url": v.download_url,
-        "removed_at": None,
-        "raw": raw_text,
-    }
-
-
-def _file_row(
-    source: str, version_id: str, position: int, f: File, raw_text: str
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "version_id": version_id,
-        "position": position,
-        "id": f.id,
-        "name": f.name,
-        "kind": f.kind,
-        "size_kb": f.size_kb,
-        "format": f.format,
-        "precision": f.precision,
-        "size_type": f.size_type,
-        "is_primary": int(f.primary),
-        "sha256": f.sha256,
-        "download_url": f.url,
-        "pickle_scan": f.pickle_scan,
-        "virus_scan": f.virus_scan,
-        "raw": raw_text,
-    }
-
-
-def _image_row(
-    source: str, version_id: str, position: int, img: Image, raw_text: str
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "version_id": version_id,
-        "position": position,
-        "id": img.id,
-        "url": img.url,
-        "nsfw_level": img.nsfw_level,
-        "width": img.width,
-        "height": img.height,
-        "kind": img.kind,
-        "raw": raw_text,
-    }
-
-
-def _stats_row(
-    source: str, model_id: str, version_id: str, stats: dict, stamp: str, run_id: int | None
-) -> dict[str, Any]:
-    row = {
-        "source": source,
-        "model_id": model_id,
-        "version_id": version_id,
-        "taken_at": stamp,
-        "run_id": run_id,
-    }
-    row.update({key: stats.get(key) for key in MODEL_STATS})
-    return row
-
-
-def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
-    pk = SCHEMA[table][1]
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
-    return (
-        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
-    )

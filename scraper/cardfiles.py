@@ -1,0 +1,162 @@
+"""Cards on disk: their file names, and writing only the cards whose inputs changed.
+
+`render_catalog` asks the manifest (outputs.py) which models changed since their card was
+written, in the same read snapshot as the models themselves, and renders only those; a card
+whose model is gone is removed, and one left under an old name (the model was renamed) too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import outputs
+from .files import safe_id, slugify, write_atomic
+from .records import Model
+from .render import render_card, render_key
+
+
+def card_name(model: Model, lang: str = "zh") -> str:
+    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
+    if model.path_id:
+        stem = safe_id(model.path_id)
+    else:
+        slug = slugify(model.name)
+        stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
+    return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
+
+
+@dataclass
+class RenderReport:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0  # left under an old name, or their model is gone
+    failed: list[str] = field(default_factory=list)
+
+
+def render_catalog(
+    db: Path,
+    out: Path,
+    lang: str = "zh",
+    details: str = "html",
+    source: str | None = None,
+    force: bool = False,
+    templates_dir: str | None = None,
+) -> RenderReport:
+    """OUT/<source>/<card name> for every stored model whose inputs changed (every model of a
+    source with force, or when the templates, labels, release or options changed)."""
+    from .store import snapshot
+
+    report = RenderReport()
+    key = render_key(lang, details, templates_dir)
+    with outputs.Manifest(out) as manifest, snapshot(db) as snap:
+        snap.attach(manifest.uri(), "man")
+        for src in _folders(source):
+            manifest.import_legacy(out / src, src, lang)
+            for _, model_id, name in outputs.gone(snap.conn, lang, src):
+                _remove(out / src, name)
+                manifest.forget(src, model_id, lang)
+                report.removed += 1
+            full = force or manifest.key(lang, src) != key
+            todo = None if full else outputs.changed(snap.conn, lang, src)
+            if todo is not None:
+                todo += _missing(out, manifest, lang, src, set(todo))
+            done = 0
+            for model in snap.models(src, report.failed, keys=todo):
+                done += 1
+                inputs = outputs.inputs(snap.conn, model.source, model.id)
+                _write(model, out, lang, details, templates_dir, manifest, inputs, report)
+            report.unchanged += outputs.count(snap.conn, src) - done
+            if not report.failed:
+                manifest.set_key(lang, src, key)
+    return report
+
+
+def render_all(
+    models: Iterable[Model],
+    out: Path,
+    lang: str = "zh",
+    details: str = "html",
+    templates_dir: str | None = None,
+) -> RenderReport:
+    """A card for each of these records (no database: no inputs to compare, so each card is
+    rendered and written only if its bytes changed); renamed cards are still followed."""
+    report = RenderReport()
+    with outputs.Manifest(out) as manifest:
+        for model in models:
+            _write(model, out, lang, details, templates_dir, manifest, None, report)
+    return report
+
+
+def _write(
+    model: Model,
+    out: Path,
+    lang: str,
+    details: str,
+    templates_dir: str | None,
+    manifest: outputs.Manifest,
+    inputs: str | None,
+    report: RenderReport,
+) -> None:
+    """Render and write one card; its failure is reported by id and the others go on."""
+    folder = out / model.source
+    name = card_name(model, lang)
+    old = manifest.name(model.source, model.id, lang)
+    try:
+        text = render_card(model, lang, details, templates_dir)
+        # A card never written before has no bytes to compare with.
+        written = write_atomic(folder / name, text, if_changed=old is not None)
+    except Exception as exc:  # a template bug, an odd record, a full disk: this card only
+        report.failed.append(f"{model.source} {model.id}: {exc}")
+        return
+    report.written += written
+    report.unchanged += not written
+    if old and old != name:
+        _remove(folder, old)
+        report.removed += 1
+    manifest.record(model.source, model.id, lang, name, inputs)
+
+
+def _remove(folder: Path, name: str) -> None:
+    """A card file the manifest names, never a path outside its folder."""
+    if name and "/" not in name and "\\" not in name and name not in (".", ".."):
+        (folder / name).unlink(missing_ok=True)
+
+
+def _missing(
+    out: Path, manifest: outputs.Manifest, lang: str, src: str, already: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Cards the manifest lists but someone deleted: a count of the folder first, and a look
+    at each file only when the counts differ."""
+    folder = out / src
+    if _cards_in(folder, lang) == manifest.count(src, lang):
+        return []
+    on_disk = {e.name for e in os.scandir(folder) if _is_card(e.name, lang)}
+    return [
+        (src, model_id)
+        for model_id, name in manifest.names(src, lang)
+        if name not in on_disk and (src, model_id) not in already
+    ]
+
+
+def _folders(source: str | None) -> list[str]:
+    from . import sources
+
+    return [source] if source else [s.name for s in sources.SOURCES]
+
+
+def _cards_in(folder: Path, lang: str) -> int:
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for e in entries if _is_card(e.name, lang))
+    except FileNotFoundError:
+        return 0
+
+
+def _is_card(name: str, lang: str) -> bool:
+    if not name.endswith(".md") or name.startswith("."):
+        return False
+    tagged = name.endswith((".en.md", ".bilingual.md"))
+    return name.endswith(f".{lang}.md") if lang != "zh" else not tagged

@@ -1,0 +1,93 @@
+"""How payloads become column values: JSON text, compressed arrays, and the content hash.
+
+A version's image objects are stored once, as one JSON array compressed with zlib beside its
+size: the layout of the sqlite3 shell's `sqlar_uncompress(data, size)`, so the `version_images`
+view reads as JSON in `sqlite3` as it is, and in Python (and Datasette, through its plugin hook)
+once `register()` has added the same function. SCRAPER_COMPRESS=0 stores plain text instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import zlib
+from typing import Any
+
+from .. import jsonio
+
+SMALL = 128  # bytes: below this, compressing saves nothing worth a call
+
+
+def pack(text: str) -> tuple[str | bytes, int]:
+    """(value, size): zlib bytes when that is smaller, else the text; size is its UTF-8 length."""
+    data = text.encode()
+    if len(data) > SMALL and os.environ.get("SCRAPER_COMPRESS", "1") != "0":
+        packed = zlib.compress(data, 1)
+        if len(packed) < len(data):
+            return packed, len(data)
+    return text, len(data)
+
+
+def unpack(value: str | bytes | None, size: int | None) -> str | None:
+    """What pack() was given."""
+    if value is None or isinstance(value, str):
+        return value
+    if size is not None and size == len(value):
+        return value.decode()
+    return zlib.decompress(value).decode()
+
+
+def sqlar_uncompress(value: Any, size: Any) -> Any:
+    """The sqlite3 shell's function of that name: data as it is when size is its length."""
+    if value is None or isinstance(value, str) or not size or size == len(value):
+        return value
+    return zlib.decompress(value)
+
+
+def register(conn: sqlite3.Connection) -> None:
+    conn.create_function("sqlar_uncompress", 2, sqlar_uncompress, deterministic=True)
+
+
+def content_digest(raw: Any, nesting: tuple[str, str, str] | None, volatile: frozenset[str]) -> str:
+    """Of a payload less its counters: a fresh answer and the stored copy (children put back at
+    the end of their parents by the reader) hash alike, with one serialisation of the payload
+    and no row text made."""
+    text = jsonio.dumps_bytes(_canonical(raw, nesting, volatile))
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+def _canonical(raw: Any, nesting: tuple[str, str, str] | None, volatile: frozenset[str]) -> Any:
+    """The payload with each nested child list beside its parent rather than inside it (where
+    it sits differs between an answer and a stored copy) and without the counters' keys."""
+    if not isinstance(raw, dict):
+        return raw
+    if nesting is None:  # stored whole: only the counters, one level down, are cut
+        return {k: _cut(v, volatile) for k, v in raw.items() if k not in volatile}
+    key, files, images = nesting
+    versions = raw.get(key) or []
+    if not isinstance(versions, list):
+        return raw
+    return [
+        {k: v for k, v in raw.items() if k != key and k not in volatile},
+        [
+            [
+                {k: x for k, x in v.items() if k not in (files, images) and k not in volatile},
+                v.get(files) or [],
+                v.get(images) or [],
+            ]
+            if isinstance(v, dict)
+            else v
+            for v in versions
+        ],
+    ]
+
+
+def _cut(value: Any, volatile: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in volatile}
+    return value
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
