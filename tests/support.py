@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
 from scraper.demo.recorded import DATA as RECORDED
 from scraper.demo.recorded import hf_repos, modelscope_models
+from scraper.store import codec
 
 DATA = Path(__file__).parent / "data"
 CARDS = DATA / "civitai-cards"
@@ -72,3 +74,27 @@ def sync_inputs(db: Path, monkeypatch) -> list[str]:
             assert result.exit_code == 0, result.output
             summaries.append(result.output)
     return summaries
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    """The database with sqlar_uncompress registered, so packed payloads read back through the
+    models_json and version_images views."""
+    conn = sqlite3.connect(db)
+    codec.register(conn)
+    return conn
+
+
+def stored_raw(db: Path, where: str = "1", args: tuple = ()) -> list[str]:
+    """The payload text of the models rows matching `where`, unpacked."""
+    with connect(db) as conn:
+        return [r[0] for r in conn.execute(f"SELECT raw FROM models_json WHERE {where}", args)]
+
+
+def everything_stored(db: Path) -> bytes:
+    """Every byte of the database's files and every packed payload unpacked: where a secret
+    must never be found."""
+    found = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    with connect(db) as conn:
+        for query in ("SELECT raw FROM models_json", "SELECT images FROM version_images"):
+            found += "".join(r[0] or "" for r in conn.execute(query)).encode()
+    return found

@@ -8,7 +8,7 @@ import sqlite3
 from click.testing import CliRunner
 
 from scraper.cli import main
-from tests.support import CARDS, FIXTURES, expected_card
+from tests.support import CARDS, FIXTURES, everything_stored, expected_card, stored_raw
 
 
 def run(*args: str):
@@ -82,9 +82,8 @@ def test_export_of_a_vanished_model_marks_it_deleted_and_keeps_it(
         "error: civitai model 4717 not found (deleted, unpublished or a wrong id)"
     ]
     with sqlite3.connect(tmp_path / "models.db") as conn:
-        deleted_at, raw = conn.execute(
-            "SELECT deleted_at, raw FROM models WHERE id = '4717'"
-        ).fetchone()
+        (deleted_at,) = conn.execute("SELECT deleted_at FROM models WHERE id = '4717'").fetchone()
+    [raw] = stored_raw(tmp_path / "models.db", "id = '4717'")
     assert deleted_at and '"name":"s1dlxBrew"' in raw
 
 
@@ -98,8 +97,7 @@ def test_token_never_reaches_database_or_output(serve, reference_models, tmp_pat
     assert all(r["headers"].get("Authorization") == f"Bearer {token}" for r in server.requests)
     assert all("token" not in r["query"] for r in server.requests)
     assert token not in result.output
-    for stored in tmp_path.glob("models.db*"):  # the WAL too
-        assert token.encode() not in stored.read_bytes()
+    assert token.encode() not in everything_stored(tmp_path / "models.db")  # the WAL too
     run("render", "--out", str(tmp_path / "out"))
     for card in (tmp_path / "out").rglob("*.md"):
         assert token not in card.read_text(encoding="utf-8")

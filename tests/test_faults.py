@@ -20,7 +20,7 @@ from scraper.cli import main
 from scraper.demo.server import FAULTS, Faults
 from scraper.limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from scraper.store import Store
-from tests.support import sync_command
+from tests.support import stored_raw, sync_command
 
 
 def run(*args: str):
@@ -182,12 +182,12 @@ def test_counter_changes_are_refreshed_and_kept_as_history(serve, reference_mode
             "ORDER BY taken_at",
             [str(models[0]["id"])],
         ).fetchall()
-        raw = conn.execute("SELECT raw FROM models WHERE id = ?", [str(models[0]["id"])]).fetchone()
+    [raw] = stored_raw(tmp_path / "models.db", "id = ?", (str(models[0]["id"]),))
     assert [h[0] for h in history] == [
         models[0]["stats"]["downloadCount"] - 10,
         models[0]["stats"]["downloadCount"],
     ]
-    assert f'"downloadCount":{models[0]["stats"]["downloadCount"]}' in raw[0]
+    assert f'"downloadCount":{models[0]["stats"]["downloadCount"]}' in raw
 
 
 def test_stats_refresh_batches_ids_and_marks_deleted_once(serve, reference_models, tmp_path):
@@ -209,9 +209,10 @@ def test_stats_refresh_batches_ids_and_marks_deleted_once(serve, reference_model
     assert len(id_batches) == 1 and len(id_batches[0]["query"]["ids"][0].split(",")) == 9
     with sqlite3.connect(tmp_path / "models.db") as conn:
         deleted = conn.execute(
-            "SELECT deleted_at, raw FROM models WHERE id = ?", [str(gone["id"])]
+            "SELECT deleted_at FROM models WHERE id = ?", [str(gone["id"])]
         ).fetchone()
-    assert deleted[0] is not None and gone["name"] in deleted[1]  # last good data kept
+    [raw] = stored_raw(tmp_path / "models.db", "id = ?", (str(gone["id"]),))
+    assert deleted[0] is not None and gone["name"] in raw  # last good data kept
     with sqlite3.connect(tmp_path / "models.db") as conn:
         conn.execute("UPDATE checks SET checked_at = '2000-01-01T00:00:00.000000Z'")
     before = len(server.requests)

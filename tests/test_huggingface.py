@@ -14,7 +14,7 @@ from scraper.http import ApiClient
 from scraper.render import render_card
 from scraper.sources import huggingface
 from scraper.store import load_models
-from tests.support import hf_repos
+from tests.support import everything_stored, hf_repos, stored_raw
 
 
 def run(*args: str):
@@ -82,8 +82,8 @@ def test_gated_repo_is_recorded_not_failed(hub, tmp_path) -> None:
     result = run("export", "hf", "meta-llama/Llama-3.1-8B-Instruct", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "- Status: gated: access must be requested" in result.output
-    (raw,) = rows(tmp_path / "models.db", "SELECT raw FROM models")
-    assert '"readme_status":403' in raw[0]
+    [raw] = stored_raw(tmp_path / "models.db")
+    assert '"readme_status":403' in raw
 
 
 def test_renamed_repo_followed_and_keyed_by_id(hub, tmp_path) -> None:
@@ -144,8 +144,7 @@ def test_token_in_header_never_stored(hub, tmp_path, monkeypatch) -> None:
     assert all(
         r["headers"].get("Authorization") == "Bearer hf_secret_token_value" for r in server.requests
     )
-    for stored in tmp_path.glob("models.db*"):
-        assert b"hf_secret_token_value" not in stored.read_bytes()
+    assert b"hf_secret_token_value" not in everything_stored(tmp_path / "models.db")
 
 
 def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:

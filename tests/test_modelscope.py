@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.demo.hub import FakeModelScope
-from tests.support import modelscope_models
+from tests.support import everything_stored, modelscope_models, stored_raw
 
 
 def run(*args: str):
@@ -93,8 +93,7 @@ def test_token_sent_as_cookie_and_bearer_never_stored(ms, tmp_path, monkeypatch)
     headers = ms.requests[0]["headers"]
     assert headers["Authorization"] == "Bearer ms-secret-token-42"
     assert "m_session_id=ms-secret-token-42" in headers["Cookie"]
-    for stored in tmp_path.glob("models.db*"):
-        assert b"ms-secret-token-42" not in stored.read_bytes()
+    assert b"ms-secret-token-42" not in everything_stored(tmp_path / "models.db")
 
 
 def test_usage_errors(ms) -> None:
@@ -123,6 +122,5 @@ def test_incremental_listing_reads_only_what_changed(ms, tmp_path) -> None:
         "/api/v1/models/damo/sd_model_03/repo/files",
         "/openapi/v1/models",
     ]  # the page with the change, that model's detail and files, then a page of known ones
-    with sqlite3.connect(tmp_path / "models.db") as conn:
-        raw = conn.execute("SELECT raw FROM models WHERE name = 'damo/sd_model_07'").fetchone()
-    assert '"Downloads":' + str(ms.details["damo/sd_model_07"]["Downloads"]) in raw[0]
+    [raw] = stored_raw(tmp_path / "models.db", "name = 'damo/sd_model_07'")
+    assert '"Downloads":' + str(ms.details["damo/sd_model_07"]["Downloads"]) in raw

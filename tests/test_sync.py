@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from scraper.cli import main
 from scraper.demo.server import Faults
 from scraper.store import Store
-from tests.support import sync_command
+from tests.support import stored_raw, sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 
@@ -50,7 +50,7 @@ def test_crawl_follows_cursors_over_many_pages(serve, reference_models, tmp_path
         versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
         files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
         run_row = conn.execute("SELECT status, new, requests FROM runs").fetchone()
-        raw = conn.execute("SELECT raw FROM models WHERE id = '4717'").fetchone()[0]
+    [raw] = stored_raw(tmp_path / "models.db", "id = '4717'")
     assert versions == sum(len(m["modelVersions"]) for m in reference_models)
     assert files == 415
     assert run_row == ("ok", 122, 13)

@@ -55,7 +55,9 @@ class Store(RunLog, Writer):
         self.db = sqlite_utils.Database(path)
         codec.register(self.db.conn)
         if self.db.execute("PRAGMA page_count").fetchone()[0] == 0:
-            # Before the first table: pages freed by large deletions can be given back.
+            # Before the first table: the page size, and pages freed by large deletions can be
+            # given back.
+            self.db.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")
             self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

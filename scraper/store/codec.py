@@ -1,9 +1,10 @@
-"""How payloads become column values: JSON text, compressed arrays, and the content hash.
+"""How payloads become column values: packed JSON, and the content hash.
 
-A version's image objects are stored once, as one JSON array compressed with zlib beside its
-size: the layout of the sqlite3 shell's `sqlar_uncompress(data, size)`, so the `version_images`
-view reads as JSON in `sqlite3` as it is, and in Python (and Datasette, through its plugin hook)
-once `register()` has added the same function. SCRAPER_COMPRESS=0 stores plain text instead.
+A model's payload (models.raw) and a version's image objects (one JSON array, versions.images_raw)
+are compressed with zlib beside their size: the layout of the sqlite3 shell's
+`sqlar_uncompress(data, size)`, so the `models_json` and `version_images` views read as JSON in
+`sqlite3` as it is, and in Python once `register()` has added the same function. A value that
+would not shrink stays text; SCRAPER_COMPRESS=0 stores text only.
 """
 
 from __future__ import annotations

@@ -106,10 +106,11 @@ def assemble(
 def _all(conn: sqlite3.Connection, source: str | None, chunk: int) -> Iterator[list]:
     where, args = ("WHERE source = ?", [source]) if source else ("", [])
     rows = conn.execute(
-        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
+        f"SELECT source, id, raw, raw_size FROM models {where} ORDER BY source, length(id), id",
+        args,
     )
     while batch := rows.fetchmany(chunk):
-        yield batch
+        yield [(src, model_id, codec.unpack(raw, size)) for src, model_id, raw, size in batch]
 
 
 def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) -> Iterator[list]:
@@ -120,10 +121,11 @@ def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) 
             ids = [k[1] for k in group]
             marks = ",".join("?" * len(ids))
             for row in conn.execute(
-                f"SELECT source, id, raw FROM models WHERE source = ? AND id IN ({marks})",
+                "SELECT source, id, raw, raw_size FROM models "
+                f"WHERE source = ? AND id IN ({marks})",
                 [src, *ids],
             ):
-                found[row[0], row[1]] = row
+                found[row[0], row[1]] = (*row[:2], codec.unpack(row[2], row[3]))
         yield [found[k] for k in part if k in found]
 
 

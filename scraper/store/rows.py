@@ -22,7 +22,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "models": (
         "source", "id", "name", "type", "nsfw", "nsfw_level", "creator", "mode", "license",
         "url", "downloads", "likes", "stats", "stats_hash", "stats_at", "version_count",
-        "created_at", "updated_at", "raw", "content_hash", "first_seen_at", "changed_at",
+        "created_at", "updated_at", "raw", "raw_size", "content_hash", "first_seen_at",
+        "changed_at",
         "deleted_at", "tags", "description",
     ),
     "versions": (
@@ -89,11 +90,12 @@ class Texts:
 def model_row(m: Model, raw: str, stats: str, stamp: str, body: str, first_seen: str) -> tuple:
     s = m.stats
     searched = search.columns(m)
+    packed, size = codec.pack(raw)
     return (
         m.source, m.id, m.name, m.type, None if m.nsfw is None else int(m.nsfw), m.nsfw_level,
         m.creator, m.mode, m.license, m.url, s.get("downloads"), s.get("likes"), _dumps(s),
-        stats, stamp, len(m.versions), m.created_at, m.updated_at, raw, body, first_seen,
-        stamp, None, searched["tags"], searched["description"],
+        stats, stamp, len(m.versions), m.created_at, m.updated_at, packed, size, body,
+        first_seen, stamp, None, searched["tags"], searched["description"],
     )  # fmt: skip
 
 

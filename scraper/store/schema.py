@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -68,6 +69,9 @@ INDEXES = (
     ("tags", ("tag",)),
 )
 PRIMARY_KEYS = {name: pk for name, (_, pk) in SCHEMA_V1.items()}
+# Rows of a few KB (versions with their packed images, models with their READMEs) waste less
+# of a 16 KiB page than of 4 KiB ones.
+PAGE_SIZE = 16384
 
 
 class SchemaError(RuntimeError):
@@ -95,13 +99,19 @@ def _baseline(db: sqlite_utils.Database) -> None:
 
 def _images_once(db: sqlite_utils.Database) -> bool:
     """Version 2: a version's image objects stored once, as one packed array on the version
-    (the images table keeps what cards and pages show); files rows of sources whose payload is
-    stored whole no longer copy it; content hashes of the scheme that needs no re-serialising.
+    (the images table keeps what cards and pages show), model payloads packed too; files rows
+    of sources whose payload is stored whole no longer copy it; content hashes of the scheme
+    that needs no re-serialising.
     """
     from .. import sources
     from . import codec, reader
 
     conn = db.conn
+    conn.execute("ALTER TABLE models ADD COLUMN raw_size INTEGER")
+    packed = []
+    for source, model_id, raw in conn.execute("SELECT source, id, raw FROM models"):
+        packed.append((*codec.pack(raw), source, model_id))
+    conn.executemany("UPDATE models SET raw = ?, raw_size = ? WHERE source = ? AND id = ?", packed)
     conn.execute("ALTER TABLE versions ADD COLUMN images_raw BLOB")
     conn.execute("ALTER TABLE versions ADD COLUMN images_size INTEGER")
     nested = [s.name for s in sources.SOURCES if s.nesting]
@@ -129,6 +139,10 @@ def _images_once(db: sqlite_utils.Database) -> bool:
         "CREATE VIEW version_images AS SELECT source, id AS version_id, model_id, "
         "CAST(sqlar_uncompress(images_raw, images_size) AS TEXT) AS images "
         "FROM versions WHERE images_raw IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE VIEW models_json AS SELECT source, id, name, "
+        "CAST(sqlar_uncompress(raw, raw_size) AS TEXT) AS raw FROM models"
     )
     codec.register(conn)
     shapes = {s.name: (s.nesting, frozenset(s.volatile)) for s in sources.SOURCES}
@@ -202,6 +216,22 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
 VERSION = len(MIGRATIONS)
 
 
+def _vacuum(db: sqlite_utils.Database) -> None:
+    """Give the space back, with the page size and auto-vacuum of a new database; with other
+    connections open (the page size changes only outside WAL, which needs the file alone), in
+    WAL, or not at all: the data is complete either way, and `sqlite3 DB VACUUM` finishes it."""
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    try:
+        if db.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        db.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        log.warning("VACUUM skipped (%s): the database is in use; run it later", exc)
+    finally:
+        db.execute(f"PRAGMA journal_mode = {mode}")
+
+
 def migrate(db: sqlite_utils.Database) -> int:
     """Apply the migrations this database lacks, each in its own transaction; its version."""
     current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -221,6 +251,5 @@ def migrate(db: sqlite_utils.Database) -> int:
             vacuum |= bool(MIGRATIONS[number - 1](db)) and not fresh
             db.execute(f"PRAGMA user_version = {number}")
     if vacuum:
-        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        db.execute("VACUUM")
+        _vacuum(db)
     return VERSION

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from .. import jsonio, sources
 from ..records import Model, RecordError
+from . import codec
 
 COLUMNS = ("name", "tags", "creator", "description")
 ADDED = ("tags", "description")  # columns of `models` that exist for the index
@@ -67,12 +68,13 @@ def _fill(db: sqlite_utils.Database, chunk: int = 500) -> None:
     conn = db.conn
     last = 0
     while rows := conn.execute(
-        "SELECT rowid, source, id, raw FROM models WHERE rowid > ? ORDER BY rowid LIMIT ?",
+        "SELECT rowid, source, id, raw, raw_size FROM models WHERE rowid > ? "
+        "ORDER BY rowid LIMIT ?",
         [last, chunk],
     ).fetchall():
         last = rows[-1][0]
         updates = []
-        ordered = sorted((r[1:] for r in rows), key=lambda r: r[0])
+        ordered = sorted(((s, i, codec.unpack(r, n)) for _, s, i, r, n in rows), key=lambda r: r[0])
         for source, group in itertools.groupby(ordered, key=lambda r: r[0]):
             for _, model_id, payload in assemble(conn, source, list(group)):
                 try:

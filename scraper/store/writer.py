@@ -159,16 +159,18 @@ class Writer:
     def _write_counters(self, m: Model, stats: str, stamp: str) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
         texts = rows.Texts(m)
+        raw, size = codec.pack(texts.model())
         self.db.conn.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
-            "stats_at = ?, raw = ? WHERE source = ? AND id = ?",
+            "stats_at = ?, raw = ?, raw_size = ? WHERE source = ? AND id = ?",
             [
                 m.stats.get("downloads"),
                 m.stats.get("likes"),
                 jsonio.dumps(m.stats),
                 stats,
                 stamp,
-                texts.model(),
+                raw,
+                size,
                 m.source,
                 m.id,
             ],
@@ -231,10 +233,10 @@ class Writer:
         found: dict[str, Any] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for model_id, raw in self.db.execute(
-                f"SELECT {column}, raw FROM models WHERE source = ? AND {column} IN ({marks}) "
-                "AND deleted_at IS NULL",
+            for model_id, raw, size in self.db.execute(
+                f"SELECT {column}, raw, raw_size FROM models WHERE source = ? "
+                f"AND {column} IN ({marks}) AND deleted_at IS NULL",
                 [source, *chunk],
             ):
-                found[model_id] = load_raw(raw)
+                found[model_id] = load_raw(codec.unpack(raw, size))
         return found
