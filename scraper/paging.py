@@ -51,7 +51,7 @@ class LinkPaging:
     items: Items
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
-        url, params = (cursor, None) if cursor else (self.path, self.params)
+        url, params = (self.api.on_own_host(cursor), None) if cursor else (self.path, self.params)
         while True:
             fetched = self.api.fetch(url, params)
             following = fetched.links.get("next", {}).get("url")

@@ -66,6 +66,9 @@ def crawl(
     counts = Counts()
     saved = store.checkpoint(key)
     cursor = saved["cursor"] if saved else None
+    if cursor and cursor.startswith(("http://", "https://")):
+        # A URL cursor (a Link) saved under another base URL is moved onto the current one.
+        cursor = api.rebase(cursor, saved.get("base_url") if saved else None)
     done = saved["models"] if saved else 0
     pages = saved["pages"] if saved else 0
     resumed_from = done
@@ -84,7 +87,9 @@ def crawl(
                 done += len(items)
                 finished = page.next_cursor is None or (limit is not None and done >= limit)
                 cursor = None if finished else page.next_cursor
-                mark = Checkpoint(key, source.name, params, cursor, pages, done, run_id)
+                mark = Checkpoint(
+                    key, source.name, params, cursor, pages, done, run_id, api.base_url
+                )
                 saved_page = store.save_models(models, counts, mark, run_id)
                 if incremental and items and saved_page.changed == 0 and not finished:
                     store.clear_checkpoint(key)  # nothing new here: the rest is known

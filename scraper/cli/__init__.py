@@ -10,10 +10,18 @@ import sys
 
 import click
 
+from .errors import run_guarded
 from .options import VERBOSE, configure_logging, db_option, verbose_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Guarded(click.Group):
+    """The command group: whatever a command lets through ends in one line (see errors)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        return run_guarded(super().invoke, ctx, VERBOSE in ctx.meta)
+
+
+@click.group(cls=Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @verbose_option
 @db_option
 @click.version_option(package_name="scraper")

@@ -45,7 +45,9 @@ class Progress:
         # Log records go through the bar's console, so they never land inside its line.
         root = logging.getLogger()
         self._saved = root.handlers[:]
-        self._handler = RichHandler(console=console, show_path=False, show_time=False)
+        from ..redaction import guard
+
+        self._handler = guard(RichHandler(console=console, show_path=False, show_time=False))
         root.handlers = [self._handler]
         self._bar.start()
         return self

@@ -84,9 +84,12 @@ class Source:
         return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
 
     def client(self, rps: float | None = None) -> ApiClient:
+        """A client for the configured host; ConfigError (one line) for a bad base URL,
+        token or setting."""
+        from ..config import base_url
         from ..http import ApiClient
 
-        return ApiClient(self.base_url(), self.policy, rps=rps)
+        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
 
     # --- sync -----------------------------------------------------------------------------
 

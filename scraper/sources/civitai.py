@@ -37,8 +37,18 @@ def _is_page_cap(body: Any) -> bool:
     return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
+def _says_not_found(status: int, body: Any) -> bool:
+    """Civitai's own 404s: {"error": "No model with id N" | "Model not found" | ...}."""
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
 POLICY = HostPolicy(
-    name="civitai", rps=1.0, burst=1, token_env="CIVITAI_TOKEN", page_cap=_is_page_cap
+    name="civitai",
+    rps=1.0,
+    burst=1,
+    token_env="CIVITAI_TOKEN",
+    page_cap=_is_page_cap,
+    not_found=_says_not_found,
 )
 
 

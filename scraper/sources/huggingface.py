@@ -16,14 +16,22 @@ from .base import Option
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PAGE_SIZE = 100
 SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
+
+
 # 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
 # the rest. README downloads go through /resolve/, a separate, larger bucket.
+def _says_not_found(status: int, body: Any) -> bool:
+    """The Hub's own 404s: {"error": "Repository not found" | "Entry not found" | ...}."""
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
 POLICY = HostPolicy(
     name="huggingface",
     rps=1.5,
     burst=5,
     token_env="HF_TOKEN",
     other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
+    not_found=_says_not_found,
 )
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
 LIST_EXPAND = (

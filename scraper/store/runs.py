@@ -55,6 +55,7 @@ class Checkpoint:
     pages: int
     models: int
     run_id: int
+    base_url: str | None = None  # the API base the cursor belongs to
 
 
 class RunLog:
@@ -123,6 +124,7 @@ class RunLog:
                 "models": c.models,
                 "run_id": c.run_id,
                 "updated_at": now(),
+                "base_url": c.base_url,
             },
             pk="key",
         )

@@ -49,7 +49,7 @@ SCHEMA: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "checks": ({"source": str, "model_id": str, "checked_at": str}, ("source", "model_id")),
     "checkpoints": ({
         "key": str, "source": str, "params": str, "cursor": str, "pages": int, "models": int,
-        "run_id": int, "updated_at": str,
+        "run_id": int, "updated_at": str, "base_url": str,
     }, ("key",)),
     "quarantine": ({
         "source": str, "key": str, "error": str, "raw": str, "seen_at": str, "run_id": int,
@@ -87,8 +87,16 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.table(name).create_index(cols, if_not_exists=True)
 
 
+def _checkpoint_base(db: sqlite_utils.Database) -> None:
+    """Version 2: a checkpoint keeps the base URL it was made under, so a crawl resumed against
+    another host re-bases its saved cursor instead of replaying the old host's URL."""
+    table = db.table("checkpoints")
+    if "base_url" not in table.columns_dict:
+        table.add_column("base_url", str)
+
+
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline, _checkpoint_base]
 VERSION = len(MIGRATIONS)
 
 
