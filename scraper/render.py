@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from . import sources
-from .files import safe_id, slugify, write_atomic
+from .files import safe_stem, slugify, write_atomic
 from .records import File, Image, Model
 
 LANGS = ("zh", "en", "bilingual")
@@ -158,12 +158,14 @@ def html_to_markdown(html: str) -> str:
 
 
 def card_name(model: Model, lang: str = "zh") -> str:
-    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
+    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual.
+    Names are safe and unique everywhere (files.safe_stem)."""
+    key = f"{model.source}:{model.id}"
     if model.path_id:
-        stem = safe_id(model.path_id)
+        stem = safe_stem(model.path_id, key)
     else:
         slug = slugify(model.name)
-        stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
+        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 

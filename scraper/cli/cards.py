@@ -85,7 +85,7 @@ def render(lang: str, details: str, out: Path, source: str | None) -> None:
 @verbose_option
 def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> None:
     """Render saved API JSON with no network; PATH may be a folder of .json files."""
-    from ..files import safe_id, write_atomic
+    from ..files import safe_stem, write_atomic
     from ..render import render_card
 
     failures: list[str] = []
@@ -101,7 +101,8 @@ def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> 
         written = 0
         for model in _models_from_files(paths, failures):
             suffix = ".md" if lang == "zh" else f".{lang}.md"
-            path = out / f"{safe_id(model.path_id or model.id)}{suffix}"
+            stem = safe_stem(model.path_id or model.id, f"{model.source}:{model.id}")
+            path = out / f"{stem}{suffix}"
             try:
                 write_atomic(path, render_card(model, lang, details))
                 written += 1

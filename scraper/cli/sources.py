@@ -171,7 +171,9 @@ def summary(source: str, outcome: Any, seconds: float) -> None:
         f"run {outcome.run_id}",
         err=True,
     )
+    from ..redaction import redact
+
     for failure in c.failed[:20]:
-        click.echo(f"  failed: {failure}", err=True)
+        click.echo(f"  failed: {redact(failure)}", err=True)
     if len(c.failed) > 20:
         click.echo(f"  ... and {len(c.failed) - 20} more (see the runs table)", err=True)

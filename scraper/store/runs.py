@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio
+from ..redaction import redact
 
 
 def now() -> str:
@@ -72,7 +73,7 @@ class RunLog:
                 {
                     "source": source,
                     "command": command,
-                    "params": jsonio.dumps(params),
+                    "params": redact(jsonio.dumps(params)),
                     "started_at": now(),
                     "status": "running",
                 }
@@ -97,7 +98,7 @@ class RunLog:
                     "deleted": counts.deleted,
                     "failed": len(counts.failed),
                     "seconds": round(time.monotonic() - self._started, 3),
-                    "errors": jsonio.dumps(counts.failed[:1000]),
+                    "errors": redact(jsonio.dumps(counts.failed[:1000])),
                 },
             )
 
@@ -136,8 +137,8 @@ class RunLog:
                 {
                     "source": source,
                     "key": key,
-                    "error": error,
-                    "raw": jsonio.dumps(raw),
+                    "error": redact(error),
+                    "raw": jsonio.dumps_safe(raw),
                     "seen_at": now(),
                     "run_id": run_id,
                 },
