@@ -45,7 +45,7 @@ HOSTILE_IDS = [
     "lpt9.md",
     "owner/name. ",
     "owner/..",
-    "a<b>c:d\"e|f?g*h",
+    'a<b>c:d"e|f?g*h',
     "tab\there",
     "new\nline",
     "x" * 300,

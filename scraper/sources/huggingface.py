@@ -175,6 +175,7 @@ def parse_model(raw: Any) -> Model:
         updated_at=_text(info.get("lastModified")),
         versions=[version],
         path_id=repo_id,
+        link_base=resolve,
         raw=raw,
     )
 
