@@ -105,6 +105,7 @@ class Page:
     items: list[Any]
     next_cursor: str | None
     cursor: str | None = None
+    damaged: str | None = None  # what a lenient read repaired in the answer (see http)
 
 
 class RecordError(ValueError):

@@ -212,24 +212,40 @@ def render_all(
         folder = out_dir / model.source
         if folder not in manifests:
             manifests[folder] = _read_manifest(folder, lang)
-        name = card_name(model, lang)
         try:
+            name = card_name(model, lang)
             text = render_card(model, lang, details, templates_dir)
-        except Exception as exc:  # a template bug or odd record must not stop the other cards
-            report.failed.append(f"{model.source} {model.id}: {exc}")
+            written = write_atomic(folder / name, text)
+        except Exception as exc:  # an odd record, a template bug, a full disk: the rest go on
+            report.failed.append(f"{model.source} {model.id}: {_reason(exc)}")
             continue
-        if write_atomic(folder / name, text):
+        if written:
             report.written += 1
         else:
             report.unchanged += 1
         old = manifests[folder].get(model.id)
         if old and old != name and "/" not in old and "\\" not in old:
-            (folder / old).unlink(missing_ok=True)
-            report.removed += 1
+            try:
+                (folder / old).unlink(missing_ok=True)
+                report.removed += 1
+            except OSError as exc:
+                report.failed.append(f"{model.source} {model.id}: {_reason(exc)}")
         manifests[folder][model.id] = name
     for folder, manifest in manifests.items():
-        write_atomic(folder / _manifest_name(lang), json.dumps(manifest, ensure_ascii=False))
+        text = json.dumps(manifest, ensure_ascii=False)
+        try:
+            write_atomic(folder / _manifest_name(lang), text)
+        except OSError as exc:
+            report.failed.append(f"{folder}: {_reason(exc)}")
     return report
+
+
+def _reason(exc: Exception) -> str:
+    """One line: an OSError as 'cannot write NAME: why', anything else as its message."""
+    if isinstance(exc, OSError):
+        name = Path(exc.filename).name if exc.filename else "the card"
+        return f"cannot write {name}: {exc.strerror or exc}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _manifest_name(lang: str) -> str:

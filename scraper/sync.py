@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import jsonio
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
 from .sources import Filters, Source
@@ -79,10 +80,13 @@ def crawl(
             for page in source.pages(api, filters, cursor):
                 pages += 1
                 items = page.items if limit is None else page.items[: max(0, limit - done)]
-                stored = _stored(store, source, items)
+                readable = items
+                if page.damaged:
+                    readable = _set_aside(store, source.name, items, page.damaged, counts, run_id)
+                stored = _stored(store, source, readable)
                 reader = pool.map if source.workers > 1 else map
                 models = _read_items(
-                    store, source.name, read, items, stored, counts, run_id, reader
+                    store, source.name, read, readable, stored, counts, run_id, reader
                 )
                 done += len(items)
                 finished = page.next_cursor is None or (limit is not None and done >= limit)
@@ -101,12 +105,32 @@ def crawl(
         except (ApiError, RecordError) as exc:
             status, error = "failed", str(exc)
             counts.failed.append(f"crawl stopped: {exc}; run again to resume from the last page")
+        except Exception as exc:  # a bug or the unforeseen: the run row still says so
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            counts.failed.append(f"crawl stopped: {error}; run again to resume from the last page")
     if refresh_older_than is not None and status == "ok" and source.refresh_batch:
         refresh_counters(store, api, source, refresh_older_than, counts, run_id)
     if status == "ok" and counts.failed:
         status = "partial"
     store.finish_run(run_id, status, counts, api.requests, api.bytes)
     return Outcome(run_id, counts, status, api.requests, api.bytes, pages, resumed_from, error)
+
+
+def _set_aside(
+    store: Store, source: str, items: list, damaged: str, counts: Counts, run_id: int
+) -> list:
+    """A page that needed repair (invalid UTF-8, nesting too deep): the items holding the
+    repair go to quarantine as they were read; the others are read as usual."""
+    kept = []
+    for position, item in enumerate(items):
+        text = jsonio.dumps_safe(item)  # \\ufffd: the same mark, escaped next to a surrogate
+        if jsonio.DAMAGE in text or "\\ufffd" in text:
+            message = f"model {_item_key(item, position)}: the answer was damaged ({damaged})"
+            store.quarantine(source, _item_key(item, position), message, item, run_id)
+            counts.failed.append(message)
+        else:
+            kept.append(item)
+    return kept
 
 
 def _stored(store: Store, source: Source, items: list) -> list[Any]:

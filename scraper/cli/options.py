@@ -51,7 +51,7 @@ verbose_option = click.option(
 )
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a folder or a foreign file is refused in one line later
     expose_value=False,
     callback=_remember_db,
     help="SQLite database [default: $SCRAPER_DB or output/models.db].",

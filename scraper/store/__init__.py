@@ -14,7 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import lock, schema
+from . import checks, lock, schema
+from .checks import DatabaseProblem
 from .lock import Busy
 from .reader import load_models
 from .runs import Checkpoint, Counts, RunLog, now
@@ -22,7 +23,16 @@ from .writer import Writer
 
 DEFAULT_DB = Path("output") / "models.db"
 
-__all__ = ["Busy", "Checkpoint", "Counts", "Store", "default_path", "load_models", "now"]
+__all__ = [
+    "Busy",
+    "Checkpoint",
+    "Counts",
+    "DatabaseProblem",
+    "Store",
+    "default_path",
+    "load_models",
+    "now",
+]
 
 
 def default_path() -> Path:
@@ -37,14 +47,19 @@ class Store(RunLog, Writer):
 
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
+        checks.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._started = time.monotonic()
         self.db = sqlite_utils.Database(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        schema.migrate(self.db)
+        try:
+            self.db.execute("PRAGMA busy_timeout=10000")  # before anything that may wait
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            schema.migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()

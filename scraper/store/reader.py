@@ -3,6 +3,7 @@
 It is the one place that knows how a payload was split for storage: each object is stored
 once, in its own row (a model without its versions, a version without its files and images,
 where the source nests them), and put back together here, as JSON text, one parse per model.
+The JSON is read as bytes, so a row that is not valid UTF-8 fails its own model only.
 """
 
 from __future__ import annotations
@@ -12,17 +13,12 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from .. import jsonio, sources
 from ..records import Model, RecordError
+from .checks import connect_readonly, damaged
 
-
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A connection that can neither create the file nor write to it."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no database at {path}")
-    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+__all__ = ["connect_readonly", "iter_payloads", "load_models", "load_raw"]
 
 
 def load_models(
@@ -30,17 +26,22 @@ def load_models(
 ) -> Iterator[Model]:
     """Every stored model of `source` (or all) as a record, in id order, all read from one
     snapshot so a sync running meanwhile is seen wholly or not at all. A payload that no
-    longer parses is named in `failures` (when given) and skipped."""
+    longer parses, for whatever reason, is named in `failures` (when given) and skipped; a
+    damaged file is DatabaseProblem, in one line."""
     conn = connect_readonly(path)
     try:
         conn.execute("BEGIN")  # one read transaction: one snapshot for every query below
         for src, model_id, payload in iter_payloads(conn, source):
             try:
+                if isinstance(payload, RecordError):
+                    raise payload
                 yield sources.get(src).parse(payload)
-            except (RecordError, KeyError) as exc:
+            except Exception as exc:  # one unreadable row must not stop the others
                 if failures is None:
                     raise
                 failures.append(f"{src} {model_id}: {exc}")
+    except sqlite3.DatabaseError as exc:
+        raise damaged(path, exc) from None
     finally:
         conn.close()
 
@@ -48,20 +49,22 @@ def load_models(
 def iter_payloads(
     conn: sqlite3.Connection, source: str | None = None, chunk: int = 500
 ) -> Iterator[tuple[str, str, Any]]:
-    """(source, id, payload) of every stored model in id order, its children put back.
+    """(source, id, payload) of every stored model in id order, its children put back; the
+    payload is a RecordError for a model whose stored JSON cannot be read.
 
     A version marked removed is left out, so the payload is the one last fetched.
     """
     where, args = ("WHERE source = ?", [source]) if source else ("", [])
     rows = conn.execute(
-        f"SELECT source, id, raw FROM models {where} ORDER BY source, length(id), id", args
+        f"SELECT source, id, CAST(raw AS BLOB) FROM models {where} ORDER BY source, length(id), id",
+        args,
     )
     while batch := rows.fetchmany(chunk):
         for src, group in itertools.groupby(batch, key=lambda r: r[0]):
             nest = sources.get(src).nesting
             if nest is None:
                 for _, model_id, raw in group:
-                    yield src, model_id, load_raw(raw)
+                    yield src, model_id, _payload(raw)
             else:
                 yield from _nest(conn, src, list(group), nest)
 
@@ -77,7 +80,8 @@ def _nest(
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for model_id, version_id, raw in conn.execute(
-            f"SELECT model_id, id, raw FROM versions WHERE source = ? AND model_id IN ({marks}) "
+            f"SELECT model_id, id, CAST(raw AS BLOB) FROM versions WHERE source = ? "
+            f"AND model_id IN ({marks}) "
             "AND removed_at IS NULL ORDER BY model_id, position",
             [source, *chunk],
         ):
@@ -87,23 +91,30 @@ def _nest(
         for chunk in _chunks(list(children)):
             marks = ",".join("?" * len(chunk))
             for version_id, raw in conn.execute(
-                f"SELECT version_id, raw FROM {table} WHERE source = ? "
+                f"SELECT version_id, CAST(raw AS BLOB) FROM {table} WHERE source = ? "
                 f"AND version_id IN ({marks}) ORDER BY version_id, position",
                 [source, *chunk],
             ):
                 children[version_id][field_name].append(raw)
     for _, model_id, raw in group:
         nested = [_with_lists(text, children[vid].items()) for vid, text in versions[model_id]]
-        yield source, model_id, load_raw(_with_lists(raw, [(key, nested)]))
+        yield source, model_id, _payload(_with_lists(raw, [(key, nested)]))
 
 
-def _with_lists(obj_text: str, lists: Iterable[tuple[str, list[str]]]) -> str:
+def _with_lists(obj_text: bytes, lists: Iterable[tuple[str, list[bytes]]]) -> bytes:
     """'{...}' plus "key":[item texts] members, spliced as text (each item is valid JSON)."""
-    members = ",".join(f'"{name}":[{",".join(items)}]' for name, items in lists)
-    if not members:
+    members = b",".join(b'"%s":[%s]' % (name.encode(), b",".join(items)) for name, items in lists)
+    if not members or not obj_text:
         return obj_text
     body = obj_text[:-1].rstrip()
-    return f"{body}{',' if body != '{' else ''}{members}}}"
+    return body + (b"," if body != b"{" else b"") + members + b"}"
+
+
+def _payload(raw: bytes | None) -> Any:
+    try:
+        return load_raw(raw if raw is not None else b"null")
+    except RecordError as exc:
+        return exc
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
@@ -111,8 +122,8 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-def load_raw(text: str) -> Any:
+def load_raw(text: str | bytes) -> Any:
     try:
         return jsonio.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise RecordError(f"stored raw JSON is unreadable: {exc}") from None

@@ -13,6 +13,15 @@ from .. import jsonio
 from ..redaction import redact
 
 
+def _storable(text: str) -> str:
+    """Text SQLite can take: a lone surrogate becomes its escape (\\ud800)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -98,7 +107,7 @@ class RunLog:
                     "deleted": counts.deleted,
                     "failed": len(counts.failed),
                     "seconds": round(time.monotonic() - self._started, 3),
-                    "errors": redact(jsonio.dumps(counts.failed[:1000])),
+                    "errors": redact(jsonio.dumps_safe(counts.failed[:1000])),
                 },
             )
 
@@ -131,13 +140,14 @@ class RunLog:
         )
 
     def quarantine(self, source: str, key: str, error: str, raw: Any, run_id: int | None) -> None:
-        """Keep a record we could not read, with why, so a parser fix can replay it."""
+        """Keep a record we could not read, with why, so a parser fix can replay it; whatever
+        the record holds (lone surrogates, huge numbers, deep nesting) it can be kept."""
         with self.db.atomic():
             self.db.table("quarantine").upsert(
                 {
                     "source": source,
-                    "key": key,
-                    "error": redact(error),
+                    "key": _storable(key),
+                    "error": _storable(redact(error)),
                     "raw": jsonio.dumps_safe(raw),
                     "seen_at": now(),
                     "run_id": run_id,

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from .checks import DatabaseProblem
+
 # fmt: off
 SCHEMA: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "models": ({
@@ -64,7 +66,7 @@ INDEXES = (
 )
 
 
-class SchemaError(RuntimeError):
+class SchemaError(DatabaseProblem):
     """A database this release cannot use (written by a newer one)."""
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio, sources
-from ..records import MODEL_STATS, File, Image, Model, Version
+from ..records import Model
+from . import rows as tables
 from .reader import _chunks, load_raw
 from .runs import Checkpoint, Counts, now
-from .schema import SCHEMA
 
 _dumps = jsonio.dumps
 BATCHED_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
@@ -87,6 +87,19 @@ class _Batch:
     model_keys: list[tuple[str, str]] = field(default_factory=list)
     stats: list[tuple[Model, _Texts, str, str]] = field(default_factory=list)
 
+    @classmethod
+    def merged(cls, batches: list[_Batch]) -> _Batch:
+        """One batch of many (each model is planned alone, the page written at once)."""
+        whole = cls()
+        for batch in batches:
+            for table, rows in batch.rows.items():
+                whole.rows[table] += rows
+            whole.replaced += batch.replaced
+            whole.version_keys += batch.version_keys
+            whole.model_keys += batch.model_keys
+            whole.stats += batch.stats
+        return whole
+
     def add_model(
         self, m: Model, texts: _Texts, row: dict[str, Any], stamp: str, replaces: bool
     ) -> None:
@@ -97,13 +110,13 @@ class _Batch:
         self.version_keys += [(src, v.id) for v in m.versions]
         self.model_keys.append((src, m.id))
         for i, v in enumerate(m.versions):
-            self.rows["versions"].append(_version_row(m, i, v, texts.versions[i]))
+            self.rows["versions"].append(tables.version_row(m, i, v, texts.versions[i]))
             self.rows["files"] += [
-                _file_row(src, v.id, j, f, text)
+                tables.file_row(src, v.id, j, f, text)
                 for j, (f, text) in enumerate(zip(v.files, texts.files[i], strict=True))
             ]
             self.rows["images"] += [
-                _image_row(src, v.id, j, img, text)
+                tables.image_row(src, v.id, j, img, text)
                 for j, (img, text) in enumerate(zip(v.images, texts.images[i], strict=True))
             ]
         self.rows["tags"] += [
@@ -128,6 +141,7 @@ class Writer:
 
     db: sqlite_utils.Database
     _set_checkpoint: Callable[[Checkpoint], None]  # RunLog's: the cursor moves with the page
+    quarantine: Callable[[str, str, str, Any, int | None], None]  # RunLog's
 
     def save_models(
         self,
@@ -139,24 +153,64 @@ class Writer:
         """Write what changed and move the crawl's checkpoint, all in one transaction.
 
         A model whose content is the same but whose counters moved gets only its stats (and
-        raw) refreshed; one identical to the stored copy is not written at all. Returns what
-        this call did (also added to `counts`).
+        raw) refreshed; one identical to the stored copy is not written at all. A model that
+        cannot be stored (a count past SQLite's integers, text that is not Unicode, nesting
+        too deep), whatever the error, goes to quarantine with its raw payload, and the rest
+        of the page and the cursor are written all the same. Returns what this call did
+        (also added to `counts`).
         """
         page = Counts()
-        batch = _Batch()
         stamp = now()
+        plans: list[tuple[Model, _Batch, Counts]] = []
+        failed: list[tuple[Model, str]] = []
         if models:
-            known = self._known(models[0].source, [m.id for m in models])
+            known = self._known(models[0].source, [m.id for m in models if _bindable(m.id)])
             for model in models:
-                self._plan(model, known.get(model.id), stamp, run_id, page, batch)
+                batch, done = _Batch(), Counts()
+                try:
+                    self._plan(model, known.get(model.id), stamp, run_id, done, batch)
+                except Exception as exc:  # this model only; the page goes on
+                    failed.append((model, _why(exc)))
+                    continue
+                plans.append((model, batch, done))
         with self.db.atomic():
-            if models:
-                self._write(batch)
-                self._mark_checked(models[0].source, [m.id for m in models], stamp)
+            saved = self._write_plans(plans, failed)
+            for model, why in failed:
+                message = f"model {model.id}: cannot be stored: {why}"
+                self.quarantine(model.source, model.id, message, model.raw, run_id)
+                page.failed.append(message)
+            if saved:
+                self._mark_checked(saved[0][0].source, [m.id for m, _, _ in saved], stamp)
             if checkpoint:
                 self._set_checkpoint(checkpoint)
+        for _, _, done in saved:
+            page.add(done)
         counts.add(page)
         return page
+
+    def _write_plans(
+        self, plans: list[tuple[Model, _Batch, Counts]], failed: list[tuple[Model, str]]
+    ) -> list[tuple[Model, _Batch, Counts]]:
+        """The page's rows in one statement per table; if that fails, model by model, each
+        in its own savepoint, so only the models that cannot be written are left out."""
+        if not plans:
+            return []
+        try:
+            with self.db.atomic():
+                self._write(_Batch.merged([batch for _, batch, _ in plans]))
+            return plans
+        except Exception:  # find the culprits one by one below
+            pass
+        saved = []
+        for plan in plans:
+            try:
+                with self.db.atomic():
+                    self._write(plan[1])
+            except Exception as exc:
+                failed.append((plan[0], _why(exc)))
+                continue
+            saved.append(plan)
+        return saved
 
     def _plan(
         self,
@@ -178,7 +232,7 @@ class Writer:
             batch.stats.append((m, texts, stats, stamp))
             page.refreshed += 1
         else:
-            row = _model_row(m, texts.model, stats, stamp)
+            row = tables.model_row(m, texts.model, stats, stamp)
             first_seen = previous.first_seen_at if previous else stamp
             row.update(
                 content_hash=body, first_seen_at=first_seen, changed_at=stamp, deleted_at=None
@@ -189,8 +243,10 @@ class Writer:
             else:
                 page.new += 1
         history = batch.rows["stats_history"]
-        history.append(_stats_row(m.source, m.id, "", m.stats, stamp, run_id))
-        history += [_stats_row(m.source, m.id, v.id, v.stats, stamp, run_id) for v in m.versions]
+        history.append(tables.stats_row(m.source, m.id, "", m.stats, stamp, run_id))
+        history += [
+            tables.stats_row(m.source, m.id, v.id, v.stats, stamp, run_id) for v in m.versions
+        ]
 
     def _known(self, source: str, ids: list[str]) -> dict[str, _Known]:
         marks = ",".join("?" * len(ids))
@@ -220,14 +276,14 @@ class Writer:
             conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
         for table, rows in batch.rows.items():
             if rows:
-                sql = _upsert_sql(table, tuple(rows[0]))
+                sql = tables.upsert_sql(table, tuple(rows[0]))
                 conn.executemany(sql, [tuple(r.values()) for r in rows])
         for m, texts, stats, stamp in batch.stats:
             self._write_stats(m, texts, stats, stamp)
 
     def _write_stats(self, m: Model, texts: _Texts, stats: str, stamp: str) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
-        row = _model_row(m, texts.model, stats, stamp)
+        row = tables.model_row(m, texts.model, stats, stamp)
         self.db.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
             "stats_at = ?, raw = ? WHERE source = ? AND id = ?",
@@ -302,110 +358,15 @@ class Writer:
         return found
 
 
-def _model_row(m: Model, raw_text: str, stats: str, stamp: str) -> dict[str, Any]:
-    return {
-        "source": m.source,
-        "id": m.id,
-        "name": m.name,
-        "type": m.type,
-        "nsfw": None if m.nsfw is None else int(m.nsfw),
-        "nsfw_level": m.nsfw_level,
-        "creator": m.creator,
-        "mode": m.mode,
-        "license": m.license,
-        "url": m.url,
-        "downloads": m.stats.get("downloads"),
-        "likes": m.stats.get("likes"),
-        "stats": _dumps(m.stats),
-        "stats_hash": stats,
-        "stats_at": stamp,
-        "version_count": len(m.versions),
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-        "raw": raw_text,
-    }
+def _bindable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def _version_row(m: Model, position: int, v: Version, raw_text: str) -> dict[str, Any]:
-    return {
-        "source": m.source,
-        "id": v.id,
-        "model_id": m.id,
-        "position": position,
-        "name": v.name,
-        "base_model": v.base_model,
-        "created_at": v.created_at,
-        "updated_at": v.updated_at,
-        "published_at": v.published_at,
-        "downloads": v.stats.get("downloads"),
-        "likes": v.stats.get("likes"),
-        "stats": _dumps(v.stats),
-        "trained_words": _dumps(v.trained_words),
-        "download_url": v.download_url,
-        "removed_at": None,
-        "raw": raw_text,
-    }
-
-
-def _file_row(
-    source: str, version_id: str, position: int, f: File, raw_text: str
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "version_id": version_id,
-        "position": position,
-        "id": f.id,
-        "name": f.name,
-        "kind": f.kind,
-        "size_kb": f.size_kb,
-        "format": f.format,
-        "precision": f.precision,
-        "size_type": f.size_type,
-        "is_primary": int(f.primary),
-        "sha256": f.sha256,
-        "download_url": f.url,
-        "pickle_scan": f.pickle_scan,
-        "virus_scan": f.virus_scan,
-        "raw": raw_text,
-    }
-
-
-def _image_row(
-    source: str, version_id: str, position: int, img: Image, raw_text: str
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "version_id": version_id,
-        "position": position,
-        "id": img.id,
-        "url": img.url,
-        "nsfw_level": img.nsfw_level,
-        "width": img.width,
-        "height": img.height,
-        "kind": img.kind,
-        "raw": raw_text,
-    }
-
-
-def _stats_row(
-    source: str, model_id: str, version_id: str, stats: dict, stamp: str, run_id: int | None
-) -> dict[str, Any]:
-    row = {
-        "source": source,
-        "model_id": model_id,
-        "version_id": version_id,
-        "taken_at": stamp,
-        "run_id": run_id,
-    }
-    row.update({key: stats.get(key) for key in MODEL_STATS})
-    return row
-
-
-def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
-    pk = SCHEMA[table][1]
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
-    return (
-        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
-    )
+def _why(exc: BaseException) -> str:
+    """An exception as one short line for quarantine and the summary."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300]
