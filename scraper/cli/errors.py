@@ -46,8 +46,8 @@ def one_line(exc: BaseException, verbose: bool = False) -> click.ClickException 
         return Failed(str(exc))
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return Failed(
-            f"the database is locked by another program ({exc}); wait for it to finish or "
-            "give this run its own --db"
+            "the database is in use by another program that is writing it; wait for it to "
+            "finish or give this run its own --db"
         )
     if isinstance(exc, sqlite3.DatabaseError):
         return Failed(f"database error: {exc}; if the file is damaged, restore a backup")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,7 @@ DATA = "data"
 def run(out: Path) -> int:
     """Sync the recorded Civitai models (through two injected faults), render their cards; the
     exit status of the sync."""
-    from ..cli.sources import summary
+    from ..cli.sources import exclusive, summary
     from ..http import ApiClient
     from ..render import render_all
     from ..sources import get
@@ -29,14 +30,18 @@ def run(out: Path) -> int:
     faults = Faults()
     faults.script.extend(["503", "html200"])
     store = Store(out / "models.db")
-    with FakeCivitai(models, page_size=5, faults=faults) as server:
+    # One writer at a time, as for sync: a second demo on the same folder says so and stops.
+    with (
+        contextlib.closing(store),
+        exclusive(store),
+        FakeCivitai(models, page_size=5, faults=faults) as server,
+    ):
         click.echo(f"demo: serving {len(models)} recorded models at {server.base_url}", err=True)
         with ApiClient(server.base_url, civitai.policy, rps=0, backoff=0.1) as api:
             started = time.monotonic()
             outcome = crawl(store, api, civitai, civitai.filters({}))
             summary(civitai.name, outcome, time.monotonic() - started)
-    store.close()
-    report = render_all(load_models(out / "models.db"), out, "zh")
+        report = render_all(load_models(out / "models.db"), out, "zh")
     folder = out / civitai.name
     click.echo(f"demo: {report.written + report.unchanged} cards in {folder}", err=True)
     click.echo(str(folder))

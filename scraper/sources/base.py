@@ -63,6 +63,8 @@ class Source:
     export_help: ClassVar[str]
     export_example: ClassVar[str]
     saved_help: ClassVar[str]  # what `scraper card` reads of this source: "a ... model info"
+    # File names `scraper card DIR` picks up besides *.json (what other tools save).
+    saved_suffixes: ClassVar[tuple[str, ...]] = (".json",)
     sync_options: ClassVar[tuple[Option, ...]] = ()
     export_argument: ClassVar[Option] = Option("model_id", argument=True)
     export_options: ClassVar[tuple[Option, ...]] = ()

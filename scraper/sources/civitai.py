@@ -151,7 +151,8 @@ class Civitai(base.Source):
         "Fetch /models/MODEL_ID (or the model of a version or file hash), store it, print its card."
     )
     export_example = "scraper export civitai 4823 --lang en"
-    saved_help = "a Civitai model, list item or list page"
+    saved_help = "a Civitai model, list item, list page or model version (*.civitai.info)"
+    saved_suffixes = (".json", ".civitai.info")  # Civitai Helper-style tools save versions
     sync_options = (
         Option("types", "Model type, repeatable: LORA, Checkpoint, ...", multiple=True),
         Option("base_models", "Base model, repeatable: 'SD 1.5', ...", multiple=True),

@@ -26,14 +26,39 @@ _IMAGE_HOSTS = ("image.civitai.com", "imagecache.civitai.com")
 
 
 def model_items(payload: Any) -> list[Any] | None:
-    """A saved response may be one model, a list page, or a bare list of items."""
+    """A saved response may be one model, a list page, a bare list of items, or a version
+    (/model-versions/{id} or by-hash, which Civitai Helper-style tools save as .civitai.info):
+    that one is made a model with that version."""
     if isinstance(payload, list):
-        return payload
+        return [from_version(i) if is_version(i) else i for i in payload]
     if isinstance(payload, dict) and isinstance(payload.get("items"), list):
         return payload["items"]
     if isinstance(payload, dict) and isinstance(payload.get("modelVersions"), list):
         return [payload]
+    if is_version(payload):
+        return [from_version(payload)]
     return None
+
+
+def is_version(payload: Any) -> bool:
+    """A /model-versions answer: a version with its model's {name, type} and modelId."""
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("model"), dict)
+        and "modelId" in payload
+        and "modelVersions" not in payload
+        and any(isinstance(payload.get(k), list) for k in ("files", "images"))
+    )
+
+
+def from_version(body: dict[str, Any]) -> dict[str, Any]:
+    """A model payload holding the one version of a /model-versions answer."""
+    model = body["model"]
+    version = {k: v for k, v in body.items() if k not in ("model", "modelId")}
+    payload = {"id": body["modelId"], "name": model.get("name")}
+    payload.update({k: model[k] for k in ("type", "nsfw", "poi", "mode") if k in model})
+    payload["modelVersions"] = [version]
+    return payload
 
 
 def parse_model(raw: Any) -> Model:
@@ -194,15 +219,29 @@ def _tags(raw: Any) -> list[str]:
     return tags
 
 
+_PERMISSIONS = (  # flag, what True means, what False means
+    ("allowNoCredit", "no credit needed", "credit required"),
+    ("allowDerivatives", "derivatives allowed", "no derivatives"),
+    ("allowDifferentLicense", "relicensing allowed", "same licence required"),
+)
+
+
 def _license(raw: dict[str, Any]) -> str | None:
-    """Civitai's permissions, from allowCommercialUse: a string, an array, or "{A,B}"
-    depending on the era."""
+    """Civitai's permissions as a person reads them: "commercial use: none; credit required;
+    no derivatives". allowCommercialUse is a string, an array or "{A,B}" by era; "None" and
+    an empty list both mean none."""
     value = raw.get("allowCommercialUse")
+    parts = []
     if isinstance(value, str):
-        value = [v for v in value.strip("{}").split(",") if v]
-    if not isinstance(value, list):
-        return None
-    return f"commercial use: {','.join(str(v) for v in value) or 'None'}"
+        value = value.strip("{}").split(",")
+    if isinstance(value, list):
+        uses = [str(v).strip() for v in value if isinstance(v, str) and v.strip()]
+        uses = [u for u in uses if u != "None"]
+        parts.append(f"commercial use: {', '.join(uses) or 'none'}")
+    for key, yes, no in _PERMISSIONS:
+        if isinstance(raw.get(key), bool):
+            parts.append(yes if raw[key] else no)
+    return "; ".join(parts) or None
 
 
 def _list(raw: dict[str, Any], key: str) -> Any:

@@ -117,6 +117,11 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
 def parse_model(raw: Any) -> Model:
     """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
     if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
+        if not isinstance(raw.get("siblings"), list):
+            raise RecordError(
+                f"{raw.get('id') or raw.get('_id')}: a partial model info (no siblings: saved "
+                "with ?expand=...?); save the whole /api/models/OWNER/NAME?blobs=true answer"
+            )
         raw = {"info": raw, "readme": None, "readme_status": None}  # a saved model info body
     if not isinstance(raw, dict) or not isinstance(raw.get("info"), dict):
         raise RecordError("not a Hugging Face model info")
@@ -133,11 +138,14 @@ def parse_model(raw: Any) -> Model:
     ref = info.get("sha") or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
     key = str(info.get("_id") or repo_id)
+    created = _text(info.get("createdAt"))
+    created = None if created == UNKNOWN_CREATED else created
     version = Version(
         # A duplicated repo shares its original's commit shas: the key makes the id unique.
         id=f"{key}@{info.get('sha') or 'main'}",
         name=f"main@{str(info['sha'])[:7]}" if info.get("sha") else "main",
         base_model=", ".join(hubcard.text_list(card.get("base_model"))) or None,
+        created_at=created,  # "Published" on the card; lastModified is "Updated"
         updated_at=_text(info.get("lastModified")),
         trained_words=hubcard.text_list(card.get("instance_prompt")),
         download_url=f"{base}/{repo_id}/tree/{ref}",
@@ -151,7 +159,6 @@ def parse_model(raw: Any) -> Model:
     )
     gated = info.get("gated")
     stats = {k: info[k] for k in ("downloads", "likes") if isinstance(info.get(k), int)}
-    created = _text(info.get("createdAt"))
     return Model(
         source=HuggingFace.name,
         id=key,
@@ -171,7 +178,7 @@ def parse_model(raw: Any) -> Model:
         else None,
         license=_license(card) or _license_tag(info),
         url=f"{base}/{repo_id}",
-        created_at=None if created == UNKNOWN_CREATED else created,
+        created_at=created,
         updated_at=_text(info.get("lastModified")),
         versions=[version],
         path_id=repo_id,
