@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-import nh3
-
 TAGS = frozenset(
     [
         "p",
@@ -78,6 +76,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 
 def clean_html(html: str) -> str:
     """HTML with only the allow-list left: formatting tags, http(s) links and images."""
+    import nh3  # here: a command that never sanitizes (zh reference cards) does not load it
+
     return nh3.clean(
         html,
         tags=set(TAGS),
