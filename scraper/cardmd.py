@@ -20,20 +20,21 @@ from . import cardtext, sanitize
 SHIFT = 3  # the card's sections are ###: a README's # becomes ####
 ALLOWED = sanitize.TAGS
 _CONTENT = "|".join(sorted(sanitize.CONTENT_TAGS))
-_TOKENS = re.compile(
-    r"""(?P<escape>\\[!-/:-@\[-`{-~])
-    |(?P<code>(?<!`)(?P<fence>`+)(?!`).+?(?<!`)(?P=fence)(?!`))
-    |(?P<comment><!--.*?-->)
-    |(?P<dropped><(?P<dropname>"""
-    + _CONTENT
-    + r""")\b[^>]*>.*?</(?P=dropname)\s*>)
-    |<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)
+# The scan below only moves forward and finds each closer (-->, >, </script, a backtick run)
+# with str.find, remembered until passed: hostile input (thousands of unclosed tags or
+# comments) costs linear time, not quadratic. A tag longer than MAX_TAG or a code fence
+# longer than MAX_FENCE backticks is taken as text, which is always the safe reading.
+MAX_TAG = 4096
+MAX_FENCE = 32
+_START = re.compile(r"\\[!-/:-@\[-`{-~]|`+|<")
+_TAG = re.compile(
+    r"""<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)
       (?P<attrs>(?:\s+[^\s"'>/=\x00]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)
-      \s*(?P<self>/?)>
-    |<(?P<autolink>[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>
-    |(?P<lt><)""",
-    re.S | re.X | re.I,
+      \s*/?>""",
+    re.S | re.X,
 )
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
+_DROP_OPEN = re.compile(rf"<({_CONTENT})\b", re.I)
 _ATTR = re.compile(r"""([^\s"'>/=\x00]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 # A target never spans a quote or an angle bracket, so rewriting one can never end or open an
 # HTML attribute or tag (the text may be HTML whose attribute values hold "](").
@@ -95,7 +96,7 @@ def _shift_heading(lines: list[str], start: int, end: int, markup: str, level: i
 
 
 def _clean_text(chunk: str, base: str | None, shift: int) -> str:
-    return check_links(_TOKENS.sub(lambda m: _token(m, base, shift), chunk), base)
+    return check_links(_Scan(chunk).clean(base, shift), base)
 
 
 def check_links(text: str, base: str | None = None) -> str:
@@ -108,37 +109,107 @@ def check_links(text: str, base: str | None = None) -> str:
     return text
 
 
-def _token(m: re.Match[str], base: str | None, shift: int) -> str:
-    if m.group("escape"):
-        return m.group()
-    if m.group("code"):
-        fence = m.group("fence")
-        return fence + _code_span(m.group()[len(fence) : -len(fence)]) + fence
-    if m.group("comment") or m.group("dropped") or m.group("lt"):
-        return "&lt;" if m.group("lt") else ""
-    if m.group("autolink") is not None:
-        target = cardtext.url(html.unescape(m.group("autolink")))
-        return f"<{target}>" if target else "&lt;" + m.group()[1:]
-    return _tag(m.group("name").lower(), m.group("close"), m.group("attrs"), base, shift)
+class _Scan:
+    """One forward pass over a chunk of markdown text (see MAX_TAG)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.found: dict[str, tuple[int, int]] = {}  # closer -> (searched from, hit or -1)
+
+    def _cached(self, key: str, pos: int) -> int | None:
+        known = self.found.get(key)
+        if known is not None and known[0] <= pos and (known[1] < 0 or known[1] >= pos):
+            return known[1]
+        return None
+
+    def find(self, closer: str, pos: int) -> int:
+        """The next `closer` at or after pos (-1: none), each searched once per stretch."""
+        hit = self._cached(closer, pos)
+        if hit is None:
+            hit = self.lower.find(closer, pos)
+            self.found[closer] = (pos, hit)
+        return hit
+
+    def fence(self, run: str, pos: int) -> int:
+        """Where the backtick run closing `run` starts (exactly as long), or -1."""
+        key = f"`{len(run)}"
+        hit = self._cached(key, pos)
+        if hit is None:
+            m = re.compile(rf"(?<!`){run}(?!`)").search(self.text, pos)
+            hit = m.start() if m else -1
+            self.found[key] = (pos, hit)
+        return hit
+
+    def tag_at(self, start: int) -> re.Match[str] | None:
+        end = self.find(">", start)
+        if end < 0 or end - start > MAX_TAG:
+            return None
+        return _TAG.fullmatch(self.text, start, end + 1)
+
+    def clean(self, base: str | None, shift: int) -> str:
+        text, out, pos = self.text, [], 0
+        while (m := _START.search(text, pos)) is not None:
+            start, token = m.start(), m.group()
+            out.append(text[pos:start])
+            pos = m.end()
+            if token[0] == "\\":
+                out.append(token)
+            elif token[0] == "`":
+                close = self.fence(token, pos) if len(token) <= MAX_FENCE else -1
+                if close < 0:
+                    out.append(token)
+                else:
+                    out.append(token + _code_span(text[pos:close]) + token)
+                    pos = close + len(token)
+            else:
+                piece, pos = self._angle(start, base, shift)
+                out.append(piece)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _angle(self, start: int, base: str | None, shift: int) -> tuple[str, int]:
+        """What a `<` at start becomes, and where the scan goes on."""
+        text = self.text
+        if text.startswith("<!--", start):
+            close = self.find("-->", start + 4)
+            return ("&lt;", start + 1) if close < 0 else ("", close + 3)
+        dropped = _DROP_OPEN.match(text, start)
+        if dropped and (opened := self.find(">", start)) >= 0:
+            close = self.find(f"</{dropped.group(1).lower()}", opened)
+            end = self.find(">", close) if close >= 0 else -1
+            if end >= 0:
+                return "", end + 1  # a script or style, and all inside it
+        tag = self.tag_at(start)
+        if tag is not None:
+            name = tag.group("name").lower()
+            return _tag(name, tag.group("close"), tag.group("attrs"), base, shift), tag.end()
+        link = _AUTOLINK.match(text, start)
+        if link is not None and link.end() - start <= MAX_TAG:
+            target = cardtext.url(html.unescape(link.group(1)))
+            if target:
+                return f"<{target}>", link.end()
+        return "&lt;", start + 1
 
 
 def _code_span(span: str) -> str:
     """Inside code only what could be live is escaped: a `<` that opens anything but an inert
-    unknown element, or an allowed tag, without attributes."""
-
-    def defuse(m: re.Match[str]) -> str:
-        name = (m.group("name") or "").lower()
-        inert = name and not m.group("attrs") and (name in ALLOWED or name not in _KNOWN)
-        return m.group() if inert else "&lt;" + m.group()[1:]
-
-    return _TOKENS.sub(lambda m: defuse(m) if m.group("name") else _lt_only(m), span)
-
-
-def _lt_only(m: re.Match[str]) -> str:
-    found = m.group()
-    if m.group("comment") or m.group("dropped") or m.group("autolink") is not None:
-        return "&lt;" + found[1:]
-    return found
+    unknown element, or an allowed tag, without attributes (`<bos>`, `<s>` stay)."""
+    if "<" not in span:
+        return span
+    scan, out, pos = _Scan(span), [], 0
+    while (start := span.find("<", pos)) >= 0:
+        out.append(span[pos:start])
+        tag = scan.tag_at(start)
+        name = tag.group("name").lower() if tag else ""
+        if tag and not tag.group("attrs") and (name in ALLOWED or name not in _KNOWN):
+            out.append(tag.group())
+            pos = tag.end()
+        else:
+            out.append("&lt;")
+            pos = start + 1
+    out.append(span[pos:])
+    return "".join(out)
 
 
 _KNOWN = cardtext.KNOWN_ELEMENTS

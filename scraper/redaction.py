@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 
 from .config import ConfigError
 
@@ -39,6 +40,23 @@ def redact(text: str) -> str:
         if stripped != secret and len(stripped) >= 4 and stripped in text:
             text = text.replace(stripped, "***")
     return _PATTERNS.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+def scrubber() -> Callable[[str], str] | None:
+    """Blanks the configured tokens in text bound for the database (an answer that echoes a
+    token into model data); None when no token is set, so the common case costs nothing.
+    Only the exact tokens: a description that mentions "Bearer" is data, not a secret."""
+    found = secrets()
+    if not found:
+        return None
+
+    def scrub(text: str) -> str:
+        for secret in found:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    return scrub
 
 
 def token(name: str) -> str | None:

@@ -109,3 +109,25 @@ def test_every_reference_pair_is_still_byte_exact() -> None:
     for path in sorted(CARDS.glob("*.json")):
         model = parse_model(json.loads(path.read_bytes()))
         assert render_card(model) == expected_card(path.stem), path.stem
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<img " * 30000,
+        "<script>" * 20000,
+        "<!--" * 20000,
+        '<a title="x ' * 20000,
+        "![" * 30000,
+        "".join("`" * (i % 40 + 1) + " x " for i in range(20000)),
+    ],
+)
+def test_a_hostile_readme_costs_linear_time(body: str) -> None:
+    import time
+
+    info = copy.deepcopy(hf_fixture("model-ti-test-blobs-2024-02.json"))
+    started = time.monotonic()
+    model = parse_hf({"info": info, "readme": body, "readme_status": 200})
+    card = render_card(model, "en")
+    assert time.monotonic() - started < 3  # quadratic scans took 15 s to 84 s here
+    assert live_html(card) == []

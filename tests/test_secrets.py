@@ -151,3 +151,21 @@ def test_a_token_with_a_control_character_is_one_line_naming_the_variable(
     assert len(lines) == 1 and "CIVITAI_TOKEN" in lines[0], result.output
     assert bad.strip() not in result.output and "Traceback" not in result.output
     assert server.requests == []  # refused before any request, not retried
+
+
+def test_a_token_echoed_into_model_data_is_not_stored(
+    serve, reference_models, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setenv("CIVITAI_TOKEN", TOKEN)
+    echoed = [dict(m) for m in reference_models[:3]]
+    echoed[0]["description"] = f"<p>your key is {TOKEN}</p>"
+    echoed[1]["name"] = f"named {TOKEN}"
+    echoed[2]["stats"] = {"downloadCount": 2**63, "note": TOKEN}  # quarantined, raw kept
+    serve(echoed)
+    run("sync", "civitai", "--rps", "0")
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        names = [n for (n,) in conn.execute("SELECT name FROM models")]
+        quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    assert "named ***" in names and quarantined == 1
+    for stored in tmp_path.glob("models.db*"):
+        assert TOKEN.encode() not in stored.read_bytes()

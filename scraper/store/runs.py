@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio
-from ..redaction import redact
+from ..redaction import redact, scrubber
 
 
 def _storable(text: str) -> str:
@@ -148,7 +148,7 @@ class RunLog:
                     "source": source,
                     "key": _storable(key),
                     "error": _storable(redact(error)),
-                    "raw": jsonio.dumps_safe(raw),
+                    "raw": (scrubber() or str)(jsonio.dumps_safe(raw)),
                     "seen_at": now(),
                     "run_id": run_id,
                 },

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import jsonio, sources
+from .. import jsonio, redaction, sources
 from ..records import Model
 from . import rows as tables
 from .reader import _chunks, load_raw
@@ -274,15 +274,23 @@ class Writer:
             ("tags", "model_id", batch.model_keys),
         ):
             conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
+        scrub = redaction.scrubber()  # no configured token in any stored text
         for table, rows in batch.rows.items():
             if rows:
                 sql = tables.upsert_sql(table, tuple(rows[0]))
-                conn.executemany(sql, [tuple(r.values()) for r in rows])
+                values = [tuple(r.values()) for r in rows]
+                if scrub:
+                    values = [tuple(_scrubbed(v, scrub) for v in row) for row in values]
+                conn.executemany(sql, values)
         for m, texts, stats, stamp in batch.stats:
             self._write_stats(m, texts, stats, stamp)
 
     def _write_stats(self, m: Model, texts: _Texts, stats: str, stamp: str) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
+        if scrub := redaction.scrubber():
+            texts = _Texts(
+                scrub(texts.model), [scrub(t) for t in texts.versions], texts.files, texts.images
+            )
         row = tables.model_row(m, texts.model, stats, stamp)
         self.db.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
@@ -356,6 +364,10 @@ class Writer:
             ):
                 found[model_id] = load_raw(raw)
         return found
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    return scrub(value) if isinstance(value, str) else value
 
 
 def _bindable(text: str) -> bool:
