@@ -72,10 +72,13 @@ class Fetched:
 class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
-    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
+    def __init__(
+        self, message: str, status: int | None = None, url: str = "", body: Any = None
+    ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = redact(url)
+        self.body = body  # the answer's JSON, if any: is it the API's own error?
 
 
 class NotFound(ApiError):
@@ -328,6 +331,7 @@ class ApiClient:
                 ),
                 status,
                 where,
+                body,
             )
         if expect == "text":
             return content.decode("utf-8", errors="replace"), None

@@ -129,3 +129,19 @@ def test_the_apis_own_not_found_still_marks_deleted(serve) -> None:
         pytest.raises(NotFound, match="No model with id 8"),
     ):
         api.get_json("/models/8")
+
+
+def test_a_401_that_is_not_the_hubs_own_answer_changes_nothing(monkeypatch, tmp_path) -> None:
+    from scraper.demo.hub import FakeHuggingFace
+    from tests.support import hf_repos
+
+    infos, readmes = hf_repos(loras=1)
+    with FakeHuggingFace(infos, readmes=readmes) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.base_url)
+        assert run("export", "hf", "lora-maker/lora-00").exit_code == 0
+    with PlainServer((401, b"<html>proxy login</html>", {"Content-Type": "text/html"})) as proxy:
+        monkeypatch.setenv("HF_ENDPOINT", proxy.root)
+        result = run("export", "hf", "lora-maker/lora-00")
+    assert result.exit_code == 1 and "not found" not in result.output
+    with sqlite3.connect(tmp_path / "models.db") as conn:
+        assert conn.execute("SELECT deleted_at FROM models").fetchall() == [(None,)]

@@ -112,8 +112,8 @@ class RecoverSkipped:
             return items
         try:
             return [get_model(self.api, wanted), *items]
-        except NotFound:
-            return items  # gone between two pages: nothing to recover
+        except (NotFound, RecordError):
+            return items  # gone between two pages, or a damaged answer: nothing to recover
 
 
 def get_models(api: ApiClient, ids: list[str]) -> list[Any]:

@@ -91,7 +91,9 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
     try:
         info = api.get_json(path, params=[("blobs", "true")])
     except ApiError as exc:
-        if exc.status == 401:  # the Hub answers 401 for private and for missing repos alike
+        # The Hub answers 401 for private and for missing repos alike; only its own answer
+        # (its JSON error) says so, not a 401 from a proxy or another server.
+        if exc.status == 401 and _says_not_found(401, exc.body):
             raise NotFound(
                 f"huggingface: {repo_id} not found or private (HTTP 401); "
                 "a private repo needs HF_TOKEN",
