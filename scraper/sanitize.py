@@ -12,35 +12,8 @@ from __future__ import annotations
 import re
 
 TAGS = frozenset(
-    [
-        "p",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ul",
-        "ol",
-        "li",
-        "code",
-        "pre",
-        "a",
-        "img",
-        "em",
-        "strong",
-        "b",
-        "i",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "blockquote",
-        "br",
-        "hr",
-    ]
+    "p h1 h2 h3 h4 h5 h6 ul ol li code pre a img em strong b i table thead tbody tr "  # noqa: SIM905
+    "th td blockquote br hr".split()
 )
 ATTRIBUTES = {
     "a": {"href", "title"},
@@ -51,23 +24,8 @@ ATTRIBUTES = {
 URL_ATTRIBUTES = frozenset({"href", "src"})
 # Removed with everything inside them (other tags not allowed lose only their markup).
 CONTENT_TAGS = frozenset(
-    [
-        "script",
-        "style",
-        "iframe",
-        "object",
-        "embed",
-        "template",
-        "noscript",
-        "textarea",
-        "title",
-        "xmp",
-        "svg",
-        "math",
-        "select",
-        "noembed",
-        "noframes",
-    ]
+    "script style iframe object embed template noscript textarea title xmp svg math "  # noqa: SIM905
+    "select noembed noframes".split()
 )
 LINK_REL = "nofollow noopener noreferrer ugc"
 SCHEMES = frozenset({"http", "https"})
