@@ -13,18 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import outputs
-from .files import safe_id, slugify, write_atomic
+from .files import safe_stem, slugify, write_atomic
 from .records import Model
 from .render import render_card, render_key
 
 
 def card_name(model: Model, lang: str = "zh") -> str:
-    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual."""
+    """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual.
+    Names are safe and unique everywhere (files.safe_stem)."""
+    key = f"{model.source}:{model.id}"
     if model.path_id:
-        stem = safe_id(model.path_id)
+        stem = safe_stem(model.path_id, key)
     else:
         slug = slugify(model.name)
-        stem = f"{safe_id(model.id)}-{slug}" if slug else safe_id(model.id)
+        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 
@@ -51,15 +53,17 @@ def render_catalog(
 
     report = RenderReport()
     key = render_key(lang, details, templates_dir)
-    with outputs.Manifest(out) as manifest, snapshot(db) as snap:
-        snap.attach(manifest.uri(), "man")
+    with snapshot(db) as snap, outputs.Manifest(out) as manifest:
+        attached = manifest.uri()
+        if attached:
+            snap.attach(attached, "man")
         for src in _folders(source):
             manifest.import_legacy(out / src, src, lang)
-            for _, model_id, name in outputs.gone(snap.conn, lang, src):
+            for _, model_id, name in outputs.gone(snap.conn, lang, src) if attached else ():
                 _remove(out / src, name)
                 manifest.forget(src, model_id, lang)
                 report.removed += 1
-            full = force or manifest.key(lang, src) != key
+            full = force or not attached or manifest.key(lang, src) != key
             todo = None if full else outputs.changed(snap.conn, lang, src)
             if todo is not None:
                 todo += _missing(out, manifest, lang, src, set(todo))
@@ -71,6 +75,11 @@ def render_catalog(
             report.unchanged += outputs.count(snap.conn, src) - done
             if not report.failed:
                 manifest.set_key(lang, src, key)
+        manifest.flush()
+        if attached:  # so that the manifest's own connection is the last, and tidies its WAL
+            snap.detach("man")
+        if manifest.problem:
+            report.failed.append(f"the manifest {manifest.problem}")
     return report
 
 
@@ -102,21 +111,30 @@ def _write(
 ) -> None:
     """Render and write one card; its failure is reported by id and the others go on."""
     folder = out / model.source
-    name = card_name(model, lang)
     old = manifest.name(model.source, model.id, lang)
     try:
+        name = card_name(model, lang)
         text = render_card(model, lang, details, templates_dir)
         # A card never written before has no bytes to compare with.
         written = write_atomic(folder / name, text, if_changed=old is not None)
-    except Exception as exc:  # a template bug, an odd record, a full disk: this card only
-        report.failed.append(f"{model.source} {model.id}: {exc}")
+        if old and old != name:
+            _remove(folder, old)
+            report.removed += 1
+    except Exception as exc:  # an odd record, a template bug, a full disk: this card only
+        report.failed.append(f"{model.source} {model.id}: {_reason(exc)}")
         return
     report.written += written
     report.unchanged += not written
-    if old and old != name:
-        _remove(folder, old)
-        report.removed += 1
     manifest.record(model.source, model.id, lang, name, inputs)
+
+
+def _reason(exc: Exception) -> str:
+    """One line: an OSError as 'cannot write NAME: why', anything else as its message."""
+    if isinstance(exc, OSError):
+        where = exc.filename2 or exc.filename  # a rename names its target second
+        name = Path(where).name if where else "the card"
+        return f"cannot write {name}: {exc.strerror or exc}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _remove(folder: Path, name: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from . import sources
 from .render import DETAILS, LANGS
+from .settings import SettingError
 from .sources import Option, Source
 
 DEFAULT = Path("scraper.toml")
@@ -30,7 +31,7 @@ _SECRET_VALUE = re.compile(
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(SettingError):
     """A config that cannot run, in one line: `file:line: what is wrong`."""
 
 

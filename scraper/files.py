@@ -1,8 +1,9 @@
-"""Output files: names safe on every file system, written atomically."""
+"""Output files: names safe on every file system and unique, written atomically."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import re
@@ -10,6 +11,10 @@ import unicodedata
 from pathlib import Path
 
 SLUG_MAX = 60
+STEM_MAX = 160  # with "-<hash>" and ".bilingual.md" a name stays well under 200 characters
+# Windows device names, reserved whatever follows the first dot: NUL.txt is NUL.
+_DEVICE = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin|conout|clock)", re.I)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")  # controls, spaces, <>:"/\|?* and anything non-ASCII
 
 
 def slugify(name: str) -> str:
@@ -21,11 +26,23 @@ def slugify(name: str) -> str:
     return slug
 
 
-def safe_id(model_id: str) -> str:
-    """Ids become path parts: 'owner/name' -> 'owner--name', nothing else but [A-Za-z0-9._-]."""
-    text = model_id.replace("/", "--")
-    text = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(".")
-    return text or "_"
+def safe_stem(readable: str, key: str) -> str:
+    """A file-name stem for `readable` (an id, or id-slug; 'owner/name' gives 'owner--name'):
+    only [A-Za-z0-9._-], no Windows device name, no leading or trailing dot, at most STEM_MAX
+    characters. When anything had to be replaced, cut or could be ambiguous, a short stable
+    hash of `key` is added, so two records never share a name, even ignoring case."""
+    wanted = readable.replace("/", "--")
+    text = _UNSAFE.sub("_", wanted).strip(".")
+    first = text.split(".", 1)[0]
+    if _DEVICE.fullmatch(first):
+        text = f"{first}_{text[len(first) :]}"
+    changed = text != wanted or "--" in readable or not text
+    if len(text) > STEM_MAX:
+        text, changed = text[:STEM_MAX].rstrip("."), True
+    if changed:
+        digest = hashlib.blake2s(key.encode("utf-8", "surrogatepass"), digest_size=4)
+        text = f"{text}-{digest.hexdigest()}" if text else digest.hexdigest()
+    return text
 
 
 _TEMP = itertools.count()
@@ -46,12 +63,7 @@ def write_atomic(path: Path, data: str | bytes, if_changed: bool = True) -> bool
         data = data.encode("utf-8")
     if if_changed and _holds(path, data):
         return False
-    temp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}-{next(_TEMP)}.tmp"
-    try:
-        fd = os.open(temp, _FLAGS, 0o666)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, _FLAGS, 0o666)
+    fd, temp = _create_temp(path)
     try:
         try:
             view = memoryview(data)
@@ -65,6 +77,23 @@ def write_atomic(path: Path, data: str | bytes, if_changed: bool = True) -> bool
             os.unlink(temp)
         raise
     return True
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new file beside path, under a short name (a card's own may be near the limit) that
+    no other writer uses; one left by a crashed run of the same pid is stepped over."""
+    made_folder = False
+    while True:
+        temp = f"{path.parent}{os.sep}.tmp-{os.getpid()}-{next(_TEMP)}{path.suffix}"
+        try:
+            return os.open(temp, _FLAGS, 0o666), temp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if made_folder:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made_folder = True
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -1,20 +1,25 @@
-"""One HTTP client per API host: rate limit, bounded retries, JSON checks, no secrets in errors."""
+"""One HTTP client per API host: rate limit, bounded retries, JSON checks, no secrets in errors.
+
+Credentials (the Authorization header, a policy's cookie) go with a request only when it is for
+the configured origin (scheme, host and port): redirects are followed here, hop by hop, so one
+that leads elsewhere is followed without them.
+"""
 
 from __future__ import annotations
 
-import email.utils
+import http.cookiejar
 import logging
-import os
-import random
-import re
-import time
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__, jsonio
+from . import __version__, jsonio, redaction, settings
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
+from .records import RecordError
+from .redaction import redact
+from .retry import Transient, WaitRetryAfter, retry_after
 
 if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not for --help
     import httpx
@@ -22,11 +27,9 @@ if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not 
 
 log = logging.getLogger("scraper.http")
 
-RETRY_AFTER_CAP = 120.0  # a longer Retry-After is left to the circuit breaker and the next run
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
-
-
-_SECRET_ENVS: set[str] = set()  # every token variable a policy names, for redaction
+MAX_REDIRECTS = 5
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +45,17 @@ class HostPolicy:
     other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
     # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
     page_cap: Callable[[Any], bool] | None = None
+    # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
+    # is a stored model marked deleted; a 404 from a plain web server or a proxy is an error.
+    not_found: Callable[[int, Any], bool] | None = None
 
     def __post_init__(self) -> None:
-        _SECRET_ENVS.update((self.token_env, *self.other_secret_envs))
+        redaction.register(self.token_env, *self.other_secret_envs)
+
+    def says_not_found(self, status: int, body: Any) -> bool:
+        if self.not_found is not None:
+            return self.not_found(status, body)
+        return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +67,19 @@ class Fetched:
     url: str
     status: int
     links: dict[str, dict[str, str]]  # the Link header, parsed by httpx
+    damaged: str | None = None  # what a lenient read replaced (invalid UTF-8, too deep)
 
 
 class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
-    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, status: int | None = None, url: str = "", body: Any = None
+    ) -> None:
+        super().__init__(redact(message))
         self.status = status
-        self.url = url
+        self.url = redact(url)
+        self.body = body  # the answer's JSON, if any: is it the API's own error?
 
 
 class NotFound(ApiError):
@@ -75,37 +90,14 @@ class HostUnavailable(ApiError):
     """The circuit breaker is open: the host failed repeatedly and is left alone for a while."""
 
 
-class Transient(Exception):
-    """A failure worth retrying: throttling, server errors, HTML or empty bodies, network errors.
-
-    `paced` means the rate limiter already holds every request back for as long as needed.
-    """
-
-    def __init__(self, message: str, retry_after: float | None = None, paced: bool = False):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.paced = paced
-
-
-class _WaitRetryAfter:
-    """Exponential backoff with jitter, or the server's Retry-After when it said one."""
-
-    def __init__(self, base: float, cap: float) -> None:
-        self.base = base
-        self.cap = cap
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, Transient) and exc.paced:
-            return 0.0
-        if isinstance(exc, Transient) and exc.retry_after is not None:
-            return min(exc.retry_after, RETRY_AFTER_CAP)
-        backoff = self.base * 2 ** (retry_state.attempt_number - 1)
-        return min(self.cap, backoff) * random.uniform(0.5, 1.0)
+class DamagedAnswer(RecordError):
+    """An answer that needed repair to be read (invalid UTF-8, nesting too deep): the record
+    it was for is quarantined rather than stored half right."""
 
 
 class ApiClient:
-    """GET JSON from one API host; a token goes in the Authorization header and nowhere else."""
+    """GET JSON from one API host; a token goes in the Authorization header (and a policy's
+    cookie) of requests for the configured origin, and nowhere else."""
 
     def __init__(
         self,
@@ -118,26 +110,27 @@ class ApiClient:
     ) -> None:
         import httpx
 
-        self.base_url = base_url.rstrip("/")
+        self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
         self.policy = policy
         self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
         self.breaker = CircuitBreaker()
-        self.attempts = attempts or int(os.environ.get("SCRAPER_RETRIES", "6"))
-        self.backoff = (
-            backoff if backoff is not None else float(os.environ.get("SCRAPER_BACKOFF", "1"))
-        )
-        self._token = os.environ.get(policy.token_env) or None
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        self.attempts = attempts or settings.attempts()
+        self.backoff = backoff if backoff is not None else settings.backoff()
+        self.max_body = settings.max_body()
+        self._token = redaction.token(policy.token_env)
+        self._origin = _origin(httpx.URL(self.base_url))
+        self._proxy = settings.proxy()
         # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
-        timeout = httpx.Timeout(float(os.environ.get("SCRAPER_TIMEOUT", "60")), connect=15.0)
-        cookies = {policy.cookie: self._token} if policy.cookie and self._token else None
+        timeout = httpx.Timeout(settings.timeout(), connect=15.0)
+        # No cookie jar: a cookie set by any host would otherwise go back with later requests.
+        no_cookies = http.cookiejar.CookieJar(
+            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+        )
         self._http = httpx.Client(
-            headers=headers,
-            cookies=cookies,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            cookies=no_cookies,
             timeout=timeout,
-            follow_redirects=True,
+            follow_redirects=False,  # followed in _send, with credentials only on our origin
             transport=transport,
         )
         self.requests = 0
@@ -153,9 +146,11 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_json(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
+    def get_json(
+        self, path: str, params: list[tuple[str, str]] | None = None, lenient: bool = False
+    ) -> Any:
         """GET base_url + path and its JSON body; retried on transient failures, then ApiError."""
-        return self.fetch(path, params).body
+        return self.fetch(path, params, lenient=lenient).body
 
     def fetch(
         self,
@@ -163,25 +158,28 @@ class ApiClient:
         params: list[tuple[str, str]] | None = None,
         expect: str = "json",
         check: Callable[[Any], Any] | None = None,
+        lenient: bool = False,
     ) -> Fetched:
         """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next').
 
         expect="json" treats a non-JSON body as transient; expect="text" returns the text.
         check(body) may unwrap an envelope or raise (Transient is retried like any other).
+        A JSON body that needed repair (invalid UTF-8, nesting too deep) is returned marked
+        `damaged` when lenient (a listing page: its other items are fine), else DamagedAnswer.
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if paused := self.breaker.open_for():
             raise HostUnavailable(
-                f"{self.policy.name}: not asking {self.redact(url)}: the host failed "
+                f"{self.policy.name}: not asking {url}: the host failed "
                 f"{self.breaker.threshold} times in a row; paused for {paused:.0f}s more",
-                url=self.redact(url),
+                url=url,
             )
         import tenacity
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
             stop=tenacity.stop_after_attempt(self.attempts),
-            wait=_WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
+            wait=WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
             before_sleep=self._before_sleep,
             reraise=True,
         )
@@ -189,12 +187,15 @@ class ApiClient:
             fetched = retrying(self._get_once, url, params, expect, check)
         except Transient as exc:
             self.breaker.record(ok=False)
+            tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
             raise ApiError(
-                f"{self.policy.name}: GET {self.redact(url)} still failing after "
-                f"{self.attempts} attempts ({exc}); try again later or lower --rps",
-                url=self.redact(url),
+                f"{self.policy.name}: GET {url} still failing after {tries} ({exc}); "
+                "try again later or lower --rps",
+                url=url,
             ) from None
         self.breaker.record(ok=True)
+        if fetched.damaged and not lenient:
+            raise DamagedAnswer(f"{self.policy.name}: GET {redact(url)}: {fetched.damaged}")
         return fetched
 
     def _get_once(
@@ -207,47 +208,129 @@ class ApiClient:
         import httpx
 
         sent_at = self.limiter.acquire()
-        self.requests += 1
         try:
-            response = self._http.get(url, params=params)
+            response, content = self._send(url, params)
         except httpx.TimeoutException as exc:
-            raise Transient(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise Transient(
-                f"network error: {self.redact(str(exc)) or type(exc).__name__}"
-            ) from None
-        self.bytes += len(response.content)
+            raise Transient(f"timed out ({type(exc).__name__}){self._via()}") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            if _dns_failure(exc):
+                host = httpx.URL(url).host
+                raise ApiError(
+                    f"{self.policy.name}: cannot resolve {host} (DNS): check the base URL "
+                    f"and the network{self._via()}",
+                    url=url,
+                ) from None
+            detail = str(exc) or type(exc).__name__
+            raise Transient(f"network error: {detail}{self._via()}") from None
+        self.bytes += len(content)
         if hint := rate_limit_hint(response.headers):
             self.limiter.observe(*hint)
-        body = self._decode(response, expect, sent_at)
+        body, damaged = self._decode(response, expect, sent_at, content)
         if check is not None:
             body = check(body)
         self.limiter.succeeded()
         return Fetched(
-            body, response.headers, str(response.url), response.status_code, response.links
+            body,
+            response.headers,
+            str(response.url),
+            response.status_code,
+            response.links,
+            damaged,
         )
 
+    def _send(self, url: str, params: list[tuple[str, str]] | None) -> tuple[httpx.Response, bytes]:
+        """One GET, its redirects followed (credentials only on our origin), its body read up
+        to max_body bytes decoded."""
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self._http.build_request("GET", url, params=params)
+            request.headers.update(self._credentials(request.url))
+            self.requests += 1
+            response = self._http.send(request, stream=True)
+            try:
+                if response.is_redirect:
+                    target = request.url.join(response.headers["location"])
+                    if target.scheme not in ("http", "https"):
+                        raise ApiError(
+                            f"{self.policy.name}: GET {request.url} redirects to a "
+                            f"{target.scheme or 'relative'}: URL; refused",
+                            response.status_code,
+                            str(request.url),
+                        )
+                    url, params = str(target), None
+                    continue
+                return response, self._read(response, request.url)
+            finally:
+                response.close()
+        raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
+
+    def _read(self, response: httpx.Response, url: httpx.URL) -> bytes:
+        """The decoded body, refused past max_body (a gzip bomb fails here, not in memory)."""
+        limit = self.max_body
+        declared = response.headers.get("content-length", "")
+        chunks, size = [], 0
+        if not (declared.isdigit() and int(declared) > limit):
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)
+        raise ApiError(
+            f"{self.policy.name}: GET {url}: the answer is larger than "
+            f"{limit / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
+            response.status_code,
+            str(url),
+        )
+
+    def _credentials(self, url: httpx.URL) -> dict[str, str]:
+        if not self._token or _origin(url) != self._origin:
+            return {}
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if self.policy.cookie:
+            headers["Cookie"] = f"{self.policy.cookie}={self._token}"
+        return headers
+
+    def _via(self) -> str:
+        if self._proxy is None:
+            return ""
+        name, value = self._proxy
+        return f" (through the proxy {name}={settings.without_password(value)})"
+
     def _decode(
-        self, response: httpx.Response, expect: str = "json", sent_at: float | None = None
-    ) -> Any:
+        self,
+        response: httpx.Response,
+        expect: str = "json",
+        sent_at: float | None = None,
+        content: bytes | None = None,
+    ) -> tuple[Any, str | None]:
         status = response.status_code
-        body = _json_or_none(response)
-        where = f"{self.policy.name}: GET {self.redact(str(response.request.url))}"
+        content = response.content if content is None else content
+        body, damaged = _json_or_none(response, content)
+        where = f"{self.policy.name}: GET {response.request.url}"
         page_cap = self.policy.page_cap
         if status == 429 and not (page_cap and page_cap(body)):
-            retry_after = _retry_after(response)
-            self.limiter.throttled(retry_after, sent_at)
+            wait = retry_after(response)
+            self.limiter.throttled(wait, sent_at)
             # The limiter now holds every thread back (Retry-After, or a second); with no
             # limiter the request's own backoff does the waiting.
-            raise Transient("HTTP 429 rate limited", retry_after, paced=self.limiter.enabled)
+            raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
-            raise Transient(f"HTTP {status}", _retry_after(response))
+            raise Transient(f"HTTP {status}", retry_after(response))
         if status == 403 and body is None:
             raise Transient(
-                "HTTP 403 with a non-JSON body (Cloudflare block?)", _retry_after(response)
+                "HTTP 403 with a non-JSON body (Cloudflare block?)", retry_after(response)
             )
         if status == 404:
-            raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            if self.policy.says_not_found(status, body):
+                raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            raise ApiError(
+                f"{where}: HTTP 404 from {response.request.url.host}, not the API's own "
+                f"not-found answer (is {self.base_url} the API, or a proxy in the way?); "
+                "nothing was changed",
+                404,
+                where,
+            )
         if status >= 400:
             raise ApiError(
                 f"{where}: HTTP {status} {_error_text(body)}; check the options given".replace(
@@ -255,13 +338,14 @@ class ApiClient:
                 ),
                 status,
                 where,
+                body,
             )
         if expect == "text":
-            return response.content.decode("utf-8", errors="replace")
+            return content.decode("utf-8", errors="replace"), None
         if body is None:
-            kind = "an empty body" if not response.content.strip() else "a non-JSON body"
+            kind = "an empty body" if not content.strip() else "a non-JSON body"
             raise Transient(f"HTTP {status} with {kind} (challenge or maintenance page?)")
-        return body
+        return body, damaged
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         self.retries += 1
@@ -276,48 +360,45 @@ class ApiClient:
         base = urlsplit(self.base_url)
         return urlunsplit(base._replace(path=parts.path, query=parts.query, fragment=""))
 
+    def rebase(self, url: str, old_base: str | None) -> str:
+        """A URL saved under another base URL (a checkpoint of a crawl run against another
+        mirror) moved onto ours: its path under the old base, then on_own_host."""
+        old = (old_base or "").rstrip("/")
+        if old and old != self.base_url and url.startswith(old + "/"):
+            return self.base_url + url[len(old) :]
+        return self.on_own_host(url)
+
     def redact(self, text: str) -> str:
-        """Remove the token and any token-like query value from text bound for a log or error."""
-        if self._token:
-            text = text.replace(self._token, "***")
+        """Remove the token and any token-like value from text bound for a log or error."""
         return redact(text)
 
 
-_TOKEN_PARAM = re.compile(r"((?:token|api_key|apikey|access_token)=)[^&\s\"']+", re.IGNORECASE)
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    scheme = url.scheme.lower()
+    return scheme, (url.host or "").lower(), url.port or _DEFAULT_PORTS.get(scheme)
 
 
-def redact(text: str) -> str:
-    """Blank every configured token and token-like query value in text."""
-    for name in sorted(_SECRET_ENVS):
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _TOKEN_PARAM.sub(r"\1***", text)
+def _dns_failure(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (never transient
+    enough to retry for half a minute)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
-class RedactingFilter(logging.Filter):
-    """httpx logs every request URL at INFO: make sure no secret survives into a log line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-for _name in ("httpx", "scraper.http"):
-    logging.getLogger(_name).addFilter(RedactingFilter())
-
-
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(response: httpx.Response, content: bytes) -> tuple[Any, str | None]:
     content_type = response.headers.get("content-type", "")
-    if "json" not in content_type and not response.content.lstrip().startswith((b"{", b"[")):
-        return None
+    if "json" not in content_type and not content.lstrip().startswith((b"{", b"[")):
+        return None, None
     try:
-        return jsonio.loads(response.content)
+        return jsonio.loads_lenient(content)
     except ValueError:
-        return None
+        return None, None
 
 
 def _error_text(body: Any) -> str:
@@ -326,18 +407,3 @@ def _error_text(body: Any) -> str:
             if isinstance(body.get(key), str):
                 return body[key][:200]
     return ""
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -19,26 +19,45 @@ NAME = ".scraper-manifest.db"
 INPUTS = "m.content_hash || '|' || ifnull(m.stats_hash, '') || '|' || ifnull(m.deleted_at, '')"
 
 
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS cards (source TEXT, id TEXT, lang TEXT, name TEXT, inputs TEXT, "
+    "PRIMARY KEY (source, id, lang)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS renders (lang TEXT, source TEXT, key TEXT, "
+    "PRIMARY KEY (lang, source)) WITHOUT ROWID;"
+)
+
+
 class Manifest:
     """The manifest of one output folder, open for writing. WAL, so that the read snapshot
     that has it attached does not block its writes; a run that changes nothing writes nothing
-    to it (and its -wal and -shm files go when it closes)."""
+    to it (and its -wal and -shm files go when it closes).
+
+    It only saves work: when it cannot be read or written (a full disk, a damaged file), the
+    run goes on without it, renders every card, and `problem` says why.
+    """
 
     def __init__(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
-        self.path = out / NAME
-        new = not self.path.exists()
-        self.conn = sqlite3.connect(self.path, isolation_level=None)
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        if new:
-            self.conn.execute("PRAGMA journal_mode=WAL")  # kept in the file from then on
-            self.conn.executescript(
-                "CREATE TABLE cards (source TEXT, id TEXT, lang TEXT, name TEXT, inputs TEXT, "
-                "PRIMARY KEY (source, id, lang)) WITHOUT ROWID;"
-                "CREATE TABLE renders (lang TEXT, source TEXT, key TEXT, "
-                "PRIMARY KEY (lang, source)) WITHOUT ROWID;"
-            )
+        self.path: Path | None = out / NAME
+        self.problem: str | None = None
         self._pending: list[tuple] = []
+        try:
+            new = not self.path.exists()
+            self.conn = sqlite3.connect(self.path, isolation_level=None)
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            if new:
+                self.conn.execute("PRAGMA journal_mode=WAL")  # kept in the file from then on
+            self.conn.executescript(TABLES)
+            self.conn.execute("SELECT count(*) FROM cards").fetchone()
+        except sqlite3.Error as exc:
+            self._lost(exc)
+
+    def _lost(self, exc: sqlite3.Error) -> None:
+        """Go on in memory: this run renders everything and the next one does so again."""
+        self.problem = f"{self.path}: {exc}; cards were rendered without it"
+        self.path = None
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.executescript(TABLES)
 
     def close(self) -> None:
         self.flush()
@@ -50,9 +69,9 @@ class Manifest:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def uri(self) -> str:
-        """For ATTACH on a read-only connection."""
-        return f"file:{quote(str(self.path.resolve()))}?mode=ro"
+    def uri(self) -> str | None:
+        """For ATTACH on a read-only connection; None when it could not be opened."""
+        return f"file:{quote(str(self.path.resolve()))}?mode=ro" if self.path else None
 
     def key(self, lang: str, source: str) -> str | None:
         row = self.conn.execute(
@@ -62,10 +81,13 @@ class Manifest:
 
     def set_key(self, lang: str, source: str, key: str) -> None:
         self.flush()
-        if self.key(lang, source) != key:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO renders VALUES (?, ?, ?)", [lang, source, key]
-            )
+        if self.path and self.key(lang, source) != key:
+            try:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO renders VALUES (?, ?, ?)", [lang, source, key]
+                )
+            except sqlite3.Error as exc:
+                self._lost(exc)
 
     def name(self, source: str, model_id: str, lang: str) -> str | None:
         row = self.conn.execute(
@@ -83,18 +105,25 @@ class Manifest:
 
     def forget(self, source: str, model_id: str, lang: str) -> None:
         self.flush()
-        self.conn.execute(
-            "DELETE FROM cards WHERE source = ? AND id = ? AND lang = ?", [source, model_id, lang]
-        )
+        try:
+            self.conn.execute(
+                "DELETE FROM cards WHERE source = ? AND id = ? AND lang = ?",
+                [source, model_id, lang],
+            )
+        except sqlite3.Error as exc:
+            self._lost(exc)
 
     def flush(self) -> None:
-        if self._pending:
-            with self.conn:
-                self.conn.execute("BEGIN")
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", self._pending
-                )
-            self._pending.clear()
+        if self._pending and self.path:
+            try:
+                with self.conn:
+                    self.conn.execute("BEGIN")
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", self._pending
+                    )
+            except sqlite3.Error as exc:
+                self._lost(exc)
+        self._pending.clear()
 
     def names(self, source: str, lang: str) -> Iterator[tuple[str, str]]:
         yield from self.conn.execute(

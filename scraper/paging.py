@@ -1,7 +1,8 @@
 """Paginators: how a listing goes from one page to the next, as small swappable pieces.
 
-Each yields `Page(items, next_cursor, cursor)`; the cursor is opaque text the crawl stores in
-its checkpoint, so a killed crawl resumes from the page after the last one committed.
+Each yields `Page(items, next_cursor, cursor, damaged)`; the cursor is opaque text the crawl
+stores in its checkpoint, so a killed crawl resumes from the page after the last one
+committed. Pages are read leniently: an answer with one bad item still gives the others.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ class CursorPaging:
         while True:
             asked = None if cursor is None else self.send(cursor)
             params = self.params if asked is None else [*self.params, (self.param, asked)]
-            body = self.api.get_json(self.path, params=params)
-            items = self.items(body)
-            following = self.next_cursor(body)
-            yield Page(items, following, cursor)
+            fetched = self.api.fetch(self.path, params, lenient=True)
+            items = self.items(fetched.body)
+            following = self.next_cursor(fetched.body)
+            yield Page(items, following, cursor, fetched.damaged)
             if following is None:
                 return
             cursor = following
@@ -77,12 +78,13 @@ class LinkPaging:
     items: Items
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
-        url, params = (cursor, None) if cursor else (self.path, self.params)
+        url, params = (self.api.on_own_host(cursor), None) if cursor else (self.path, self.params)
         while True:
-            fetched = self.api.fetch(url, params)
+            fetched = self.api.fetch(url, params, lenient=True)
             following = fetched.links.get("next", {}).get("url")
             following = self.api.on_own_host(following) if following else None
-            yield Page(self.items(fetched.body), following, url if params is None else None)
+            cursor = url if params is None else None
+            yield Page(self.items(fetched.body), following, cursor, fetched.damaged)
             if following is None:
                 return
             url, params = following, None
@@ -104,10 +106,10 @@ class PageNumberPaging:
         number = int(cursor) if cursor else 1
         while True:
             params = [*self.params, (self.param, str(number))]
-            body = self.api.fetch(self.path, params, check=self.check).body
-            items = self.items(body)
-            more = self.more(body, number, items)
-            yield Page(items, str(number + 1) if more else None, str(number))
+            fetched = self.api.fetch(self.path, params, check=self.check, lenient=True)
+            items = self.items(fetched.body)
+            more = self.more(fetched.body, number, items)
+            yield Page(items, str(number + 1) if more else None, str(number), fetched.damaged)
             if not more:
                 return
             number += 1

@@ -93,6 +93,7 @@ class Model:
     # Readable id for file names where `id` is an opaque stable key (a database id, say).
     path_id: str | None = None
     display_name: str | None = None  # a name in Chinese beside `name`, where the API has one
+    link_base: str | None = None  # where relative links in a markdown description point
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -104,6 +105,7 @@ class Page:
     items: list[Any]
     next_cursor: str | None
     cursor: str | None = None
+    damaged: str | None = None  # what a lenient read repaired in the answer (see http)
 
 
 class RecordError(ValueError):

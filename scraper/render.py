@@ -10,7 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import sources
+from . import cardmd, cardtext, sanitize, sources
+from .cardtext import Safe
 from .records import File, Image, Model
 
 if TYPE_CHECKING:
@@ -21,13 +22,15 @@ DETAILS = ("html", "markdown")
 
 
 @cache
-def environment(templates_dir: str | None = None) -> jinja2.Environment:
-    """Markdown templates: no autoescape (cards are byte-exact raw text); scraped values are
-    only ever context, never template source."""
+def environment(templates_dir: str | None = None, strict: bool = True) -> jinja2.Environment:
+    """Markdown templates: scraped values are only ever context, never template source, and
+    every printed value is escaped for markdown (cardtext.finalizer) unless a filter marked it
+    Safe for its place; the reference format escapes only what could be live (strict False)."""
     import jinja2  # imported when a card is rendered, not for --help
 
     path = templates_dir or str(resources.files("scraper.templates"))
     env = jinja2.Environment(
+        finalize=cardtext.finalizer(strict),
         loader=jinja2.FileSystemLoader(path),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -37,7 +40,13 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
         auto_reload=False,  # no stat() per card: templates do not change during a run
     )
     env.filters.update(
-        tag_list=tag_list, gallery=gallery, img_cells=img_cells, file_facts=file_facts
+        tag_list=tag_list,
+        gallery=gallery,
+        img_cells=img_cells,
+        separator_row=separator_row,
+        file_facts=file_facts,
+        link_text=cardtext.link_text,
+        url=cardtext.url,
     )
     return env
 
@@ -56,42 +65,56 @@ def labels(lang: str, templates_dir: str | None = None) -> Labels:
     folder = Path(templates_dir) if templates_dir else resources.files("scraper.templates")
     table = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))
     if lang != "bilingual":
-        return Labels(table[lang])
+        return Labels({key: Safe(value) for key, value in table[lang].items()})
     en, zh = table["en"], table["zh"]
-    pairs = Labels({key: f"{en[key]}  {zh[key]}" for key in en})
-    pairs.update(colon=en["colon"], pickle=f"{en['pickle']} / {zh['pickle']}")
+    pairs = Labels({key: Safe(f"{en[key]}  {zh[key]}") for key in en})
+    pairs.update(colon=Safe(en["colon"]), pickle=Safe(f"{en['pickle']} / {zh['pickle']}"))
     return pairs
 
 
 # Filters in Python rather than chains of Jinja map(): cards are rendered by the thousand.
 
 
-def tag_list(tags: list[str]) -> str:
-    """`a`, `b`: every tag in backticks, verbatim."""
-    return ", ".join(f"`{t}`" for t in tags)
+def tag_list(tags: list[str]) -> Safe:
+    """`a`, `b`: every tag in a code span (a longer fence when it holds a backtick)."""
+    return Safe(", ".join([cardtext.code(t) for t in tags]))
 
 
 def gallery(images: list[Image], limit: int) -> list[Image]:
-    """The first `limit` images that have a URL, in API order."""
-    return [i for i in images if i.url][:limit]
+    """The first `limit` images that have an http(s) URL, in API order."""
+    shown: list[Image] = []
+    for image in images:
+        url = image.url
+        if url and (url.startswith(("https://", "http://")) or sanitize.safe_url(url)):
+            shown.append(image)
+            if len(shown) == limit:
+                break
+    return shown
 
 
-def img_cells(images: list[Image], thumbnail: Callable[[str], str]) -> str:
-    """<img> cells of a one-row table, pointing at small variants where the host makes them."""
-    return " | ".join(f'<img src="{thumbnail(i.url)}" />' for i in images)
+def img_cells(images: list[Image], thumbnail: Callable[[str], str]) -> Safe:
+    """<img> cells of a one-row table, pointing at small variants where the host makes them;
+    a URL that is not http(s) leaves its cell empty."""
+    cells = [cardtext.url(thumbnail(i.url)) for i in images]
+    return Safe(" | ".join(f'<img src="{src}" />' if src else "" for src in cells))
+
+
+def separator_row(images: list[Image]) -> Safe:
+    return Safe(" | ".join(["----"] * len(images)))
 
 
 def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
     """What matters for choosing a file, after its link: format, size, precision, pruned or
     full, scan results; a pickle file carries a warning."""
     facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
-    scans = [s for s in (f.pickle_scan, f.virus_scan) if s]
+    facts = [cardtext.text(fact) for fact in facts]
+    scans = [cardtext.text(s) for s in (f.pickle_scan, f.virus_scan) if s]
     if scans:
         facts.append(f"{L['scan']}{L['colon']}{'/'.join(dict.fromkeys(scans))}")
     text = "".join(f" · {fact}" for fact in facts)
     if f.format == "PickleTensor":
         text += f" · {L['pickle']}"
-    return text
+    return Safe(text)
 
 
 def human_size(size_kb: float | None) -> str | None:
@@ -111,24 +134,39 @@ def render_card(
     """A card; `<source>.<lang>.md.j2` or `<source>.md.j2` in the templates folder override
     the shared card.md.j2. details="markdown" turns an HTML description into Markdown."""
     source = sources.get(model.source)
-    template = _template(model.source, lang, templates_dir)
-    description = model.description or ""
-    if details == "markdown" and source.html_description and description:
-        description = html_to_markdown(description)
+    reference = source.exact_zh and lang == "zh"
+    template = _template(model.source, lang, templates_dir, not reference)
     return template.render(
         model=model,
         L=labels(lang, templates_dir),
-        reference=source.exact_zh and lang == "zh",
+        reference=reference,
         status=_status(model, labels(lang, templates_dir)),
-        description=description,
+        description=details_text(model, source, reference, details),
         thumbnail=source.thumbnail,
     )
 
 
+def details_text(model: Model, source: sources.Source, reference: bool, details: str) -> Safe:
+    """The details section: the reference format keeps its HTML as it is (the 2023 cards do);
+    every other card gets the allow-list (HTML kept as HTML, or converted to Markdown), and a
+    markdown body (a README) is cleaned as Markdown; headings sit below the card's own."""
+    description = model.description or ""
+    if not description or (reference and details == "html"):
+        return Safe(description)
+    if not source.html_description:
+        return Safe(cardmd.clean_markdown(description, model.link_base))
+    if details == "markdown":
+        return Safe(cardmd.html_to_markdown(description))
+    # nh3's output holds no raw HTML but the allow-list; only markdown links in its text
+    # (outside an HTML block a renderer reads them as links) are left to check.
+    clean = cardmd.shift_html_headings(sanitize.clean_html(description))
+    return Safe(cardmd.check_links(clean))
+
+
 @cache
-def _template(source: str, lang: str, templates_dir: str | None) -> jinja2.Template:
+def _template(source: str, lang: str, templates_dir: str | None, strict: bool) -> jinja2.Template:
     names = [f"{source}.{lang}.md.j2", f"{source}.md.j2", "card.md.j2"]
-    return environment(templates_dir).select_template(names)
+    return environment(templates_dir, strict).select_template(names)
 
 
 def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
@@ -139,24 +177,6 @@ def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
         "TakenDown": L["takendown"],
     }
     return marks.get(model.mode or "", model.mode)
-
-
-def html_to_markdown(html: str) -> str:
-    """An HTML description as Markdown, without scripts, styles or event handlers."""
-    import markdownify
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "iframe", "object", "embed"]):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        for attr in [a for a in tag.attrs if a.lower().startswith("on")]:
-            del tag[attr]
-        for attr in ("href", "src"):
-            value = str(tag.get(attr, "")).strip().lower()
-            if value.startswith(("javascript:", "vbscript:", "data:text")):
-                del tag[attr]
-    return markdownify.markdownify(str(soup), heading_style="ATX").strip() + "\n"
 
 
 def render_key(lang: str, details: str, templates_dir: str | None = None) -> str:

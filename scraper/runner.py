@@ -35,11 +35,17 @@ class Step:
     short: str = ""  # for the final line
 
 
-def run(config: Config, wait: float = 0, progress: ProgressFactory | None = None) -> int:
-    """The whole unattended run; its exit status (0 all went well, 1 something failed)."""
+def run(
+    config: Config,
+    wait: float = 0,
+    progress: ProgressFactory | None = None,
+    locked: bool = False,
+) -> int:
+    """The whole unattended run; its exit status (0 all went well, 1 something failed).
+    locked: the caller holds the database's lock already."""
     started = time.monotonic()
     statuses: dict[str, str] = {}
-    with lock.exclusive(config.db, wait):
+    with contextlib.nullcontext() if locked else lock.exclusive(config.db, wait):
         store = Store(config.db)  # migrated under the lock: two upgrades never race
         try:
             store.recover()

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import jsonio
 from .http import ApiClient, ApiError, NotFound
 from .interrupt import signal_name
 from .records import Model, RecordError
+from .redaction import redact
 from .sources import Filters, Source
 from .sources.base import Reader
 from .store import Checkpoint, Counts, Store
@@ -49,7 +51,7 @@ class Outcome:
             f"{self.requests} requests, {self.nbytes / 1e6:.1f} MB in {seconds:.1f}s; "
             f"run {self.run_id}"
         ]
-        lines += [f"  failed: {failure}" for failure in c.failed[:shown]]
+        lines += [f"  failed: {redact(failure)}" for failure in c.failed[:shown]]
         if len(c.failed) > shown:
             lines.append(f"  ... and {len(c.failed) - shown} more (see the runs table)")
         return lines
@@ -85,6 +87,9 @@ def crawl(
     with _recorded(store, run_id, counts, api):
         saved = store.checkpoint(key)
         cursor = saved["cursor"] if saved else None
+        if cursor and cursor.startswith(("http://", "https://")):
+            # A URL cursor (a Link) saved under another base URL is moved onto the current one.
+            cursor = api.rebase(cursor, saved.get("base_url") if saved else None)
         done = saved["models"] if saved else 0
         pages = saved["pages"] if saved else 0
         resumed_from = done
@@ -96,10 +101,15 @@ def crawl(
                 for page in source.pages(api, filters, cursor):
                     pages += 1
                     items = page.items if limit is None else page.items[: max(0, limit - done)]
-                    stored = _stored(store, source, items)
+                    readable = items
+                    if page.damaged:
+                        readable = _set_aside(
+                            store, source.name, items, page.damaged, counts, run_id
+                        )
+                    stored = _stored(store, source, readable)
                     reader = pool.map if source.workers > 1 else map
                     models = _read_items(
-                        store, source.name, read, items, stored, counts, run_id, reader
+                        store, source.name, read, readable, stored, counts, run_id, reader
                     )
                     models, previous = (
                         [m for m in models if m.id not in previous],
@@ -108,7 +118,9 @@ def crawl(
                     done += len(items)
                     finished = page.next_cursor is None or (limit is not None and done >= limit)
                     cursor = None if finished else page.next_cursor
-                    mark = Checkpoint(key, source.name, params, cursor, pages, done, run_id)
+                    mark = Checkpoint(
+                        key, source.name, params, cursor, pages, done, run_id, api.base_url
+                    )
                     saved_page = store.save_models(models, counts, mark, run_id)
                     if incremental and items and saved_page.changed == 0 and not finished:
                         store.clear_checkpoint(key)  # nothing new here: the rest is known
@@ -121,6 +133,11 @@ def crawl(
                 status, error = "failed", str(exc)
                 counts.failed.append(
                     f"crawl stopped: {exc}; run again to resume from the last page"
+                )
+            except Exception as exc:  # a bug or the unforeseen: the run row still says so
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+                counts.failed.append(
+                    f"crawl stopped: {error}; run again to resume from the last page"
                 )
         if refresh_older_than is not None and status == "ok" and source.refresh_batch:
             refresh_counters(store, api, source, refresh_older_than, counts, run_id)
@@ -150,6 +167,23 @@ def _interrupted(
 ) -> None:
     counts.failed.append(f"interrupted by {signal_name(exc)}; the next run goes on from here")
     store.finish_run(run_id, "interrupted", counts, api.requests, api.bytes)
+
+
+def _set_aside(
+    store: Store, source: str, items: list, damaged: str, counts: Counts, run_id: int
+) -> list:
+    """A page that needed repair (invalid UTF-8, nesting too deep): the items holding the
+    repair go to quarantine as they were read; the others are read as usual."""
+    kept = []
+    for position, item in enumerate(items):
+        text = jsonio.dumps_safe(item)  # \\ufffd: the same mark, escaped next to a surrogate
+        if jsonio.DAMAGE in text or "\\ufffd" in text:
+            message = f"model {_item_key(item, position)}: the answer was damaged ({damaged})"
+            store.quarantine(source, _item_key(item, position), message, item, run_id)
+            counts.failed.append(message)
+        else:
+            kept.append(item)
+    return kept
 
 
 def _stored(store: Store, source: Source, items: list) -> list[Any]:

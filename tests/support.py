@@ -16,14 +16,14 @@ from scraper.cli import main
 from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
 from scraper.demo.recorded import DATA as RECORDED
-from scraper.demo.recorded import hf_repos, modelscope_models
+from scraper.demo.recorded import hf_fixture, hf_repos, modelscope_models
 from scraper.store import codec
 
 DATA = Path(__file__).parent / "data"
 CARDS = DATA / "civitai-cards"
 FIXTURES = DATA / "fixtures"
 
-__all__ = ["RECORDED", "hf_repos", "modelscope_models"]
+__all__ = ["RECORDED", "hf_fixture", "hf_repos", "modelscope_models"]
 
 
 def sync_command(db: Path) -> list[str]:
@@ -98,3 +98,80 @@ def everything_stored(db: Path) -> bytes:
         for query in ("SELECT raw FROM models_json", "SELECT images FROM version_images"):
             found += "".join(r[0] or "" for r in conn.execute(query)).encode()
     return found
+
+
+HOSTILE = DATA / "hostile"
+# What a card may contain once rendered to HTML: Civitai's formatting, links and images.
+SAFE_TAGS = {
+    *[
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "code",
+        "pre",
+        "a",
+        "img",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+    ],
+    *["blockquote", "br", "hr"],
+}
+
+
+def rendered(markdown: str) -> str:
+    """The HTML a lax static site makes of a card: markdown-it with raw HTML on, GFM tables,
+    and no link validation (so the card itself must be safe, not the renderer)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.validateLink = lambda url: True
+    return md.render(markdown)
+
+
+def targets(markdown: str) -> list[str]:
+    """Every href and src in the rendered card."""
+    import re
+
+    return re.findall(r'(?:href|src)="([^"]*)"', rendered(markdown))
+
+
+def live_html(markdown: str, tags: set[str] | None = SAFE_TAGS) -> list[str]:
+    """What would be live if `markdown` were published the way a static site does it
+    (markdown-it with raw HTML on and, to be strict, no link validation): tags outside
+    `tags` (None: any tag), event handlers, style, and URLs that are not http(s) (an empty
+    one, a dropped target, is inert)."""
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class Check(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tags is not None and tag not in tags:
+                problems.append(f"tag <{tag}>")
+            for name, value in attrs:
+                if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
+                    problems.append(f"attribute {name} on <{tag}>")
+                if (
+                    name in ("href", "src")
+                    and value
+                    and not value.startswith(("http://", "https://"))
+                ):
+                    problems.append(f"{name}={value!r} on <{tag}>")
+
+    Check().feed(rendered(markdown))
+    return problems

@@ -10,18 +10,20 @@ import sys
 
 import click
 
+from .errors import run_guarded
 from .options import VERBOSE, configure_logging, db_option, verbose_option
 
 
 class _Main(click.Group):
-    """The `scraper` group: SIGINT and SIGTERM end any command cleanly, exit 130 or 143."""
+    """The `scraper` group: SIGINT and SIGTERM end any command cleanly (exit 130 or 143), and
+    whatever else a command lets through ends in one line (see errors)."""
 
     def invoke(self, ctx: click.Context) -> object:
         from ..interrupt import exit_code, interruptible, signal_name
 
         with interruptible():
             try:
-                return super().invoke(ctx)
+                return run_guarded(super().invoke, ctx, VERBOSE in ctx.meta)
             except KeyboardInterrupt as exc:
                 click.echo(
                     f"interrupted by {signal_name(exc)}: what was committed is kept, the run "

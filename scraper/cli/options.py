@@ -17,9 +17,13 @@ DB = "scraper.db"
 
 
 def configure_logging(verbose: bool) -> None:
+    from ..redaction import guard
+
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers:
+        guard(handler)  # no token in any log line, whichever logger wrote it
     logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 
@@ -47,7 +51,7 @@ verbose_option = click.option(
 )
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a folder or a foreign file is refused in one line later
     expose_value=False,
     callback=_remember_db,
     help="SQLite database [default: $SCRAPER_DB or output/models.db].",
@@ -61,13 +65,7 @@ def db_path() -> Path:
     return click.get_current_context().meta.get(DB) or default_path()
 
 
-class Failed(click.ClickException):
-    """A run that could not do its job: one line on stderr, exit 1."""
-
-    exit_code = 1
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+from .errors import Failed  # noqa: E402,F401 (kept importable from here)
 
 
 class Duration(click.ParamType):

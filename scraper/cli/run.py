@@ -67,8 +67,10 @@ def execute(
     log_file: Path | None = None,
     verbose: bool = False,
     db: Path | None = None,
+    locked: bool = False,
 ) -> int:
-    """Load the config and run it with one-line timestamped events; the exit status."""
+    """Load the config and run it with one-line timestamped events; the exit status.
+    locked: the caller holds the database's lock already (the demo)."""
     from .. import runner
     from ..config import ConfigError, load
     from ..interrupt import exit_code, signal_name
@@ -86,7 +88,7 @@ def execute(
         if db is not None:  # --db given on the command line wins over the config's
             config = dataclasses.replace(config, db=db)
         try:
-            return runner.run(config, wait, Progress)
+            return runner.run(config, wait, Progress, locked)
         except (Busy, SchemaError, sqlite3.DatabaseError) as exc:  # nothing could be synced
             log.error("run: %s", exc)
             return 1

@@ -74,8 +74,12 @@ def _sync_command(source: sources.Source) -> click.Command:
             filters = source.filters({**options, "incremental": incremental})
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        store = Store(db_path())
-        with exclusive(store), source.client(rps) as api, Progress(source.cli_name, limit) as p:
+        with (
+            source.client(rps) as api,
+            contextlib.closing(Store(db_path())) as store,
+            exclusive(store),
+            Progress(source.cli_name, limit) as p,
+        ):
             started = time.monotonic()
             outcome = crawl(
                 store,
@@ -107,8 +111,7 @@ def _export_command(source: sources.Source) -> click.Command:
         with source.client() as api:
             try:
                 model_key = source.locate(api, None if key is None else str(key), options)
-                store = Store(db_path())
-                with exclusive(store):
+                with contextlib.closing(Store(db_path())) as store, exclusive(store):
                     model = export_one(store, api, source, model_key)
             except NotFound:
                 raise Failed(

@@ -56,6 +56,7 @@ def run(out: Path) -> int:
     faults = Faults()
     faults.script.extend(["503", "html200"])
     with (
+        _exclusive(out / "models.db"),
         FakeCivitai(recorded.civitai_models(), page_size=5, faults=faults) as civitai,
         FakeHuggingFace(infos, readmes, gated={recorded.GATED}, page_size=5) as hf,
         FakeModelScope(details, files, page_size=5) as ms,
@@ -72,7 +73,7 @@ def run(out: Path) -> int:
             f"running {config}",
             err=True,
         )
-        code = execute(config)
+        code = execute(config, locked=True)
     folders = [out / name for name in ("civitai", "huggingface", "modelscope")]
     cards = sum(1 for folder in folders for _ in folder.glob("*.md"))
     click.echo(f"demo: {cards} cards (zh, en, bilingual) in:", err=True)
@@ -83,6 +84,20 @@ def run(out: Path) -> int:
     click.echo(f"demo: next, try: scraper status --config {config}", err=True)
     click.echo(f"demo:       or: sqlite-utils search {out / 'models.db'} models lora", err=True)
     return code
+
+
+@contextlib.contextmanager
+def _exclusive(db: Path) -> Iterator[None]:
+    """The demo's database to itself: another demo or run on it is one line, and waits for
+    nothing."""
+    from ..cli.errors import Failed
+    from ..store import Busy, lock
+
+    try:
+        with lock.exclusive(db):
+            yield
+    except Busy as exc:
+        raise Failed(str(exc)) from None
 
 
 @contextlib.contextmanager

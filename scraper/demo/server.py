@@ -13,6 +13,7 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +61,9 @@ class Faults:
 
 # What route() answers: a status, a JSON-able body (or bytes, sent as they are) and headers.
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
+# A fixed answer for one path, or a function of the request ({path, query, headers}: to echo
+# a header back, say) whose None means "answer as usual".
+Fixed = Answer | Callable[[dict[str, Any]], Answer | None]
 
 
 class FakeServer:
@@ -73,6 +77,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._window: deque[float] = deque()
         self.throttled = 0
+        self.answers: dict[str, Fixed] = {}  # path -> a fixed answer, before route()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -122,6 +127,32 @@ class FakeServer:
         return None
 
 
+class PlainServer(FakeServer):
+    """A web server that is not the API: every path answers the same (a 404 page by default),
+    as a wrong host, a proxy or a captive portal does."""
+
+    def __init__(self, answer: Answer = (404, b"<html><body>Not Found</body></html>")) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+        status, body, *extra = self.answer
+        headers = dict(extra[0]) if extra else {"Content-Type": "text/html"}
+        return status, body, headers
+
+
+def gzip_bomb(megabytes: int) -> Answer:
+    """A small gzip body that inflates to `megabytes` MB of JSON-looking text."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    chunk = b" " * (1 << 20)
+    parts = [packer.compress(b'{"items": [')]
+    parts += [packer.compress(chunk) for _ in range(megabytes)]
+    parts += [packer.compress(b"]}"), packer.flush()]
+    return 200, b"".join(parts), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
 def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -140,16 +171,18 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             url = urlsplit(self.path)
             query = parse_qs(url.query, keep_blank_values=True)
+            request = {"path": url.path, "query": query, "headers": dict(self.headers.items())}
             with api._lock:
-                api.requests.append(
-                    {"path": url.path, "query": query, "headers": dict(self.headers.items())}
-                )
+                api.requests.append(request)
             if api.faults.latency:
                 time.sleep(api.faults.latency)
             fault = api.pick_fault()
             if fault and self.misbehave(fault):
                 return
-            status, body, *extra = api.route(url.path, query)
+            fixed = api.answers.get(url.path)
+            if callable(fixed):
+                fixed = fixed(request)
+            status, body, *extra = fixed or api.route(url.path, query)
             headers = extra[0] if extra else {}
             if isinstance(body, bytes):
                 ctype = headers.pop("Content-Type", "text/plain; charset=utf-8")

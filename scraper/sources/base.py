@@ -63,6 +63,8 @@ class Source:
     export_help: ClassVar[str]
     export_example: ClassVar[str]
     saved_help: ClassVar[str]  # what `scraper card` reads of this source: "a ... model info"
+    # File names `scraper card DIR` picks up besides *.json (what other tools save).
+    saved_suffixes: ClassVar[tuple[str, ...]] = (".json",)
     sync_options: ClassVar[tuple[Option, ...]] = ()
     export_argument: ClassVar[Option] = Option("model_id", argument=True)
     export_options: ClassVar[tuple[Option, ...]] = ()
@@ -87,9 +89,12 @@ class Source:
         return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
 
     def client(self, rps: float | None = None) -> ApiClient:
+        """A client for the configured host; SettingError (one line) for a bad base URL,
+        token or setting."""
         from ..http import ApiClient
+        from ..settings import base_url
 
-        return ApiClient(self.base_url(), self.policy, rps=rps)
+        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
 
     # --- sync -----------------------------------------------------------------------------
 

@@ -1,44 +1,40 @@
-"""Civitai API v1: endpoints, the cursor crawl, and parsing every payload era into records."""
+"""Civitai API v1: endpoints, the cursor crawl and export lookups (parsing: civitai_parse)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ..http import ApiClient, HostPolicy, NotFound
 from ..paging import CursorPaging, inclusive_date_cursor
-from ..records import File, Image, Model, Page, RecordError, Version
+from ..records import Model, Page, RecordError
 from . import base
 from .base import Option
+from .civitai_parse import model_items, parse_model, thumbnail
+
+__all__ = ["SOURCE", "Civitai", "model_items", "parse_model", "thumbnail"]
 
 DEFAULT_BASE = "https://civitai.com/api/v1"
 PAGE_SIZE = 100
-
-
-_STAT_KEYS = {
-    "downloadCount": "downloads",
-    "favoriteCount": "favorites",
-    "commentCount": "comments",
-    "ratingCount": "ratings",
-    "rating": "rating",
-    "thumbsUpCount": "likes",
-    "thumbsDownCount": "dislikes",
-    "tippedAmountCount": "tips",
-}
-# Frozen at 0 from 2024-03 until their removal in 2025-11: a 0 next to thumbsUpCount means unknown.
-_FROZEN_STATS = ("favorites", "ratings", "rating")
-_NSFW_STRINGS = {"None": 1, "Soft": 2, "Mature": 4, "X": 8}
-_IMAGE_HOSTS = ("image.civitai.com", "imagecache.civitai.com")
 
 
 def _is_page_cap(body: Any) -> bool:
     return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
+def _says_not_found(status: int, body: Any) -> bool:
+    """Civitai's own 404s: {"error": "No model with id N" | "Model not found" | ...}."""
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
 POLICY = HostPolicy(
-    name="civitai", rps=1.0, burst=1, token_env="CIVITAI_TOKEN", page_cap=_is_page_cap
+    name="civitai",
+    rps=1.0,
+    burst=1,
+    token_env="CIVITAI_TOKEN",
+    page_cap=_is_page_cap,
+    not_found=_says_not_found,
 )
 
 
@@ -117,8 +113,8 @@ class RecoverSkipped:
             return items
         try:
             return [get_model(self.api, wanted), *items]
-        except NotFound:
-            return items  # gone between two pages: nothing to recover
+        except (NotFound, RecordError):
+            return items  # gone between two pages, or a damaged answer: nothing to recover
 
 
 def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
@@ -144,223 +140,6 @@ def get_version_by_hash(api: ApiClient, file_hash: str) -> Any:
     return api.get_json(f"/model-versions/by-hash/{file_hash}")
 
 
-def model_items(payload: Any) -> list[Any] | None:
-    """A saved response may be one model, a list page, or a bare list of items."""
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, dict) and isinstance(payload.get("items"), list):
-        return payload["items"]
-    if isinstance(payload, dict) and isinstance(payload.get("modelVersions"), list):
-        return [payload]
-    return None
-
-
-# --- parsing ---------------------------------------------------------------------------
-
-
-def parse_model(raw: Any) -> Model:
-    """Read a list item or a /models/{id} body of any era; a missing key is absent, never 0."""
-    if not isinstance(raw, dict):
-        raise RecordError("a model must be a JSON object")
-    model_id = _id(raw.get("id"), "model")
-    name = raw.get("name")
-    if not isinstance(name, str):
-        raise RecordError(f"model {model_id} has no name")
-    versions = _list(raw, "modelVersions")
-    if not isinstance(versions, list):
-        raise RecordError(f"model {model_id}: modelVersions is not a list")
-    creator = raw.get("creator") if isinstance(raw.get("creator"), dict) else {}
-    return Model(
-        source=Civitai.name,
-        id=model_id,
-        name=name,
-        type=_text(raw.get("type")),
-        description=raw.get("description") if isinstance(raw.get("description"), str) else None,
-        tags=_tags(raw.get("tags")),
-        stats=_stats(raw.get("stats")),
-        nsfw=raw.get("nsfw") if isinstance(raw.get("nsfw"), bool) else None,
-        nsfw_level=_int(raw.get("nsfwLevel")),
-        creator=_text(creator.get("username")),
-        creator_image=_text(creator.get("image")),
-        mode=_text(raw.get("mode")),
-        license=_license(raw),
-        url=f"https://civitai.com/models/{model_id}",
-        created_at=_text(raw.get("createdAt")),
-        updated_at=_text(raw.get("updatedAt")),
-        versions=[_version(v, model_id) for v in versions],
-        raw=raw,
-    )
-
-
-def _version(raw: Any, model_id: str) -> Version:
-    if not isinstance(raw, dict):
-        raise RecordError(f"model {model_id}: a version is not a JSON object")
-    version_id = _id(raw.get("id"), f"model {model_id} version")
-    files = _list(raw, "files")
-    images = _list(raw, "images")
-    if not isinstance(files, list) or not isinstance(images, list):
-        raise RecordError(f"version {version_id}: files or images is not a list")
-    return Version(
-        id=version_id,
-        name=_str(raw.get("name")) or "",
-        base_model=_str(raw.get("baseModel")),
-        created_at=_str(raw.get("createdAt")),
-        updated_at=_str(raw.get("updatedAt")),
-        published_at=_str(raw.get("publishedAt")),
-        stats=_stats(raw.get("stats")),
-        trained_words=[w for w in raw.get("trainedWords") or [] if isinstance(w, str)],
-        description=raw.get("description") if isinstance(raw.get("description"), str) else None,
-        download_url=_str(raw.get("downloadUrl")),
-        files=[_file(f, version_id) for f in files],
-        # An image without a url is kept (stored, not shown) so nothing the API sent is lost.
-        images=[_image(i) for i in images if isinstance(i, dict)],
-        raw=raw,
-    )
-
-
-def _file(raw: Any, version_id: str) -> File:
-    if raw.__class__ is not dict or raw.get("name").__class__ is not str:
-        raise RecordError(f"version {version_id}: a file has no name")
-    get = raw.get
-    meta = get("metadata")
-    if meta.__class__ is not dict:
-        meta = {}
-    hashes = get("hashes")
-    hashes = {str(k): str(v) for k, v in hashes.items() if v} if hashes.__class__ is dict else {}
-    size = get("sizeKB")
-    return File(
-        raw["name"],
-        _str(get("downloadUrl")),
-        _str(get("id")),
-        _str(get("type")),
-        float(size) if isinstance(size, int | float) else None,
-        _str(meta.get("format")),
-        _str(meta.get("fp")),
-        _str(meta.get("size")),
-        get("primary") is True,
-        hashes.get("SHA256"),
-        hashes,
-        _str(get("pickleScanResult")),
-        _str(get("virusScanResult")),
-        raw,
-    )
-
-
-def _image(raw: dict[str, Any]) -> Image:
-    """Called for every image of every version: plain type checks, positional fields."""
-    get = raw.get
-    url = get("url")
-    if url.__class__ is not str:
-        url = ""
-    image_id = _str(get("id"))
-    if image_id is None:
-        # Detail payloads drop the image id; it survives as the URL's file name.
-        stem = urlsplit(url).path.rsplit("/", 1)[-1].split(".", 1)[0]
-        image_id = stem if stem.isdigit() else None
-    level = get("nsfwLevel")
-    if level.__class__ is not int:
-        nsfw = get("nsfw")
-        level = _NSFW_STRINGS.get(nsfw) if nsfw.__class__ is str else (1 if nsfw is False else None)
-    width, height = get("width"), get("height")
-    return Image(
-        url,
-        image_id,
-        level,
-        width if width.__class__ is int else None,
-        height if height.__class__ is int else None,
-        _str(get("type")),
-        raw,
-    )
-
-
-def _str(value: Any) -> str | None:
-    """_text with the common case (a string) first."""
-    return value if value.__class__ is str else _text(value)
-
-
-def thumbnail(url: str, options: str = "width=450") -> str:
-    """Point a Civitai image URL at a 450 px variant instead of the multi-megabyte original."""
-    host_end = url.find("/", 8)
-    if not url.startswith("https://") or url[8:host_end] not in _IMAGE_HOSTS or "?" in url:
-        return _thumbnail_slow(url, options) if url.startswith("http") else url
-    segments = url[host_end:].split("/")  # ['', account, uuid, options, name]
-    return _with_options(url[:host_end], segments, options)
-
-
-def _thumbnail_slow(url: str, options: str) -> str:
-    parts = urlsplit(url)
-    if parts.hostname not in _IMAGE_HOSTS:
-        return url
-    rebuilt = _with_options("", parts.path.split("/"), options)
-    return urlunsplit(parts._replace(path=rebuilt))
-
-
-def _with_options(prefix: str, segments: list[str], options: str) -> str:
-    if len(segments) >= 5 and "=" in segments[-2]:
-        segments[-2] = options
-    elif len(segments) == 4:
-        segments.insert(3, options)
-    return prefix + "/".join(segments)
-
-
-def _stats(raw: Any) -> dict[str, int | float]:
-    if not isinstance(raw, dict):
-        return {}
-    stats = {
-        _STAT_KEYS[k]: v
-        for k, v in raw.items()
-        if k in _STAT_KEYS and isinstance(v, int | float) and not isinstance(v, bool)
-    }
-    if "likes" in stats:
-        for key in _FROZEN_STATS:
-            if stats.get(key) == 0:
-                del stats[key]
-    return stats
-
-
-def _tags(raw: Any) -> list[str]:
-    """Strings in lists; objects {"name": ...} in 2023 detail bodies."""
-    tags = []
-    for tag in raw or []:
-        if isinstance(tag, dict):
-            tag = tag.get("name")
-        if isinstance(tag, str):
-            tags.append(tag)
-    return tags
-
-
-def _license(raw: dict[str, Any]) -> str | None:
-    """Civitai's permissions, from allowCommercialUse: a string, an array, or "{A,B}"
-    depending on the era."""
-    value = raw.get("allowCommercialUse")
-    if isinstance(value, str):
-        value = [v for v in value.strip("{}").split(",") if v]
-    if not isinstance(value, list):
-        return None
-    return f"commercial use: {','.join(str(v) for v in value) or 'None'}"
-
-
-def _list(raw: dict[str, Any], key: str) -> Any:
-    value = raw.get(key)
-    return [] if value is None else value
-
-
-def _id(value: Any, what: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
-        raise RecordError(f"{what} has no id")
-    return str(value)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 class Civitai(base.Source):
     name = cli_name = "civitai"
     title = "Civitai"
@@ -373,7 +152,8 @@ class Civitai(base.Source):
         "Fetch /models/MODEL_ID (or the model of a version or file hash), store it, print its card."
     )
     export_example = "scraper export civitai 4823 --lang en"
-    saved_help = "a Civitai model, list item or list page"
+    saved_help = "a Civitai model, list item, list page or model version (*.civitai.info)"
+    saved_suffixes = (".json", ".civitai.info")  # Civitai Helper-style tools save versions
     sync_options = (
         Option("types", "Model type, repeatable: LORA, Checkpoint, ...", multiple=True),
         Option("base_models", "Base model, repeatable: 'SD 1.5', ...", multiple=True),

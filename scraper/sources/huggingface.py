@@ -16,14 +16,22 @@ from .base import Option
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PAGE_SIZE = 100
 SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
+
+
 # 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
 # the rest. README downloads go through /resolve/, a separate, larger bucket.
+def _says_not_found(status: int, body: Any) -> bool:
+    """The Hub's own 404s: {"error": "Repository not found" | "Entry not found" | ...}."""
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
 POLICY = HostPolicy(
     name="huggingface",
     rps=1.5,
     burst=5,
     token_env="HF_TOKEN",
     other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
+    not_found=_says_not_found,
 )
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
 LIST_EXPAND = (
@@ -83,7 +91,9 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
     try:
         info = api.get_json(path, params=[("blobs", "true")])
     except ApiError as exc:
-        if exc.status == 401:  # the Hub answers 401 for private and for missing repos alike
+        # The Hub answers 401 for private and for missing repos alike; only its own answer
+        # (its JSON error) says so, not a 401 from a proxy or another server.
+        if exc.status == 401 and _says_not_found(401, exc.body):
             raise NotFound(
                 f"huggingface: {repo_id} not found or private (HTTP 401); "
                 "a private repo needs HF_TOKEN",
@@ -109,6 +119,11 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
 def parse_model(raw: Any) -> Model:
     """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
     if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
+        if not isinstance(raw.get("siblings"), list):
+            raise RecordError(
+                f"{raw.get('id') or raw.get('_id')}: a partial model info (no siblings: saved "
+                "with ?expand=...?); save the whole /api/models/OWNER/NAME?blobs=true answer"
+            )
         raw = {"info": raw, "readme": None, "readme_status": None}  # a saved model info body
     if not isinstance(raw, dict) or not isinstance(raw.get("info"), dict):
         raise RecordError("not a Hugging Face model info")
@@ -125,11 +140,14 @@ def parse_model(raw: Any) -> Model:
     ref = info.get("sha") or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
     key = str(info.get("_id") or repo_id)
+    created = _text(info.get("createdAt"))
+    created = None if created == UNKNOWN_CREATED else created
     version = Version(
         # A duplicated repo shares its original's commit shas: the key makes the id unique.
         id=f"{key}@{info.get('sha') or 'main'}",
         name=f"main@{str(info['sha'])[:7]}" if info.get("sha") else "main",
         base_model=", ".join(hubcard.text_list(card.get("base_model"))) or None,
+        created_at=created,  # "Published" on the card; lastModified is "Updated"
         updated_at=_text(info.get("lastModified")),
         trained_words=hubcard.text_list(card.get("instance_prompt")),
         download_url=f"{base}/{repo_id}/tree/{ref}",
@@ -143,7 +161,6 @@ def parse_model(raw: Any) -> Model:
     )
     gated = info.get("gated")
     stats = {k: info[k] for k in ("downloads", "likes") if isinstance(info.get(k), int)}
-    created = _text(info.get("createdAt"))
     return Model(
         source=HuggingFace.name,
         id=key,
@@ -163,10 +180,11 @@ def parse_model(raw: Any) -> Model:
         else None,
         license=_license(card) or _license_tag(info),
         url=f"{base}/{repo_id}",
-        created_at=None if created == UNKNOWN_CREATED else created,
+        created_at=created,
         updated_at=_text(info.get("lastModified")),
         versions=[version],
         path_id=repo_id,
+        link_base=resolve,
         raw=raw,
     )
 

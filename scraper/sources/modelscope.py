@@ -19,9 +19,21 @@ DEFAULT_DOMAIN = "modelscope.cn"
 PAGE_SIZE = 50
 MAX_DEPTH = 3000  # the OpenAPI serves page_number * page_size <= 3000 per query
 REVISION = "master"  # ModelScope's default branch, not main
+
+
 # No published limits; the legacy API reads the token from a cookie, the OpenAPI from Bearer.
+def _says_not_found(status: int, body: Any) -> bool:
+    """ModelScope answers in its envelope ({Code, Message} or {code, message}) even on 404."""
+    return isinstance(body, dict) and any(k in body for k in ("Code", "Message", "code", "error"))
+
+
 POLICY = HostPolicy(
-    name="modelscope", rps=1.0, burst=2, token_env="MODELSCOPE_API_TOKEN", cookie="m_session_id"
+    name="modelscope",
+    rps=1.0,
+    burst=2,
+    token_env="MODELSCOPE_API_TOKEN",
+    cookie="m_session_id",
+    not_found=_says_not_found,
 )
 
 

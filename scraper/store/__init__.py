@@ -15,7 +15,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import codec, lock, schema
+from . import checks, codec, lock, schema
+from .checks import DatabaseProblem
 from .lock import Busy
 from .reader import Snapshot, load_models, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
@@ -28,6 +29,7 @@ __all__ = [
     "Busy",
     "Checkpoint",
     "Counts",
+    "DatabaseProblem",
     "Snapshot",
     "Store",
     "default_path",
@@ -49,20 +51,25 @@ class Store(RunLog, Writer):
 
     def __init__(self, path: Path | str) -> None:
         path = Path(path)
+        checks.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._started = time.monotonic()
         self.db = sqlite_utils.Database(path)
-        codec.register(self.db.conn)
-        if self.db.execute("PRAGMA page_count").fetchone()[0] == 0:
-            # Before the first table: the page size, and pages freed by large deletions can be
-            # given back.
-            self.db.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")
-            self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        schema.migrate(self.db)
+        try:
+            self.db.execute("PRAGMA busy_timeout=10000")  # before anything that may wait
+            codec.register(self.db.conn)
+            if self.db.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # Before the first table: the page size, and pages freed by large deletions
+                # can be given back.
+                self.db.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")
+                self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            schema.migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()

@@ -39,6 +39,14 @@ def unpack(value: str | bytes | None, size: int | None) -> str | None:
     return zlib.decompress(value).decode()
 
 
+def unpack_bytes(value: bytes | None, size: int | None) -> bytes | None:
+    """What pack() was given, as UTF-8 bytes, from the value read as bytes (CAST AS BLOB):
+    plain text has its own size, a packed value never does."""
+    if value is None or size is None or size == len(value):
+        return value
+    return zlib.decompress(value)
+
+
 def sqlar_uncompress(value: Any, size: Any) -> Any:
     """The sqlite3 shell's function of that name: data as it is when size is its length."""
     if value is None or isinstance(value, str) or not size or size == len(value):

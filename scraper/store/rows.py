@@ -8,6 +8,7 @@ row only. Rows are tuples in the order of COLUMNS: pages of them go to executema
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import jsonio, sources
@@ -60,31 +61,37 @@ def upsert_sql(table: str) -> str:
 
 
 class Texts:
-    """The JSON text of each row of one model, made only when a row is written."""
+    """The JSON text of each row of one model, made only when a row is written, with any
+    configured token blanked (scrub) before it is packed."""
 
-    def __init__(self, m: Model) -> None:
+    def __init__(self, m: Model, scrub: Callable[[str], str] | None = None) -> None:
         self.nest = sources.get(m.source).nesting
         self.m = m
+        self.scrub = scrub
+
+    def _text(self, value: Any) -> str:
+        text = jsonio.dumps(value)
+        return self.scrub(text) if self.scrub else text
 
     def model(self) -> str:
         if self.nest is None:
-            return _dumps(self.m.raw)
+            return self._text(self.m.raw)
         key = self.nest[0]
-        return _dumps({k: v for k, v in self.m.raw.items() if k != key})
+        return self._text({k: v for k, v in self.m.raw.items() if k != key})
 
     def version(self, v: Version) -> str:
         if self.nest is None:
-            return _dumps(v.raw)
+            return self._text(v.raw)
         children = self.nest[1:]
-        return _dumps({k: x for k, x in v.raw.items() if k not in children})
+        return self._text({k: x for k, x in v.raw.items() if k not in children})
 
     def file(self, raw: dict[str, Any]) -> str | None:
-        return None if self.nest is None else _dumps(raw)
+        return None if self.nest is None else self._text(raw)
 
     def images(self, v: Version) -> tuple[str | bytes | None, int | None]:
         if self.nest is None:
             return None, None
-        return codec.pack(_dumps([i.raw for i in v.images]))
+        return codec.pack(self._text([i.raw for i in v.images]))
 
 
 def model_row(m: Model, raw: str, stats: str, stamp: str, body: str, first_seen: str) -> tuple:

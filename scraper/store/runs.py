@@ -10,6 +10,16 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio
+from ..redaction import redact, scrubber
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can take: a lone surrogate becomes its escape (\\ud800)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def now() -> str:
@@ -55,6 +65,7 @@ class Checkpoint:
     pages: int
     models: int
     run_id: int
+    base_url: str | None = None  # the API base the cursor belongs to
 
 
 class RunLog:
@@ -71,7 +82,7 @@ class RunLog:
                 {
                     "source": source,
                     "command": command,
-                    "params": jsonio.dumps(params),
+                    "params": redact(jsonio.dumps(params)),
                     "started_at": now(),
                     "status": "running",
                 }
@@ -96,7 +107,7 @@ class RunLog:
                     "deleted": counts.deleted,
                     "failed": len(counts.failed),
                     "seconds": round(time.monotonic() - self._started, 3),
-                    "errors": jsonio.dumps(counts.failed[:1000]),
+                    "errors": redact(jsonio.dumps_safe(counts.failed[:1000])),
                 },
             )
 
@@ -138,19 +149,21 @@ class RunLog:
                 "models": c.models,
                 "run_id": c.run_id,
                 "updated_at": now(),
+                "base_url": c.base_url,
             },
             pk="key",
         )
 
     def quarantine(self, source: str, key: str, error: str, raw: Any, run_id: int | None) -> None:
-        """Keep a record we could not read, with why, so a parser fix can replay it."""
+        """Keep a record we could not read, with why, so a parser fix can replay it; whatever
+        the record holds (lone surrogates, huge numbers, deep nesting) it can be kept."""
         with self.db.atomic():
             self.db.table("quarantine").upsert(
                 {
                     "source": source,
-                    "key": key,
-                    "error": error,
-                    "raw": jsonio.dumps(raw),
+                    "key": _storable(key),
+                    "error": _storable(redact(error)),
+                    "raw": (scrubber() or str)(jsonio.dumps_safe(raw)),
                     "seen_at": now(),
                     "run_id": run_id,
                 },

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from .checks import DatabaseProblem
+
 log = logging.getLogger("scraper.store")
 
 # Version 1's tables, as released; later versions change them only through MIGRATIONS.
@@ -55,7 +57,7 @@ SCHEMA_V1: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "checks": ({"source": str, "model_id": str, "checked_at": str}, ("source", "model_id")),
     "checkpoints": ({
         "key": str, "source": str, "params": str, "cursor": str, "pages": int, "models": int,
-        "run_id": int, "updated_at": str,
+        "run_id": int, "updated_at": str, "base_url": str,
     }, ("key",)),
     "quarantine": ({
         "source": str, "key": str, "error": str, "raw": str, "seen_at": str, "run_id": int,
@@ -74,7 +76,7 @@ PRIMARY_KEYS = {name: pk for name, (_, pk) in SCHEMA_V1.items()}
 PAGE_SIZE = 16384
 
 
-class SchemaError(RuntimeError):
+class SchemaError(DatabaseProblem):
     """A database this release cannot use (written by a newer one)."""
 
 
@@ -207,11 +209,20 @@ def _search_and_status(db: sqlite_utils.Database) -> None:
 
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
 # One that returns True leaves free pages worth a VACUUM.
+def _checkpoint_base(db: sqlite_utils.Database) -> None:
+    """Version 4: a checkpoint keeps the base URL it was made under, so a crawl resumed against
+    another host re-bases its saved cursor instead of replaying the old host's URL."""
+    table = db.table("checkpoints")
+    if "base_url" not in table.columns_dict:
+        table.add_column("base_url", str)
+
+
 # A migration that reads payloads back does so through the reader of its own layout.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
     _baseline,
     _images_once,
     _search_and_status,
+    _checkpoint_base,
 ]
 VERSION = len(MIGRATIONS)
 

@@ -68,13 +68,15 @@ def _fill(db: sqlite_utils.Database, chunk: int = 500) -> None:
     conn = db.conn
     last = 0
     while rows := conn.execute(
-        "SELECT rowid, source, id, raw, raw_size FROM models WHERE rowid > ? "
+        "SELECT rowid, source, id, CAST(raw AS BLOB), raw_size FROM models WHERE rowid > ? "
         "ORDER BY rowid LIMIT ?",
         [last, chunk],
     ).fetchall():
         last = rows[-1][0]
         updates = []
-        ordered = sorted(((s, i, codec.unpack(r, n)) for _, s, i, r, n in rows), key=lambda r: r[0])
+        ordered = sorted(
+            ((s, i, codec.unpack_bytes(r, n)) for _, s, i, r, n in rows), key=lambda r: r[0]
+        )
         for source, group in itertools.groupby(ordered, key=lambda r: r[0]):
             for _, model_id, payload in assemble(conn, source, list(group)):
                 try:

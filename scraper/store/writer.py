@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import jsonio, sources
+from .. import jsonio, redaction, sources
 from ..records import Model
 from . import codec, rows
 from .reader import _chunks, load_raw
@@ -34,6 +34,19 @@ class _Batch:
     version_keys: list[tuple[str, str]] = field(default_factory=list)  # of replaced models
     model_keys: list[tuple[str, str]] = field(default_factory=list)
     counters: list[tuple[Model, str, str]] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, batches: list[_Batch]) -> _Batch:
+        """One batch of many (each model is planned alone, the page written at once)."""
+        whole = cls()
+        for batch in batches:
+            for table, queued in batch.rows.items():
+                whole.rows[table] += queued
+            whole.replaced += batch.replaced
+            whole.version_keys += batch.version_keys
+            whole.model_keys += batch.model_keys
+            whole.counters += batch.counters
+        return whole
 
     def add_model(self, m: Model, row: tuple, texts: rows.Texts, stamp: str, replaces: bool):
         src = m.source
@@ -63,6 +76,7 @@ class Writer:
 
     db: sqlite_utils.Database
     _set_checkpoint: Callable[[Checkpoint], None]  # RunLog's: the cursor moves with the page
+    quarantine: Callable[[str, str, str, Any, int | None], None]  # RunLog's
 
     def save_models(
         self,
@@ -74,24 +88,68 @@ class Writer:
         """Write what changed and move the crawl's checkpoint, all in one transaction.
 
         A model whose content is the same but whose counters moved gets only its stats (and
-        raw) refreshed; one identical to the stored copy is not written at all. Returns what
-        this call did (also added to `counts`).
+        raw) refreshed; one identical to the stored copy is not written at all. A model that
+        cannot be stored (a count past SQLite's integers, text that is not Unicode, nesting
+        too deep), whatever the error, goes to quarantine with its raw payload, and the rest
+        of the page and the cursor are written all the same. Returns what this call did
+        (also added to `counts`).
         """
         page = Counts()
-        batch = _Batch()
         stamp = now()
+        scrub = redaction.scrubber()  # no configured token in any stored text
+        plans: list[tuple[Model, _Batch, Counts]] = []
+        failed: list[tuple[Model, str]] = []
         if models:
-            known = self._known(models[0].source, [m.id for m in models])
+            known = self._known(models[0].source, [m.id for m in models if _bindable(m.id)])
             for model in models:
-                self._plan(model, known.get(model.id), stamp, run_id, page, batch)
+                batch, done = _Batch(), Counts()
+                try:
+                    self._plan(model, known.get(model.id), stamp, run_id, done, batch, scrub)
+                except Exception as exc:  # this model only; the page goes on
+                    failed.append((model, _why(exc)))
+                    continue
+                plans.append((model, batch, done))
         with self.db.atomic():
-            if models:
-                self._write(batch)
-                self._mark_checked(models[0].source, [m.id for m in models], stamp)
+            saved = self._write_plans(plans, failed, scrub)
+            for model, why in failed:
+                message = f"model {model.id}: cannot be stored: {why}"
+                self.quarantine(model.source, model.id, message, model.raw, run_id)
+                page.failed.append(message)
+            if saved:
+                self._mark_checked(saved[0][0].source, [m.id for m, _, _ in saved], stamp)
             if checkpoint:
                 self._set_checkpoint(checkpoint)
+        for _, _, done in saved:
+            page.add(done)
         counts.add(page)
         return page
+
+    def _write_plans(
+        self,
+        plans: list[tuple[Model, _Batch, Counts]],
+        failed: list[tuple[Model, str]],
+        scrub: Callable[[str], str] | None,
+    ) -> list[tuple[Model, _Batch, Counts]]:
+        """The page's rows in one statement per table; if that fails, model by model, each
+        in its own savepoint, so only the models that cannot be written are left out."""
+        if not plans:
+            return []
+        try:
+            with self.db.atomic():
+                self._write(_Batch.merged([batch for _, batch, _ in plans]), scrub)
+            return plans
+        except Exception:  # find the culprits one by one below
+            pass
+        saved = []
+        for plan in plans:
+            try:
+                with self.db.atomic():
+                    self._write(plan[1], scrub)
+            except Exception as exc:
+                failed.append((plan[0], _why(exc)))
+                continue
+            saved.append(plan)
+        return saved
 
     def _plan(
         self,
@@ -101,6 +159,7 @@ class Writer:
         run_id: int | None,
         page: Counts,
         batch: _Batch,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         """Decide what one model needs written and queue its rows; an unchanged model costs
         one hash of its payload and no row text."""
@@ -113,7 +172,7 @@ class Writer:
             batch.counters.append((m, stats, stamp))
             page.refreshed += 1
         else:
-            texts = rows.Texts(m)
+            texts = rows.Texts(m, scrub)
             first_seen = previous.first_seen_at if previous else stamp
             row = rows.model_row(m, texts.model(), stats, stamp, body, first_seen)
             batch.add_model(m, row, texts, stamp, replaces=previous is not None)
@@ -132,7 +191,7 @@ class Writer:
         ).fetchall()
         return {r[0]: _Known(*r[1:]) for r in found}
 
-    def _write(self, batch: _Batch) -> None:
+    def _write(self, batch: _Batch, scrub: Callable[[str], str] | None = None) -> None:
         """Apply a page's queued rows with one statement per table (executemany)."""
         conn = self.db.conn
         for source, model_id, version_ids, stamp in batch.replaced:
@@ -152,13 +211,17 @@ class Writer:
                 conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
         for table, queued in batch.rows.items():
             if queued:
+                if scrub:  # the packed payloads were scrubbed before packing
+                    queued = [tuple(_scrubbed(v, scrub) for v in row) for row in queued]
                 conn.executemany(rows.upsert_sql(table), queued)
         for m, stats, stamp in batch.counters:
-            self._write_counters(m, stats, stamp)
+            self._write_counters(m, stats, stamp, scrub)
 
-    def _write_counters(self, m: Model, stats: str, stamp: str) -> None:
+    def _write_counters(
+        self, m: Model, stats: str, stamp: str, scrub: Callable[[str], str] | None = None
+    ) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
-        texts = rows.Texts(m)
+        texts = rows.Texts(m, scrub)
         raw, size = codec.pack(texts.model())
         self.db.conn.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
@@ -240,3 +303,21 @@ class Writer:
             ):
                 found[model_id] = load_raw(codec.unpack(raw, size))
         return found
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    return scrub(value) if isinstance(value, str) else value
+
+
+def _bindable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as one short line for quarantine and the summary."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300]
