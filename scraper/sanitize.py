@@ -1,0 +1,102 @@
+"""The project's one allow-list HTML sanitizer (nh3, i.e. ammonia) and URL check.
+
+Scraped HTML (Civitai descriptions, README bodies rendered from markdown) is written by
+anyone; everything that reaches a page or a card goes through `clean_html`, every scraped URL
+that becomes a link or an image goes through `safe_url`. Both are allow-lists: what is not
+named here is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from urllib.parse import urlsplit
+
+import nh3
+
+# Formatting only: no script, iframe, object, embed, form, style, svg, math, details.
+ALLOWED_TAGS = frozenset(
+    {
+        *("p", "div", "span", "br", "hr", "blockquote", "pre", "code", "kbd", "samp"),
+        *("h1", "h2", "h3", "h4", "h5", "h6"),
+        *("ul", "ol", "li", "dl", "dt", "dd"),
+        *("a", "img"),
+        *("em", "strong", "b", "i", "u", "s", "del", "ins", "sub", "sup", "small", "mark"),
+        *("table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption"),
+    }
+)
+# No event handlers, no style, no class or id (no clobbering of the page's own names).
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"colspan", "rowspan", "align"},
+    "td": {"colspan", "rowspan", "align"},
+    "ol": {"start"},
+}
+# Removed together with everything inside them (the text of a script is not content).
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        *("script", "style", "iframe", "frame", "frameset", "object", "embed", "applet"),
+        *("form", "input", "button", "select", "textarea", "template", "noscript"),
+        *("svg", "math", "title", "head", "meta", "link", "base"),
+    }
+)
+URL_SCHEMES = frozenset({"http", "https"})
+LINK_REL = "nofollow noopener noreferrer ugc"
+# Added to every image, in this order (nh3's own option for this orders them by a per-process
+# hash seed, and a page must come out byte for byte the same every time).
+IMAGE_DEFAULTS = ' loading="lazy" decoding="async" referrerpolicy="no-referrer"'
+# An image tag as nh3 writes it: lower-case names, every value in double quotes.
+IMG_TAG = re.compile(r'<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
+
+# WHATWG URL parsing drops tab and newline anywhere and C0 controls and spaces at the ends.
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+# Never in a real URL unencoded, and a sign of an attribute-breaking payload.
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+@cache
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        url_relative="deny",  # a relative or scheme-relative URL means nothing out of context
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def clean_html(html: str) -> str:
+    """`html` with only formatting tags left: no scripts, frames, forms or styles, no event
+    handlers, href and src only http(s) (entity- or whitespace-obfuscated schemes included),
+    links marked rel="nofollow noopener noreferrer ugc", images lazy and without referrer."""
+    if not html:
+        return ""
+    # In nh3's output a "<" that is not a tag is escaped: IMG_TAG finds real tags only.
+    return IMG_TAG.sub(_image, _cleaner().clean(html))
+
+
+def _image(match: re.Match[str]) -> str:
+    """An image without a (safe) source is dropped; the others load lazily, no referrer."""
+    attributes = match[1]
+    return f"<img{IMAGE_DEFAULTS}{attributes}>" if ' src="' in attributes else ""
+
+
+def safe_url(url: object) -> str | None:
+    """An absolute http(s) URL with a host, as a browser would read it; None for anything
+    else (javascript:, data:, vbscript:, relative, scheme-relative, malformed)."""
+    if not isinstance(url, str):
+        return None
+    text = _TAB_NEWLINE.sub("", url).strip(_C0_AND_SPACE)
+    if not text or _FORBIDDEN.search(text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an invalid IPv6 literal and the like
+        return None
+    if parts.scheme not in URL_SCHEMES or not parts.hostname:
+        return None
+    return text
