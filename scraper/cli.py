@@ -20,6 +20,7 @@ from . import render as rendering
 from . import sync as syncing
 from .http import ApiClient, ApiError, NotFound
 from .records import Model, RecordError
+from .site.cli import site
 from .sources import civitai, huggingface, modelscope
 from .store import Busy, Store, default_path
 from .sync import Outcome
@@ -91,6 +92,9 @@ def main(verbose: bool) -> None:
     )
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+main.add_command(site)
 
 
 # --- sync ------------------------------------------------------------------------------

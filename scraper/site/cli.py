@@ -1,0 +1,105 @@
+"""`scraper site build` and `scraper site serve`, attached to the main command group."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from ..store import default_path
+from . import build as building
+from . import nsfw
+from . import serve as serving
+
+
+@click.group()
+def site() -> None:
+    """The catalog as a static bilingual site (Chinese and English, searchable)."""
+
+
+@site.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=building.DEFAULT_OUT,
+    show_default=True,
+    help="Folder of the site; DIR/index.html is the home page.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite database [default: $SCRAPER_DB or output/models.db].",
+)
+@click.option(
+    "--nsfw",
+    "nsfw_mode",
+    type=click.Choice(nsfw.MODES),
+    default="blur",
+    show_default=True,
+    help="blur: NSFW models listed, their images blurred until clicked; hide: left out of "
+    "pages, indexes and search; show: shown as they are.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for model pages [default: one per core].",
+)
+@click.option("--force", is_flag=True, help="Ignore the last build's manifest; compare every page.")
+def build_cmd(out: Path, db: Path | None, nsfw_mode: str, jobs: int | None, force: bool) -> None:
+    """Build the site from the database; a rebuild writes only pages whose bytes changed."""
+    path = db or default_path()
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path}; run 'scraper sync ...' or give --db")
+    settings = building.Settings(db=path, out=out, nsfw=nsfw_mode, force=force)
+    if jobs:
+        settings.jobs = jobs
+    try:
+        report = building.build(settings)
+    except (RuntimeError, sqlite3.Error, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    summarize(report, out)
+    sys.exit(1 if report.failed else 0)
+
+
+def summarize(report: building.Report, out: Path) -> None:
+    click.echo(
+        f"site: {report.models} models ({report.hidden} hidden), {report.rendered} rendered; "
+        f"{report.pages} files: {report.written} written, {report.unchanged} unchanged, "
+        f"{report.removed} removed; {len(report.failed)} failed; {report.seconds:.1f}s",
+        err=True,
+    )
+    for failure in report.failed[:20]:
+        click.echo(f"  failed: {failure}", err=True)
+    if len(report.failed) > 20:
+        click.echo(f"  ... and {len(report.failed) - 20} more", err=True)
+    click.echo(str(out / "index.html"))
+
+
+@site.command("serve")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=building.DEFAULT_OUT,
+    show_default=True,
+    help="Folder of a built site.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve_cmd(out: Path, port: int) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/ (Ctrl-C stops it)."""
+    if not (out / "index.html").is_file():
+        raise click.ClickException(f"no site in {out}; run 'scraper site build --out {out}'")
+    try:
+        httpd = serving.server(out, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from None
+    click.echo(f"serving {out} at http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

@@ -1,0 +1,168 @@
+"""What the index pages, the home page, the guide and search need of a model, kept small.
+
+A summary is made once per changed model (in the worker that renders its pages) and kept in
+the build manifest, so an incremental build re-reads only the models that changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, field, fields
+from typing import Any
+
+from ..records import File, Model, Version
+from ..sanitize import safe_url
+from ..sources.civitai import thumbnail
+from . import nsfw as nsfw_rules
+from .paths import model_page
+
+MAX_WORDS = 20
+
+
+@dataclass(slots=True)
+class Summary:
+    key: str  # "source:id", unique
+    source: str
+    id: str
+    page: str  # the Chinese page's path; English adds en/
+    name: str
+    display_name: str | None = None
+    type: str | None = None
+    bases: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    creator: str | None = None
+    words: list[str] = field(default_factory=list)  # trigger words, for search
+    downloads: int | None = None
+    likes: int | None = None
+    updated: str | None = None  # YYYY-MM-DD
+    created: str | None = None  # YYYY-MM-DD, for "newest"
+    thumb: str | None = None  # a checked http(s) URL of a small variant
+    thumb_blur: bool = False
+    nsfw: bool = False
+    ref: str = ""  # the id people know (Civitai id, owner/name): the guide joins on it
+    version: str | None = None  # the latest version's name
+    file: list[Any] | None = None  # [name, checked url or None, format, size in KB]
+
+    def to_row(self) -> list[Any]:
+        return list(astuple(self))
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Summary:
+        return cls(*row)
+
+
+FIELD_COUNT = len(fields(Summary))
+
+
+def model_key(source: str, model_id: str) -> str:
+    return f"{source}:{model_id}"
+
+
+def summarize(model: Model, mode: str) -> Summary | None:
+    """The summary of a model as the site shows it; None when the NSFW setting hides it."""
+    is_nsfw = nsfw_rules.model_is_nsfw(model)
+    if is_nsfw and mode == "hide":
+        return None
+    thumb, blur = _thumbnail(model, is_nsfw, mode)
+    latest = model.versions[0] if model.versions else None
+    main = _main_file(latest) if latest else None
+    return Summary(
+        key=model_key(model.source, model.id),
+        source=model.source,
+        id=model.id,
+        page=model_page(model.source, model.id),
+        name=model.name,
+        display_name=model.display_name,
+        type=model.type,
+        bases=base_models(model),
+        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        creator=model.creator,
+        words=_trigger_words(model),
+        downloads=_count(model.stats.get("downloads")),
+        likes=_count(model.stats.get("likes")),
+        updated=_day(model.updated_at or _latest_date(model.versions)),
+        created=_day(model.created_at or _first_date(model.versions)),
+        thumb=thumb,
+        thumb_blur=blur,
+        nsfw=is_nsfw,
+        ref=model.path_id or model.id,
+        version=latest.name if latest else None,
+        file=[main.name, safe_url(main.url), main.format, main.size_kb] if main else None,
+    )
+
+
+def base_models(model: Model) -> list[str]:
+    """Every version's base model once."""
+    return list(dict.fromkeys(b for v in model.versions for b in split_bases(v.base_model)))
+
+
+def split_bases(value: str | None) -> list[str]:
+    """Hub cards may name several base models, joined by ', ' in the record."""
+    return [name.strip() for name in (value or "").split(", ") if name.strip()]
+
+
+def image_src(url: str) -> str | None:
+    """A checked image URL, Civitai's pointing at the 450 px variant."""
+    checked = safe_url(url)
+    return thumbnail(checked) if checked else None
+
+
+def _thumbnail(model: Model, is_nsfw: bool, mode: str) -> tuple[str | None, bool]:
+    """The first sample image the setting allows; with blur, a blurred NSFW one if no other."""
+    fallback = None
+    for version in model.versions:
+        for image, blurred in nsfw_rules.visible_images(version.images, is_nsfw, mode):
+            src = image_src(image.url) if image.kind != "video" else None
+            if not src:
+                continue
+            if not blurred:
+                return src, False
+            fallback = fallback or src
+    return (fallback, True) if fallback else (None, False)
+
+
+def _main_file(version: Version) -> File | None:
+    """The file to offer: the primary one, else a weight file at the top of the repository
+    (safetensors first), else any weight file, else the first."""
+    files = version.files
+    rules = (
+        lambda f: f.primary,
+        lambda f: f.format == "SafeTensor" and "/" not in f.name,
+        lambda f: f.format is not None and "/" not in f.name,
+        lambda f: f.format == "SafeTensor",
+        lambda f: f.format is not None,
+        lambda f: True,
+    )
+    for rule in rules:
+        for f in files:
+            if rule(f):
+                return f
+    return None
+
+
+def _trigger_words(model: Model) -> list[str]:
+    words: dict[str, None] = {}
+    for version in model.versions:
+        for word in version.trained_words:
+            if word.strip():
+                words[word.strip()[:100]] = None
+    return list(words)[:MAX_WORDS]
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _day(stamp: str | None) -> str | None:
+    return stamp[:10] if stamp and len(stamp) >= 10 else None
+
+
+def _latest_date(versions: list[Version]) -> str | None:
+    dates = [d for d in (v.shown_date for v in versions) if d]
+    return max(dates) if dates else None
+
+
+def _first_date(versions: list[Version]) -> str | None:
+    dates = [d for d in (v.created_at or v.published_at for v in versions) if d]
+    return min(dates) if dates else None
