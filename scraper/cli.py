@@ -496,10 +496,13 @@ def _export(db: Path | None, lang: str, api: ApiClient, key: str, fetch) -> None
     show_default=True,
 )
 def demo(out: Path) -> None:
-    """The whole pipeline offline: recorded responses served on 127.0.0.1, synced, rendered."""
+    """The whole pipeline offline: recorded responses served on 127.0.0.1, synced, rendered,
+    published as a site."""
     from importlib import resources
 
     from .fakeapi import FakeCivitai, Faults, load_models
+    from .site.build import Settings as SiteSettings
+    from .site.build import build as build_site
 
     models = load_models(Path(str(resources.files("scraper.demo"))))
     # Two faults on the first pages show the retries at work.
@@ -515,8 +518,15 @@ def demo(out: Path) -> None:
     stored = _stored_models(store, None, [])
     report = rendering.render_all(stored, out, "zh")
     click.echo(f"demo: {report.written + report.unchanged} cards in {out / 'civitai'}", err=True)
+    built = build_site(SiteSettings(db=out / "models.db", out=out / "site"))
+    click.echo(
+        f"demo: a site of {built.models} models in {out / 'site'} "
+        f"(preview: scraper site serve --out {out / 'site'})",
+        err=True,
+    )
     click.echo(str(out / "civitai"))
-    sys.exit(outcome.exit_code)
+    click.echo(str(out / "site" / "index.html"))
+    sys.exit(outcome.exit_code or (1 if built.failed else 0))
 
 
 if __name__ == "__main__":
