@@ -23,7 +23,7 @@ from .. import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
 from ..sanitize import IMG_TAG, clean_html, safe_url
 from . import chart, nsfw, paths
-from .summary import image_src, split_bases
+from .summary import first_image, image_src, split_bases
 
 # A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
 # posted or embedded; images come from https (the sources' CDNs) or the site itself.
@@ -112,6 +112,7 @@ def model_page(
     if mode == "blur" and is_nsfw:
         description = blur_images(description, S.nsfw)
     n = len(model.versions)
+    first = first_image(model, is_nsfw, mode)
     versions = [
         {
             "heading": L.version_heading.format(i=n - i, n=n),
@@ -137,6 +138,7 @@ def model_page(
         status=render._status(model, L) if model.mode else None,
         page_url=safe_url(model.url),
         chart=chart.downloads_svg(history, S.chart),
+        hero={"src": image_src(first[0]), "blurred": first[1]} if first else None,
         versions=versions,
         details=Markup(description),
     )

@@ -16,6 +16,8 @@ from . import nsfw as nsfw_rules
 from .paths import model_page
 
 MAX_WORDS = 20
+THUMB = "width=200"  # index tables show 80-96 px previews: 200 px covers 2x screens
+GALLERY = "width=450"  # model pages, as on the cards
 
 
 @dataclass(slots=True)
@@ -62,7 +64,7 @@ def summarize(model: Model, mode: str) -> Summary | None:
     is_nsfw = nsfw_rules.model_is_nsfw(model)
     if is_nsfw and mode == "hide":
         return None
-    thumb, blur = _thumbnail(model, is_nsfw, mode)
+    first = first_image(model, is_nsfw, mode)
     latest = model.versions[0] if model.versions else None
     main = _main_file(latest) if latest else None
     return Summary(
@@ -81,8 +83,8 @@ def summarize(model: Model, mode: str) -> Summary | None:
         likes=_count(model.stats.get("likes")),
         updated=_day(model.updated_at or _latest_date(model.versions)),
         created=_day(model.created_at or _first_date(model.versions)),
-        thumb=thumb,
-        thumb_blur=blur,
+        thumb=image_src(first[0], THUMB) if first else None,
+        thumb_blur=first[1] if first else False,
         nsfw=is_nsfw,
         ref=model.path_id or model.id,
         version=latest.name if latest else None,
@@ -100,24 +102,25 @@ def split_bases(value: str | None) -> list[str]:
     return [name.strip() for name in (value or "").split(", ") if name.strip()]
 
 
-def image_src(url: str) -> str | None:
-    """A checked image URL, Civitai's pointing at the 450 px variant."""
+def image_src(url: str, size: str = GALLERY) -> str | None:
+    """A checked image URL; Civitai's pointing at a small variant instead of the original."""
     checked = safe_url(url)
-    return thumbnail(checked) if checked else None
+    return thumbnail(checked, size) if checked else None
 
 
-def _thumbnail(model: Model, is_nsfw: bool, mode: str) -> tuple[str | None, bool]:
-    """The first sample image the setting allows; with blur, a blurred NSFW one if no other."""
+def first_image(model: Model, is_nsfw: bool, mode: str) -> tuple[str, bool] | None:
+    """(checked URL, blurred) of the first sample image the setting allows; with blur, a
+    blurred NSFW one when there is no other."""
     fallback = None
     for version in model.versions:
         for image, blurred in nsfw_rules.visible_images(version.images, is_nsfw, mode):
-            src = image_src(image.url) if image.kind != "video" else None
-            if not src:
+            url = safe_url(image.url) if image.kind != "video" else None
+            if not url:
                 continue
             if not blurred:
-                return src, False
-            fallback = fallback or src
-    return (fallback, True) if fallback else (None, False)
+                return url, False
+            fallback = fallback or url
+    return (fallback, True) if fallback else None
 
 
 def _main_file(version: Version) -> File | None:
