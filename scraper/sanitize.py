@@ -54,6 +54,8 @@ _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 # Never in a real URL unencoded, and a sign of an attribute-breaking payload.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+# The common case, decided without urlsplit: scheme, a plain host name, an optional port.
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#]|$)", re.IGNORECASE)
 
 
 @cache
@@ -93,6 +95,8 @@ def safe_url(url: object) -> str | None:
     text = _TAB_NEWLINE.sub("", url).strip(_C0_AND_SPACE)
     if not text or _FORBIDDEN.search(text):
         return None
+    if _PLAIN_HTTP.match(text):
+        return text
     try:
         parts = urlsplit(text)
     except ValueError:  # an invalid IPv6 literal and the like

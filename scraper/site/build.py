@@ -23,12 +23,13 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from markupsafe import Markup
 
 from ..render import labels
 from . import data, guide, output, pages, paths, search
 from .paths import KINDS, LANGS, localized
-from .summary import Summary, model_key, summarize
+from .summary import Summary, compact, model_key, summarize
 
 DEFAULT_OUT = Path("output") / "site"
 CHUNK = 250  # models per worker task
@@ -81,11 +82,23 @@ def build(settings: Settings) -> Report:
             summaries = [Summary.from_row(row) for _, row in state.values() if row is not None]
             report.hidden = sum(1 for _, row in state.values() if row is None)
             report.models = len(summaries)
-            for path, body in site_pages(summaries, settings.postings_per_shard):
-                new_pages[path] = writer.write(path, body)
+            facts = _guide_facts(settings.db, summaries, report.failed)
+            # An index page whose rows and place are what they were is not rendered again.
+            same_code = trusted and old.stamp == stamp
+            reusable = {p: h for p, h in old.inputs.items() if p in old.pages} if same_code else {}
+            inputs: dict[str, str] = {}
+            pages_out = site_pages(summaries, settings.postings_per_shard, reusable, facts)
+            for path, body, made_of in pages_out:
+                if made_of is not None:
+                    inputs[path] = made_of
+                if body is None:
+                    new_pages[path] = old.pages[path]
+                else:
+                    new_pages[path] = writer.write(path, body)
             for path in old.pages.keys() - new_pages.keys():
                 report.removed += writer.remove(path)
-            output.Manifest(stamp, new_pages, state).write(writer.root, old.digest)
+            manifest = output.Manifest(stamp, new_pages, state, inputs=inputs)
+            manifest.write(writer.root, old.digest)
             report.written += writer.written
             report.unchanged += writer.unchanged
             report.pages = len(new_pages)
@@ -93,6 +106,20 @@ def build(settings: Settings) -> Report:
         conn.close()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[str, Any]:
+    """The latest version and file of each collection model the catalog holds (a few dozen
+    models read again: summaries do not carry files)."""
+    live = {guide.lookup_key(s.source, s.ref): s for s in summaries}
+    keys = [(s.source, s.id) for s in guide.wanted(guide.collection(), live)]
+    conn = data.connect(db)
+    try:
+        return {
+            model_key(m.source, m.id): guide.facts(m) for m in data.load_models(conn, keys, failed)
+        }
+    finally:
+        conn.close()
 
 
 def build_stamp(nsfw: str) -> str:
@@ -129,6 +156,8 @@ def _plan(
             and len(previous) == 2
             and previous[0] == fingerprint
         ):
+            if previous[1] is not None:
+                compact(previous[1])
             state[key] = previous
         else:
             todo.append((source, model_id, fingerprint))
@@ -243,7 +272,8 @@ def _collect(
     report: Report,
 ) -> None:
     for result in results:
-        state.update(result.models)
+        for key, (fingerprint, row) in result.models.items():
+            state[key] = [fingerprint, compact(row) if row is not None else None]
         new_pages.update(result.pages)
         report.failed += result.failed
         report.written += result.written
@@ -264,22 +294,32 @@ def _collect(
 # --- everything else, in the parent ----------------------------------------------------------
 
 
+Made = tuple[str, bytes | str | None, str | None]  # path, content, hash of what it is made of
+
+
 def site_pages(
-    summaries: list[Summary], postings_per_shard: int = search.POSTINGS_PER_SHARD
-) -> Iterator[tuple[str, bytes | str]]:
-    """(path, content) of every page that is not a model page, and the search index."""
+    summaries: list[Summary],
+    postings_per_shard: int = search.POSTINGS_PER_SHARD,
+    reusable: dict[str, str] | None = None,
+    facts: dict[str, Any] | None = None,
+) -> Iterator[Made]:
+    """Every page that is not a model page, and the search index: (path, content, inputs).
+    An index page whose inputs hash is in `reusable` comes with content None: the page on
+    disk is still right."""
     ranked = search.rank(summaries)
     groups = _groups(ranked)
     live = {guide.lookup_key(s.source, s.ref): s for s in ranked}
     for lang in LANGS:
-        yield from _index_pages(ranked, groups, lang)
-        yield from _directory_pages(groups, lang)
-        yield localized("index.html", lang), _home(ranked, groups, lang)
-        yield localized("guide.html", lang), _guide(live, lang)
-    yield from search.build(ranked, postings_per_shard)
+        yield from _index_pages(ranked, groups, lang, reusable or {})
+        for path, body in _directory_pages(groups, lang):
+            yield path, body, None
+        yield localized("index.html", lang), _home(ranked, groups, lang), None
+        yield localized("guide.html", lang), _guide(live, facts or {}, lang), None
+    for path, body in search.build(ranked, postings_per_shard):
+        yield path, body, None
     folder = pages.templates_dir()
     for name in pages.ASSETS:
-        yield f"assets/{name}", (folder / name).read_bytes()
+        yield f"assets/{name}", (folder / name).read_bytes(), None
 
 
 Groups = dict[str, dict[str, tuple[str, list[int]]]]  # kind -> key -> (label, ranks)
@@ -318,15 +358,17 @@ def _numbers(number: int, count: int) -> list[int]:
     return sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
 
 
-def _index_pages(ranked: list[Summary], groups: Groups, lang: str) -> Iterator[tuple[str, str]]:
+def _index_pages(
+    ranked: list[Summary], groups: Groups, lang: str, reusable: dict[str, str]
+) -> Iterator[Made]:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
     row = env.get_template("_macros.html.j2").module.model_row  # type: ignore[attr-defined]
     template = env.get_template("list.html.j2")
     # Every index page sits at the same depth, so a model's row is the same on all of them.
-    sample = pages.context(paths.group_page("source", "x"), lang, "")
-    base = sample["base"]
+    base = paths.root_of(paths.group_page("source", "x"))
     rows: list[str | None] = [None] * len(ranked)
+    digests: list[bytes | None] = [None] * len(ranked)
     for kind in KINDS:
         kind_label = S[f"kind_{kind}"]
         for key, (label, ranks) in groups[kind].items():
@@ -334,27 +376,40 @@ def _index_pages(ranked: list[Summary], groups: Groups, lang: str) -> Iterator[t
             count = -(-len(ranks) // PAGE_SIZE)
             for number in range(1, count + 1):
                 path = paths.group_page(kind, key, number)
+                here = localized(path, lang)
+                part = ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+                made_of = hashlib.blake2b(
+                    f"{here}|{shown}|{count}|{len(ranks)}".encode(), digest_size=16
+                )
+                for r in part:
+                    if digests[r] is None:
+                        digests[r] = output.digest(orjson.dumps(ranked[r].to_row())).encode()
+                    made_of.update(digests[r])  # type: ignore[arg-type]
+                inputs = made_of.hexdigest()
+                if reusable.get(here) == inputs:
+                    yield here, None, inputs
+                    continue
                 html_rows = []
-                for r in ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]:
+                for r in part:
                     if rows[r] is None:
                         rows[r] = str(row(ranked[r], base, S))
                     html_rows.append(rows[r])
                 heading = f"{kind_label}{labels(lang).colon}{shown}"
-                ctx = pages.context(path, lang, heading)
                 yield (
-                    localized(path, lang),
+                    here,
                     template.render(
-                        ctx,
+                        pages.context(path, lang, heading),
                         kind=kind,
                         kind_label=S[_plural(kind)],
                         heading=heading,
                         total=len(ranks),
-                        rows=Markup("\n".join(html_rows)),
+                        rows=Markup("\n".join(html_rows)),  # rows rendered (escaped) by Jinja
                         number=number,
                         pages=count,
                         numbers=_numbers(number, count),
                         href_of=_sibling(base, kind, key),
                     ),
+                    inputs,
                 )
 
 
@@ -422,9 +477,9 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
     )
 
 
-def _guide(live: dict[tuple[str, str], Summary], lang: str) -> str:
+def _guide(live: dict[tuple[str, str], Summary], facts: dict[str, Any], lang: str) -> str:
     S = pages.site_labels(lang)  # noqa: N806
     L = labels(lang)  # noqa: N806
     ctx = pages.context("guide.html", lang, S.guide)
-    groups = guide.joined(guide.collection(), live, lang, L)
+    groups = guide.joined(guide.collection(), live, facts, lang, L)
     return pages.environment().get_template(f"guide.{lang}.html.j2").render(ctx, groups=groups)

@@ -7,6 +7,7 @@ gains its own reader (`load_models(db_path, source=None, ...)`), its body become
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -43,7 +44,12 @@ def live_models(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
         ") h ON h.source = m.source AND h.model_id = m.id "
         "WHERE m.deleted_at IS NULL ORDER BY m.source, length(m.id), m.id"
     )
-    return [(str(s), str(i), str(f)) for s, i, f in rows]
+    return [(str(s), str(i), _short(str(f))) for s, i, f in rows]
+
+
+def _short(text: str) -> str:
+    """A fingerprint only needs to differ: 64 bits of it, not the 100-character source."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def download_history(

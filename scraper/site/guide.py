@@ -8,10 +8,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..records import Model
 from ..render import human_size
 from ..sanitize import safe_url
 from .pages import templates_dir
-from .summary import Summary
+from .summary import Summary, main_file
 
 COLLECTION = "collection.toml"
 
@@ -57,35 +58,62 @@ def lookup_key(source: str, ref: str) -> tuple[str, str]:
     return source, ref.lower()
 
 
+def wanted(groups: tuple[Group, ...], live: dict[tuple[str, str], Summary]) -> list[Summary]:
+    """The catalog's summaries of the collection's models (those it holds)."""
+    found = (live.get(lookup_key(e.source, e.id)) for g in groups for e in g.entries)
+    return [s for s in found if s is not None]
+
+
+def facts(model: Model) -> dict[str, Any]:
+    """What the guide shows of a model beyond its summary: the latest version and its file."""
+    latest = model.versions[0] if model.versions else None
+    main = main_file(latest) if latest else None
+    return {
+        "version": latest.name if latest else None,
+        "file": None
+        if main is None
+        else {
+            "name": main.name,
+            "href": safe_url(main.url),
+            "format": main.format,
+            "size": human_size(main.size_kb),
+        },
+    }
+
+
 def joined(
-    groups: tuple[Group, ...], live: dict[tuple[str, str], Summary], lang: str, labels: Any
+    groups: tuple[Group, ...],
+    live: dict[tuple[str, str], Summary],
+    known: dict[str, dict[str, Any]],
+    lang: str,
+    labels: Any,
 ) -> list[dict[str, Any]]:
-    """Each group's entries with the catalog's summary (or None: not yet synced) and the
-    latest version's main file as a link with its format and size."""
+    """Each group's entries with the catalog's summary (or None: not yet synced), the latest
+    version and its main file as a link with its format and size."""
     out = []
     for group in groups:
         entries = []
         for e in group.entries:
             s = live.get(lookup_key(e.source, e.id))
+            more = known.get(s.key, {}) if s else {}
             entries.append(
                 {
                     "name": e.name,
                     "url": e.url,
                     "note": e.notes.get(lang, ""),
                     "live": s,
-                    "file": _file(s, labels) if s else None,
+                    "version": more.get("version"),
+                    "file": _file(more.get("file"), labels),
                 }
             )
         out.append({"key": group.key, "title": group.titles.get(lang, ""), "entries": entries})
     return out
 
 
-def _file(s: Summary, labels: Any) -> dict[str, Any] | None:
-    if not s.file:
+def _file(file: dict[str, Any] | None, labels: Any) -> dict[str, Any] | None:
+    if not file:
         return None
-    name, url, fmt, size_kb = s.file
-    facts = [fact for fact in (fmt, human_size(size_kb)) if fact]
-    text = "".join(f" · {fact}" for fact in facts)
-    if fmt == "PickleTensor":
+    text = "".join(f" · {fact}" for fact in (file["format"], file["size"]) if fact)
+    if file["format"] == "PickleTensor":
         text += f" · {labels['pickle']}"
-    return {"name": name, "href": safe_url(url), "facts": text}
+    return {"name": file["name"], "href": file["href"], "facts": text}

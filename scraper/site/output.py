@@ -133,6 +133,7 @@ class Manifest:
     pages: dict[str, str] = field(default_factory=dict)
     models: dict[str, list[Any]] = field(default_factory=dict)
     digest: str = ""  # of the file as read: an unchanged manifest is not rewritten
+    inputs: dict[str, str] = field(default_factory=dict)  # index page -> hash of its rows
 
     @classmethod
     def read(cls, root: Path) -> Manifest:
@@ -143,12 +144,20 @@ class Manifest:
             return cls()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
-        pages = data.get("pages") if isinstance(data.get("pages"), dict) else {}
-        models = data.get("models") if isinstance(data.get("models"), dict) else {}
-        return cls(str(data.get("stamp") or ""), pages, models, digest(raw))
+        pages, models, inputs = (
+            data.get(name) if isinstance(data.get(name), dict) else {}
+            for name in ("pages", "models", "inputs")
+        )
+        return cls(str(data.get("stamp") or ""), pages, models, digest(raw), inputs)
 
     def write(self, root: Path, previous: str = "") -> None:
-        body = {"format": FORMAT, "stamp": self.stamp, "pages": self.pages, "models": self.models}
+        body = {
+            "format": FORMAT,
+            "stamp": self.stamp,
+            "pages": self.pages,
+            "models": self.models,
+            "inputs": self.inputs,
+        }
         data = orjson.dumps(body)
         if previous and digest(data) == previous:
             return

@@ -61,7 +61,13 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.globals.update(group_page=group_page, directory_page=paths.directory_page, csp=CSP)
+    env.filters["thousands"] = thousands
     return env
+
+
+def thousands(value: Any) -> str:
+    """1234567 -> 1,234,567; nothing for a missing count."""
+    return "" if value is None else f"{value:,}"
 
 
 @cache

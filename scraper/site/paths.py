@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 from ..render import slugify
 
@@ -29,6 +30,7 @@ _WINDOWS_RESERVED = frozenset(
 SAFE_PATH = re.compile(r"(?:[a-z0-9][a-z0-9_.-]{0,99}/){0,6}[a-z0-9][a-z0-9_.-]{0,99}")
 
 
+@lru_cache(maxsize=1 << 16)  # tags and types repeat on every page that links them
 def page_name(key: str) -> str:
     """A file name stem for an id or an index key: the key itself when it is already plain,
     else its ASCII slug plus a stable hash of the exact key (collision-free, also where the

@@ -6,7 +6,8 @@ the build manifest, so an incremental build re-reads only the models that change
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field, fields
+import sys
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..records import File, Model, Version
@@ -22,10 +23,8 @@ GALLERY = "width=450"  # model pages, as on the cards
 
 @dataclass(slots=True)
 class Summary:
-    key: str  # "source:id", unique
     source: str
     id: str
-    page: str  # the Chinese page's path; English adds en/
     name: str
     display_name: str | None = None
     type: str | None = None
@@ -40,19 +39,46 @@ class Summary:
     thumb: str | None = None  # a checked http(s) URL of a small variant
     thumb_blur: bool = False
     nsfw: bool = False
-    ref: str = ""  # the id people know (Civitai id, owner/name): the guide joins on it
-    version: str | None = None  # the latest version's name
-    file: list[Any] | None = None  # [name, checked url or None, format, size in KB]
+    path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
+
+    @property
+    def key(self) -> str:
+        return model_key(self.source, self.id)
+
+    @property
+    def page(self) -> str:
+        """The Chinese page's path; the English one adds en/."""
+        return model_page(self.source, self.id)
+
+    @property
+    def ref(self) -> str:
+        """The id people know: Civitai's model id, a Hub repo's owner/name."""
+        return self.path_id or self.id
 
     def to_row(self) -> list[Any]:
-        return list(astuple(self))
+        return [getattr(self, name) for name in FIELDS]
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Summary:
         return cls(*row)
 
 
-FIELD_COUNT = len(fields(Summary))
+FIELDS = tuple(f.name for f in fields(Summary))
+# Fields whose values repeat across models: one string object each, not one per model
+# (a 100,000-model manifest holds about half a million such strings).
+_SHARED = {FIELDS.index(name) for name in ("source", "type", "creator", "updated", "created")}
+_SHARED_LISTS = {FIELDS.index(name) for name in ("bases", "tags")}
+
+
+def compact(row: list[Any]) -> list[Any]:
+    """Intern a summary row's repeating strings in place; returns the row."""
+    for i in _SHARED:
+        if isinstance(row[i], str):
+            row[i] = sys.intern(row[i])
+    for i in _SHARED_LISTS:
+        if isinstance(row[i], list):
+            row[i] = [sys.intern(v) if isinstance(v, str) else v for v in row[i]]
+    return row
 
 
 def model_key(source: str, model_id: str) -> str:
@@ -65,13 +91,9 @@ def summarize(model: Model, mode: str) -> Summary | None:
     if is_nsfw and mode == "hide":
         return None
     first = first_image(model, is_nsfw, mode)
-    latest = model.versions[0] if model.versions else None
-    main = _main_file(latest) if latest else None
     return Summary(
-        key=model_key(model.source, model.id),
         source=model.source,
         id=model.id,
-        page=model_page(model.source, model.id),
         name=model.name,
         display_name=model.display_name,
         type=model.type,
@@ -86,9 +108,7 @@ def summarize(model: Model, mode: str) -> Summary | None:
         thumb=image_src(first[0], THUMB) if first else None,
         thumb_blur=first[1] if first else False,
         nsfw=is_nsfw,
-        ref=model.path_id or model.id,
-        version=latest.name if latest else None,
-        file=[main.name, safe_url(main.url), main.format, main.size_kb] if main else None,
+        path_id=model.path_id if model.path_id != model.id else None,
     )
 
 
@@ -123,7 +143,7 @@ def first_image(model: Model, is_nsfw: bool, mode: str) -> tuple[str, bool] | No
     return (fallback, True) if fallback else None
 
 
-def _main_file(version: Version) -> File | None:
+def main_file(version: Version) -> File | None:
     """The file to offer: the primary one, else a weight file at the top of the repository
     (safetensors first), else any weight file, else the first."""
     files = version.files
