@@ -9,6 +9,9 @@ import re
 import shutil
 import sqlite3
 import stat
+import threading
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
@@ -31,6 +34,7 @@ from scraper.render import render_card
 from scraper.site import output, paths, search
 from scraper.site.build import Settings, build
 from scraper.site.paths import page_name
+from scraper.site.serve import server
 from scraper.sources import civitai
 from scraper.store import Counts, Store
 
@@ -338,6 +342,12 @@ def test_rebuild_writes_only_what_changed(catalog: Path, tmp_path: Path) -> None
     assert len(rewritten) < len(after) // 4
     assert search.query(out, "Counterfeit") == []
     assert report.removed == len(removed)
+    fresh = tmp_path / "fresh"
+    build(Settings(db=db, out=fresh, jobs=1))  # the incremental site is the site
+    assert sorted(after) == sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*.*"))
+    for path in after:
+        if path != output.MANIFEST:
+            assert (out / path).read_bytes() == (fresh / path).read_bytes(), path
 
 
 def test_interrupted_build_is_repaired_by_the_next_one(catalog: Path, tmp_path: Path) -> None:
@@ -409,3 +419,23 @@ def test_a_model_without_versions_description_or_counters_still_builds(tmp_path:
     report = build(Settings(db=db, out=tmp_path / "site", jobs=1))
     assert not report.failed and report.models == 1
     assert (tmp_path / "site/models/civitai/1.html").is_file()
+
+
+def test_serve_previews_the_site_on_localhost_without_dotfiles(site: Path) -> None:
+    httpd = server(site, 0)
+    host, port = httpd.server_address[:2]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/") as answer:
+            assert host == "127.0.0.1" and answer.status == 200
+            assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+            assert '<html lang="zh-CN">' in answer.read().decode("utf-8")
+        for hidden in (f"/{output.MANIFEST}", "/models/", "/search/s/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://{host}:{port}{hidden}")
+            assert refused.value.code == 404, hidden
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    missing = CliRunner().invoke(main, ["site", "serve", "--out", str(site / "models")])
+    assert missing.exit_code == 1 and "no site in" in missing.output
