@@ -33,7 +33,7 @@ CSP = (
     "frame-src 'none'"
 )
 GALLERY = 4  # sample images per version, as on the cards
-ASSETS = ("site.css", "search.js")
+ASSETS = ("site.css", "search.js", "favicon.svg")
 
 
 def templates_dir() -> Path:
