@@ -402,6 +402,17 @@ def test_cli_build_prints_where_the_site_is(catalog: Path, tmp_path: Path) -> No
     assert not (tmp_path / "none.db").exists()
 
 
+def test_a_database_under_an_odd_folder_name_is_read(catalog: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "a #1? 100% 人像"
+    odd.mkdir()
+    shutil.copy(catalog, odd / "models.db")
+    before = (odd / "models.db").read_bytes()
+    report = build(Settings(db=odd / "models.db", out=tmp_path / "site", jobs=1))
+    assert not report.failed and report.models > 100
+    assert (odd / "models.db").read_bytes() == before  # opened read-only
+    assert {p.name for p in odd.iterdir()} <= {"models.db", "models.db-wal", "models.db-shm"}
+
+
 def test_demo_ends_with_a_built_site(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output

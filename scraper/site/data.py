@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.request import pathname2url
 
 from .. import store as storage
 from ..records import Model, RecordError
@@ -26,7 +27,8 @@ Key = tuple[str, str]  # (source, model id)
 
 def connect(db_path: Path) -> sqlite3.Connection:
     """Read-only: a site build never changes the catalog, and a missing file is an error."""
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve().as_posix()}?mode=ro", uri=True)
+    location = pathname2url(str(Path(db_path).resolve()))  # '?', '#', '%' in a folder name
+    conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
 
