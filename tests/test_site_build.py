@@ -151,7 +151,9 @@ def test_model_page_has_the_cards_content(site: Path) -> None:
 
 def test_hub_models_show_revision_versions_readme_and_chinese_name(site: Path) -> None:
     hf = next(
-        p for p in (site / "models/huggingface").glob("*.html") if "sdxl-turbo" in p.read_text()
+        p
+        for p in (site / "models/huggingface").glob("*.html")
+        if "sdxl-turbo" in p.read_text(encoding="utf-8")
     )
     text = hf.read_text(encoding="utf-8")
     assert re.search(r"<h3>\[版本1/共1个版本\] main@[0-9a-f]{7}</h3>", text)
