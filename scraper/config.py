@@ -18,10 +18,10 @@ from typing import Any, NoReturn
 from . import sources
 from .render import DETAILS, LANGS
 from .settings import SettingError
+from .site.nsfw import MODES
 from .sources import Option, Source
 
 DEFAULT = Path("scraper.toml")
-NSFW = ("blur", "hide", "show")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
@@ -164,7 +164,7 @@ class _Checker:
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
-            nsfw=self.choice(table, ("site", "nsfw"), NSFW, "blur"),
+            nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
         )
 
     def source(

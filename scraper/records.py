@@ -18,6 +18,7 @@ MODEL_STATS = (
     "dislikes",
     "tips",
 )
+VERSION_STATS = ("downloads", "ratings", "rating", "likes", "dislikes")
 
 
 @dataclass(slots=True)

@@ -140,7 +140,7 @@ def render_card(
         model=model,
         L=labels(lang, templates_dir),
         reference=reference,
-        status=_status(model, labels(lang, templates_dir)),
+        status=status_label(model, labels(lang, templates_dir)),
         description=details_text(model, source, reference, details),
         thumbnail=source.thumbnail,
     )
@@ -169,7 +169,7 @@ def _template(source: str, lang: str, templates_dir: str | None, strict: bool) -
     return environment(templates_dir, strict).select_template(names)
 
 
-def _status(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
+def status_label(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
     marks = {
         "Gated": L["gated"],
         "Private": L["private"],

@@ -155,15 +155,21 @@ def _render(config: Config) -> Step:
 
 
 def _build_site(config: Config) -> Step | None:
-    """The one place `scraper run` (and so the demo) builds the static site from [site].
-
-    This installation has no site builder yet: the step says so and counts as done.
-    """
+    """The one place `scraper run` (and so the demo) builds the static site from [site]."""
     if config.site is None:
         return None
-    line = "site: skipped (this installation has no site builder)"
-    log.info("%s", line)
-    return Step(True, line, "site skipped")
+    from .site.build import Settings, build
+
+    report = build(Settings(db=config.db, out=config.site.out, nsfw=config.site.nsfw))
+    line = (
+        f"site: {report.models} models, {report.written} files written, {report.unchanged} "
+        f"unchanged, {report.removed} removed, {len(report.failed)} failed under {config.site.out}"
+    )
+    log.log(logging.INFO if not report.failed else logging.WARNING, "%s", line)
+    for failure in report.failed[:20]:
+        log.warning("  failed: %s", failure)
+    short = f"site {report.written} written" if not report.failed else "site failed"
+    return Step(not report.failed, line, short)
 
 
 @contextlib.contextmanager

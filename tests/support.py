@@ -130,6 +130,9 @@ SAFE_TAGS = {
         "td",
     ],
     *["blockquote", "br", "hr"],
+    # formatting with no behaviour of its own
+    *["div", "span", "kbd", "samp", "dl", "dt", "dd", "u", "s", "del", "ins", "sub", "sup"],
+    *["small", "mark", "tfoot", "caption"],
 }
 
 

@@ -122,7 +122,8 @@ def test_demo_runs_all_three_sources_through_scraper_run(tmp_path) -> None:
     assert civitai_zh == expected_card("4717")
     assert "retry 1" in result.output  # the injected faults were served and retried
     assert " INFO run: ok: civitai ok, huggingface ok, modelscope ok; " in result.output
-    assert "site: skipped" in result.output
+    site = out / "site" / "index.html"
+    assert site.is_file() and f"demo: site: {site}" in result.output
     config = out / "scraper.toml"
     assert f"scraper status --config {config}" in result.output
     status = run("status", "--config", str(config))  # the next command it suggests works

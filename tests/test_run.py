@@ -103,7 +103,9 @@ def test_two_runs_the_second_costs_a_fifth_and_changes_no_file(apis, tmp_path) -
     assert models_by_source(out / "models.db") == {"civitai": 122, "huggingface": HF_REPOS}
     assert len(list((out / "civitai").glob("*.en.md"))) == 122
     assert len(list((out / "huggingface").glob("*.md"))) == 2 * HF_REPOS
-    assert "site: skipped (this installation has no site builder)" in first.output
+    assert (out / "site" / "index.html").is_file()
+    assert (out / "site" / "en" / "index.html").is_file()
+    assert f"site: {122 + HF_REPOS} models" in first.output
     lines = first.output.splitlines()
     assert lines and all(EVENT.match(line) for line in lines), first.output
     assert (

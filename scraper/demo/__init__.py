@@ -80,7 +80,9 @@ def run(out: Path) -> int:
     for folder in folders:
         click.echo(str(folder))
     site = out / "site" / "index.html"
-    click.echo(f"demo: site: {site if site.exists() else 'not built (no site builder here)'}")
+    click.echo(f"demo: site: {site if site.exists() else 'not built'}")
+    if site.exists():
+        click.echo(f"demo: preview it: scraper site serve --out {site.parent}", err=True)
     click.echo(f"demo: next, try: scraper status --config {config}", err=True)
     click.echo(f"demo:       or: sqlite-utils search {out / 'models.db'} models lora", err=True)
     return code

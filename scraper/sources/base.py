@@ -142,6 +142,6 @@ class Source:
 
     # --- cards ----------------------------------------------------------------------------
 
-    def thumbnail(self, url: str) -> str:
-        """A small variant of a sample image, where the host can make one."""
+    def thumbnail(self, url: str, width: int = 450) -> str:
+        """A small variant of a sample image (about `width` px), where the host makes one."""
         return url

@@ -234,8 +234,8 @@ class Civitai(base.Source):
     def saved_items(self, payload: Any) -> list[Any] | None:
         return model_items(payload)
 
-    def thumbnail(self, url: str) -> str:
-        return thumbnail(url)
+    def thumbnail(self, url: str, width: int = 450) -> str:
+        return thumbnail(url, f"width={width}")
 
 
 SOURCE = Civitai()

@@ -1,0 +1,186 @@
+"""Writing the site: only inside its folder, atomically, only when a page's bytes changed.
+
+The manifest (`.site-manifest.json` in the folder) remembers each page's content hash and each
+model's fingerprint and summary, so a rebuild renders only changed models and rewrites only
+changed pages. A build that dies half-way leaves a marker; the next build then trusts no hash
+and compares with the files themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import filelock
+import orjson
+
+from .paths import is_safe
+
+MANIFEST = ".site-manifest.json"
+MARKER = ".site-building"
+LOCK = ".site-build.lock"
+FORMAT = 1
+
+_counter = itertools.count()
+
+
+class UnsafePath(ValueError):
+    """A path that would leave the output folder or is not one the site makes."""
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class Writer:
+    """Writes pages under `root`: each path checked, unchanged bytes never rewritten (the file's
+    mtime stays), a new file created through a temp file and rename with the umask's mode."""
+
+    root: Path
+    known: dict[str, str] = field(default_factory=dict)  # path -> hash of what is on disk
+    trusted: bool = True  # False: `known` may be stale; compare with the files instead
+    written: int = 0
+    unchanged: int = 0
+    _dirs: set[Path] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.root = Path(os.path.realpath(self.root))
+
+    def write(self, path: str, data: bytes | str) -> str:
+        """Write one page (if its bytes changed); returns its content hash."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        target = self.target(path)
+        h = digest(data)
+        if self._unchanged(path, target, h, data):
+            self.unchanged += 1
+            return h
+        self._ensure_dir(target.parent)
+        tmp = target.parent / f".tmp-{os.getpid()}-{next(_counter)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.written += 1
+        return h
+
+    def remove(self, path: str) -> bool:
+        """Delete a page the site no longer has, and folders left empty by it."""
+        try:
+            target = self.target(path)
+        except UnsafePath:
+            return False  # a manifest entry we did not write: never follow it
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        folder = target.parent
+        while folder != self.root:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+        return True
+
+    def target(self, path: str) -> Path:
+        if not is_safe(path):
+            raise UnsafePath(f"refusing to write {path!r}: not a site page path")
+        return self.root / path
+
+    def _unchanged(self, path: str, target: Path, h: str, data: bytes) -> bool:
+        if self.trusted:
+            return self.known.get(path) == h and target.is_file() and not target.is_symlink()
+        try:
+            return not target.is_symlink() and target.read_bytes() == data
+        except OSError:
+            return False
+
+    def _ensure_dir(self, folder: Path) -> None:
+        """Create a page's folder; refuse one that resolves outside the root (a symlink)."""
+        if folder in self._dirs:
+            return
+        existing = folder
+        while existing != self.root and not os.path.lexists(existing):
+            existing = existing.parent
+        self._inside(existing)  # before creating anything under it
+        folder.mkdir(parents=True, exist_ok=True)
+        self._inside(folder)
+        self._dirs.add(folder)
+
+    def _inside(self, folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real != str(self.root) and not real.startswith(str(self.root) + os.sep):
+            raise UnsafePath(f"refusing to write under {folder}: it leads outside {self.root}")
+
+
+@dataclass
+class Manifest:
+    """What the last build made: page path -> content hash, model key -> [fingerprint,
+    summary row or None when hidden], and the stamp of the code, templates and settings."""
+
+    stamp: str = ""
+    pages: dict[str, str] = field(default_factory=dict)
+    models: dict[str, list[Any]] = field(default_factory=dict)
+    digest: str = ""  # of the file as read: an unchanged manifest is not rewritten
+    inputs: dict[str, str] = field(default_factory=dict)  # index page -> hash of its rows
+
+    @classmethod
+    def read(cls, root: Path) -> Manifest:
+        try:
+            raw = (root / MANIFEST).read_bytes()
+            data = orjson.loads(raw)
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return cls()
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return cls()
+        pages, models, inputs = (
+            data.get(name) if isinstance(data.get(name), dict) else {}
+            for name in ("pages", "models", "inputs")
+        )
+        return cls(str(data.get("stamp") or ""), pages, models, digest(raw), inputs)
+
+    def write(self, root: Path, previous: str = "") -> None:
+        body = {
+            "format": FORMAT,
+            "stamp": self.stamp,
+            "pages": self.pages,
+            "models": self.models,
+            "inputs": self.inputs,
+        }
+        data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # the same bytes for the same pages
+        if previous and digest(data) == previous:
+            return
+        tmp = root / f".tmp-manifest-{os.getpid()}"
+        tmp.write_bytes(data)
+        os.replace(tmp, root / MANIFEST)
+
+
+@contextlib.contextmanager
+def building(root: Path):
+    """One build per folder at a time (an OS lock, so a killed build leaves none behind);
+    yields whether the last build finished (False: its manifest cannot be trusted)."""
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(root / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise RuntimeError(f"another site build is writing {root}") from None
+    try:
+        marker = root / MARKER
+        clean = not marker.exists()
+        marker.write_bytes(b"")
+        yield clean
+        marker.unlink(missing_ok=True)
+    finally:
+        lock.release()

@@ -1,0 +1,209 @@
+"""HTML pages from templates/site: one autoescaping Jinja environment, a model's page, and the
+context every page shares (language, the other language's page, relative links).
+
+Scraped text reaches a page only as a template value (escaped) or through
+`scraper.sanitize.clean_html` (descriptions and READMEs); scraped URLs only through
+`safe_url`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+from .. import render, sources
+from ..records import MODEL_STATS, VERSION_STATS, Model
+from ..sanitize import IMG_TAG, clean_html, safe_url
+from . import chart, nsfw, paths
+from .summary import first_image, image_src, split_bases
+
+# A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
+# posted or embedded; images come from https (the sources' CDNs) or the site itself.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; "
+    "frame-src 'none'"
+)
+GALLERY = 4  # sample images per version, as on the cards
+ASSETS = ("site.css", "search.js", "favicon.svg")
+
+
+def templates_dir() -> Path:
+    return Path(str(resources.files("scraper.templates"))) / "site"
+
+
+def group_key(value: str) -> str:
+    """The key one index groups by: a type, base model or tag regardless of case."""
+    return value.strip().lower()
+
+
+def group_page(kind: str, value: str, number: int = 1) -> str:
+    return paths.group_page(kind, group_key(value), number)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """HTML templates, autoescaped: a scraped value is text wherever it lands."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals.update(group_page=group_page, directory_page=paths.directory_page, csp=CSP)
+    env.filters["thousands"] = thousands
+    return env
+
+
+def thousands(value: Any) -> str:
+    """1234567 -> 1,234,567; nothing for a missing count."""
+    return "" if value is None else f"{value:,}"
+
+
+@cache
+def site_labels(lang: str) -> render.Labels:
+    table = tomllib.loads((templates_dir() / "labels.toml").read_text(encoding="utf-8"))
+    return render.Labels(table[lang])
+
+
+def context(path: str, lang: str, title: str) -> dict[str, Any]:
+    """What the layout needs: `root` leads to the site root, `base` to this language's root,
+    `alt_href` to the same page in the other language."""
+    here = paths.localized(path, lang)
+    root = paths.root_of(here)
+    other = "en" if lang == "zh" else "zh"
+    return {
+        "lang": lang,
+        "html_lang": paths.HTML_LANG[lang],
+        "alt_lang": paths.HTML_LANG[other],
+        "root": root,
+        "base": paths.root_of(path),  # the English tree mirrors the Chinese one
+        "self_href": root + here,
+        "alt_href": root + paths.localized(path, other),
+        "title": title,
+        "S": site_labels(lang),
+        "L": render.labels(lang),
+    }
+
+
+def render_page(template: str, path: str, lang: str, title: str, **values: Any) -> str:
+    return environment().get_template(template).render(context(path, lang, title), **values)
+
+
+# --- model pages ---------------------------------------------------------------------------
+
+
+def model_page(
+    model: Model,
+    lang: str,
+    mode: str,
+    history: list[tuple[str, int]],
+    description: str,
+) -> str:
+    """A model's page: the card's content (overview, versions with statistics, files, sample
+    images, details) plus a downloads chart when there are two snapshots or more."""
+    L = render.labels(lang)  # noqa: N806 (the templates' name)
+    S = site_labels(lang)  # noqa: N806
+    is_nsfw = nsfw.model_is_nsfw(model)
+    if mode == "blur" and is_nsfw:
+        description = blur_images(description, S.nsfw)
+    n = len(model.versions)
+    first = first_image(model, is_nsfw, mode)
+    versions = [
+        {
+            "heading": L.version_heading.format(i=n - i, n=n),
+            "name": v.name,
+            "date": v.shown_date,
+            "base_model": v.base_model,
+            "bases": split_bases(v.base_model),
+            "stats": _stats(v.stats, VERSION_STATS, L),
+            "words": v.trained_words,
+            "files": [_file_view(f, L) for f in v.files],
+            "images": _gallery(model.source, v.images, is_nsfw, mode),
+        }
+        for i, v in enumerate(model.versions)
+    ]
+    return render_page(
+        "model.html.j2",
+        paths.model_page(model.source, model.id),
+        lang,
+        model.name,
+        model=model,
+        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        stats=_stats(model.stats, MODEL_STATS, L),
+        status=render.status_label(model, L) if model.mode else None,
+        page_url=safe_url(model.url),
+        chart=chart.downloads_svg(history, S.chart),
+        hero={"src": image_src(model.source, first[0]), "blurred": first[1]} if first else None,
+        versions=versions,
+        details=Markup(description),
+    )
+
+
+def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> list:  # noqa: N803
+    return [
+        (L[k], f"{stats[k]:,}" if isinstance(stats[k], int) else stats[k])
+        for k in keys
+        if k in stats
+    ]
+
+
+def _file_view(f: Any, L: render.Labels) -> dict[str, Any]:  # noqa: N803
+    facts = render.file_facts(f, L)
+    pickle = f.format == "PickleTensor"
+    if pickle:
+        facts = facts.removesuffix(f" · {L.pickle}")
+    return {"name": f.name, "href": safe_url(f.url), "facts": facts, "pickle": pickle}
+
+
+def _gallery(source: str, images: list, is_nsfw: bool, mode: str) -> list[dict[str, Any]]:
+    shown = []
+    for image, blurred in nsfw.visible_images(images, is_nsfw, mode):
+        src = image_src(source, image.url)
+        if src:
+            shown.append({"src": src, "blurred": blurred, "video": image.kind == "video"})
+        if len(shown) == GALLERY:
+            break
+    return shown
+
+
+# --- descriptions --------------------------------------------------------------------------
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def description_html(model: Model) -> str:
+    """The description (HTML where the source sends HTML, else a markdown README) made safe:
+    sanitized, its headings moved below the page's own."""
+    text = model.description or ""
+    if not sources.get(model.source).html_description:
+        text = _MARKDOWN.render(text)
+    return shift_headings(clean_html(text))
+
+
+def shift_headings(html: str, by: int = 2) -> str:
+    """h1 -> h3 and so on (h6 at most): the page has its own h1 and h2."""
+    return _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + by)}>", html)
+
+
+def blur_images(html: str, label: str) -> str:
+    """Wrap each image of sanitized HTML in the click-to-show toggle."""
+    text = escape(label)
+    return IMG_TAG.sub(
+        lambda m: (
+            f'<label class="nsfw"><input type="checkbox" aria-label="{text}">{m[0]}'
+            f"<span>{text}</span></label>"
+        ),
+        html,
+    )

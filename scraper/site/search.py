@@ -1,0 +1,208 @@
+"""A static search index that reads Chinese: built here, queried by assets/search.js.
+
+Both sides use the same tokenizer and the same shard function, so what the index holds is
+exactly what a query looks up (Pagefind's index-side and browser-side segmenters disagree and
+miss pages). Chinese, Japanese and Korean text becomes characters and character bigrams;
+other text becomes lower-cased words (and the parts of camelCase words). A query word matches
+as a prefix, CJK exactly; all query tokens must match. One index serves both languages.
+
+Layout under search/: meta.json (shard count, chunk size), s/<n>.json (token -> ids of the
+models holding it, ascending) and d/<n>.json (the models themselves, `CHUNK` per file). Ids
+are ranks by downloads, so the first ids of a match are its best results and a query reads
+one shard per token and one or two model chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from array import array
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .summary import Summary
+
+FORMAT = 1
+CHUNK = 200  # models per d/<n>.json
+POSTINGS_PER_SHARD = 4000  # about 20-40 KB of JSON a shard
+
+# Must match CJK in search.js character for character.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f"
+_RUN = re.compile(r"[^\W_]+")  # letters and digits: search.js uses [\p{L}\p{N}]+
+_PIECE = re.compile(f"[{_CJK}]+|[^{_CJK}]+")
+_IS_CJK = re.compile(f"[{_CJK}]")
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+_ASCII_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens of a text, in order, repeats kept."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=1 << 16)  # tags, authors and base models repeat across models
+def _tokens(text: str) -> tuple[str, ...]:
+    if text.isascii():  # the same as below for ASCII (NFKC changes nothing), 5 times faster
+        out: list[str] = []
+        for word in _ASCII_RUN.findall(text):
+            out.append(word.lower())
+            parts = _ASCII_CAMEL.split(word)
+            if len(parts) > 1:
+                out += [p.lower() for p in parts]
+        return tuple(out)
+    out = []
+    for piece in _pieces(text):
+        if _IS_CJK.match(piece):
+            out += list(piece)
+            out += [piece[i : i + 2] for i in range(len(piece) - 1)]
+        else:
+            out.append(piece.lower())
+            parts = _camel_parts(piece)
+            if len(parts) > 1:
+                out += [p.lower() for p in parts]
+    return tuple(out)
+
+
+def query_terms(text: str) -> list[tuple[str, bool]]:
+    """(token, is_prefix) a query must all match: a CJK word as its bigrams (or its one
+    character), any other word as a prefix of an indexed word (exact when one character)."""
+    terms: dict[tuple[str, bool], None] = {}
+    for piece in _pieces(text):
+        if _IS_CJK.match(piece):
+            grams = (
+                [piece] if len(piece) == 1 else [piece[i : i + 2] for i in range(len(piece) - 1)]
+            )
+            terms.update(((g, False), None) for g in grams)
+        else:
+            word = piece.lower()
+            terms[(word, len(word) > 1)] = None
+    return list(terms)
+
+
+def shard_of(token: str, shards: int) -> int:
+    """FNV-1a (32 bit) of the UTF-8 of the token's first character (CJK) or first two
+    (other words), so every word sharing a two-letter prefix is in one shard."""
+    key = token[:1] if _IS_CJK.match(token) else token[:2]
+    h = 0x811C9DC5
+    for byte in key.encode("utf-8", "surrogatepass"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h % shards
+
+
+def _pieces(text: str) -> Iterator[str]:
+    for run in _RUN.findall(unicodedata.normalize("NFKC", text)):
+        yield from _PIECE.findall(run)
+
+
+def _camel_parts(word: str) -> list[str]:
+    """'DreamShaper' -> Dream, Shaper: a cut before an upper-case letter after a lower-case one."""
+    parts, start = [], 0
+    for i in range(1, len(word)):
+        a, b = word[i - 1], word[i]
+        if a != a.upper() and b != b.lower():
+            parts.append(word[start:i])
+            start = i
+    parts.append(word[start:])
+    return parts
+
+
+def document_text(s: Summary) -> list[str]:
+    """What a model is found by: names, tags, author, base models, trigger words, type."""
+    return [
+        s.name,
+        s.display_name or "",
+        *s.tags,
+        s.creator or "",
+        *s.bases,
+        *s.words,
+        s.type or "",
+    ]
+
+
+def rank(summaries: Iterable[Summary]) -> list[Summary]:
+    """Most downloaded first: a model's id in the index is its place here."""
+    return sorted(summaries, key=lambda s: (-(s.downloads or 0), s.key))
+
+
+def build(
+    ranked: list[Summary], per_shard: int = POSTINGS_PER_SHARD
+) -> Iterator[tuple[str, bytes]]:
+    """(path under the site, bytes) of every index file for models ranked by `rank`."""
+    postings: dict[str, array] = {}
+    for doc, summary in enumerate(ranked):
+        for token in dict.fromkeys(t for text in document_text(summary) for t in _tokens(text)):
+            found = postings.get(token)
+            if found is None:
+                postings[token] = found = array("i")
+            found.append(doc)
+    total = sum(len(p) for p in postings.values())
+    shards = 1
+    while shards < 4096 and shards * per_shard < total:
+        shards *= 2
+    grouped: list[dict[str, array]] = [{} for _ in range(shards)]
+    for token in sorted(postings):
+        grouped[shard_of(token, shards)][token] = postings[token]
+    postings.clear()
+    meta = {"format": FORMAT, "shards": shards, "chunk": CHUNK, "count": len(ranked)}
+    yield "search/meta.json", _json(meta)
+    for n, shard in enumerate(grouped):
+        yield f"search/s/{n}.json", _shard_json(shard)
+        grouped[n] = {}
+    for start in range(0, len(ranked), CHUNK):
+        yield (
+            f"search/d/{start // CHUNK}.json",
+            _json([_doc(s) for s in ranked[start : start + CHUNK]]),
+        )
+
+
+def _doc(s: Summary) -> list[Any]:
+    """[page, name, second name, type, source, downloads]: what a result line shows."""
+    return [s.page, s.name, s.display_name or "", s.type or "", s.source, s.downloads]
+
+
+def _shard_json(shard: dict[str, array]) -> bytes:
+    """{"token":[ids],...} as json.dumps writes it, without a Python int per posting."""
+    members = (
+        f"{json.dumps(token, ensure_ascii=False)}:[{','.join(map(str, docs))}]"
+        for token, docs in shard.items()
+    )
+    return ("{" + ",".join(members) + "}").encode("utf-8")
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def query(site: Path, text: str, limit: int | None = None) -> list[list[Any]]:
+    """The search.js algorithm over a built site's files, for tests and the command line:
+    the matching models' [page, name, ...], best first."""
+    folder = Path(site) / "search"
+    meta = json.loads((folder / "meta.json").read_bytes())
+    terms = query_terms(text)
+    if not terms:
+        return []
+    shards: dict[int, dict[str, list[int]]] = {}
+    matches: set[int] | None = None
+    for token, prefix in terms:
+        n = shard_of(token, meta["shards"])
+        if n not in shards:
+            shards[n] = json.loads((folder / "s" / f"{n}.json").read_bytes())
+        found: set[int] = set()
+        for indexed, docs in shards[n].items():
+            if indexed == token or (prefix and indexed.startswith(token)):
+                found.update(docs)
+        matches = found if matches is None else matches & found
+        if not matches:
+            return []
+    ids = sorted(matches or ())[:limit]
+    chunks: dict[int, list[list[Any]]] = {}
+    results = []
+    for doc in ids:
+        c = doc // meta["chunk"]
+        if c not in chunks:
+            chunks[c] = json.loads((folder / "d" / f"{c}.json").read_bytes())
+        results.append(chunks[c][doc % meta["chunk"]])
+    return results

@@ -1,0 +1,294 @@
+"""The built site in a real browser (Debian's Chromium through Playwright): pages, search in
+both languages, the language switch, the NSFW toggle, and a hostile model that runs nothing.
+
+Under CI (CI=true) a missing Chromium or Playwright fails the test; elsewhere it is skipped
+with the reason. Requests that would leave 127.0.0.1 (sample images on the sources' CDNs)
+are answered with a local placeholder: the test never touches the internet. Screenshots of
+the home page and a model page are written to output/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from scraper.site import search
+from scraper.site.build import Settings, build
+from scraper.site.serve import server
+from tests.sitedata import HOSTILE_ID, make_catalog
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "output" / "screenshots"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"browser test cannot run under CI: {reason}")
+    pytest.skip(reason)
+
+
+class Beacon:
+    """A server on 127.0.0.1 that only counts: any request to it means a payload ran."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/beacon"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def placeholder(url: str) -> bytes:
+    """A picture for an image URL the test may not fetch: flat colours from the URL's hash
+    (flat, so screenshots stay small)."""
+    h = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="450" height="600" viewBox="0 0 450 600">'
+        f'<rect width="450" height="600" fill="#{h[:6]}"/>'
+        f'<circle cx="225" cy="240" r="90" fill="#{h[6:]}"/>'
+        f'<rect x="105" y="360" width="240" height="150" rx="60" fill="#{h[6:]}"/>'
+        "</svg>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Python playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
+    beacon = Beacon()
+    folder = tmp_path_factory.mktemp("browser")
+    make_catalog(folder / "models.db", beacon=beacon.url).close()
+    report = build(Settings(db=folder / "models.db", out=folder / "site", jobs=1))
+    assert not report.failed, report.failed
+    httpd = server(folder / "site", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def route(r) -> None:
+            url = r.request.url
+            if url.startswith(("http://127.0.0.1", "data:")):
+                r.continue_()
+            elif r.request.resource_type == "image":
+                r.fulfill(status=200, content_type="image/svg+xml", body=placeholder(url))
+            else:
+                r.fulfill(status=404, body=b"")
+
+        context.route("**/*", route)
+        events: dict[str, list[str]] = {"dialogs": [], "csp": [], "errors": []}
+
+        def watch(page) -> None:
+            page.on("dialog", lambda d: (events["dialogs"].append(d.message), d.dismiss()))
+            page.on(
+                "console",
+                lambda m: (
+                    events["csp"].append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            page.on("pageerror", lambda e: events["errors"].append(str(e)))
+
+        context.on("page", watch)
+        yield {
+            "base": base,
+            "context": context,
+            "beacon": beacon,
+            "events": events,
+            "site": folder / "site",
+        }
+        context.close()
+        browser.close()
+    httpd.shutdown()
+    beacon.httpd.shutdown()
+
+
+def open_page(live: dict, path: str):
+    page = live["context"].new_page()
+    page.goto(live["base"] + path)
+    page.wait_for_load_state("load")
+    return page
+
+
+def test_home_lists_models_and_the_language_switch_flips_html_lang(live: dict) -> None:
+    page = open_page(live, "index.html")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    rows = page.locator("table.models tbody tr")
+    assert rows.count() >= 20
+    assert page.get_by_role("link", name="Counterfeit-V3.0").first.is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "home.png"))
+    page.locator('header a[hreflang="en"]').click()
+    page.wait_for_url("**/en/index.html")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("h2", has_text="Most downloaded").is_visible()
+    page.locator('header a[hreflang="zh-CN"]').click()
+    page.wait_for_url(live["base"] + "index.html")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.close()
+
+
+def test_model_page_shows_its_image_table_and_chart(live: dict) -> None:
+    page = open_page(live, "models/civitai/4468.html")
+    images = page.locator("table.gallery img")
+    assert images.count() >= 1
+    page.wait_for_function(
+        "[...document.querySelectorAll('table.gallery img')].slice(0, 2)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    chart = page.locator("svg.chart polyline")
+    assert chart.count() == 1 and chart.bounding_box()["width"] > 100
+    assert len(chart.get_attribute("points").split()) >= 2
+    page.set_viewport_size({"width": 1280, "height": 1500})  # overview, chart, a version
+    page.wait_for_function(
+        "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.screenshot(path=str(SCREENSHOTS / "model-page.png"), full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "model-page-phone.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    page.close()
+
+
+def search_results(page, query: str) -> list[str]:
+    page.fill("#q", query)
+    page.wait_for_selector("#results li")
+    page.wait_for_function(
+        "q => document.getElementById('q').value === q"
+        " && !document.getElementById('results').hidden",
+        arg=query,
+    )
+    page.wait_for_timeout(250)  # the last keystroke's search
+    return page.eval_on_selector_all("#results a", "links => links.map(a => a.href)")
+
+
+@pytest.mark.parametrize(
+    ("start", "query", "expect"),
+    [
+        ("index.html", "人像", "models/civitai/900000.html"),  # 人像人物像素 portrait v0
+        ("index.html", "portrait v0", "models/civitai/900000.html"),
+        ("index.html", "Counterfeit", "models/civitai/4468.html"),
+        ("en/index.html", "卡通", "en/models/modelscope/1000.html"),  # a Chinese name, English page
+        ("en/models/civitai/4717.html", "新垣結衣", "en/models/civitai/8416.html"),
+        ("en/index.html", "Dream", "en/models/civitai/900010.html"),  # DREAMSHAPER ...
+    ],
+)
+def test_search_finds_models_by_chinese_and_english_words(
+    live: dict, start: str, query: str, expect: str
+) -> None:
+    page = open_page(live, start)
+    links = search_results(page, query)
+    assert live["base"] + expect in links, links
+    python = [
+        live["base"] + ("en/" if start.startswith("en/") else "") + r[0]
+        for r in search.query(live["site"], query, 20)
+    ]
+    assert links == python  # search.js and search.py agree, order included
+    page.keyboard.press("Enter")
+    page.wait_for_url(links[0])
+    page.close()
+
+
+def test_tokenizer_and_shards_agree_with_python(live: dict) -> None:
+    page = open_page(live, "index.html")
+    samples = [
+        "国风人像 LoRA v2.1",
+        "DreamShaper_8 (梦想塑造者)",
+        "Ｆｕｌｌ－ｗｉｄｔｈ ＳＤＸＬ",
+        "アニメスクショ風/动画截图风",
+        "Gakki | Aragaki Yui | 新垣結衣",
+        "한국어 모델 Korean",
+        "Ελληνικά ΟΔΟΣ Straße İstanbul",
+        "emoji 🎨 art 𠮷野家",
+        "<script>alert(1)</script>",
+        "",
+    ]
+    for text in samples:
+        js = page.evaluate("t => window.catalogSearch.tokens(t)", text)
+        assert js == search.tokens(text), text
+        terms = page.evaluate("t => window.catalogSearch.queryTerms(t)", text)
+        assert [tuple(t) for t in terms] == search.query_terms(text), text
+        for token in search.tokens(text):
+            assert page.evaluate(
+                "t => window.catalogSearch.shardOf(t, 64)", token
+            ) == search.shard_of(token, 64)
+    page.close()
+
+
+def test_nsfw_images_are_blurred_until_clicked(live: dict) -> None:
+    page = open_page(live, "models/civitai/78046.html")  # flagged NSFW by its creator
+    label = page.locator("table.gallery label.nsfw").first
+    image = label.locator("img")
+    assert "blur" in image.evaluate("i => getComputedStyle(i).filter")
+    label.click()
+    assert image.evaluate("i => getComputedStyle(i).filter") == "none"
+    page.close()
+
+
+def test_hostile_model_runs_nothing(live: dict) -> None:
+    events, beacon = live["events"], live["beacon"]
+    control = live["context"].new_page()  # the beacon does count what reaches it
+    control.evaluate("url => fetch(url + '?control', {mode: 'no-cors'})", beacon.url)
+    control.close()
+    assert beacon.hits == ["/beacon?control"]
+    beacon.hits.clear()
+    for path in (
+        f"models/civitai/{HOSTILE_ID}.html",
+        f"en/models/civitai/{HOSTILE_ID}.html",
+        "list/tag/hostile/1.html",
+        "en/list/tag/hostile/1.html",
+        "index.html",
+    ):
+        page = open_page(live, path)
+        for link in page.locator(".details a").all():
+            if link.inner_text().startswith("click"):
+                link.click()
+        for toggle in page.locator("label.nsfw").all():
+            toggle.click()
+        search_results(page, "Hostile")
+        page.locator("#results a").first.hover()
+        bad = page.evaluate(
+            """() => [...document.querySelectorAll(
+                 "script:not([src]), iframe, object, embed, form, style, base, svg:not(.chart)")]
+               .concat([...document.querySelectorAll("*")].filter(e =>
+                 [...e.attributes].some(a => a.name.startsWith("on") || a.name === "style" ||
+                   /^\\s*(javascript|data|vbscript):/i.test(a.value) && /href|src/.test(a.name))))
+               .map(e => e.outerHTML.slice(0, 120))"""
+        )
+        assert bad == [], (path, bad)
+        assert page.url.startswith(live["base"])  # no link navigated anywhere
+        page.wait_for_timeout(300)
+        page.close()
+    assert beacon.hits == []
+    assert events["dialogs"] == []
+    assert events["csp"] == []  # nothing even tried to run and was stopped by the CSP
+    assert events["errors"] == []
