@@ -7,7 +7,6 @@ that leads elsewhere is followed without them.
 
 from __future__ import annotations
 
-import http.cookiejar
 import logging
 import socket
 from collections.abc import Callable
@@ -123,6 +122,8 @@ class ApiClient:
         # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
         timeout = httpx.Timeout(settings.timeout(), connect=15.0)
         # No cookie jar: a cookie set by any host would otherwise go back with later requests.
+        import http.cookiejar
+
         no_cookies = http.cookiejar.CookieJar(
             http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
         )

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cardmd, cardtext, sanitize, sources
+from . import cardtext, sanitize, sources
 from .cardtext import Safe
 from .records import File, Image, Model
 
@@ -153,6 +153,8 @@ def details_text(model: Model, source: sources.Source, reference: bool, details:
     description = model.description or ""
     if not description or (reference and details == "html"):
         return Safe(description)
+    from . import cardmd  # not for --help, nor for the reference cards
+
     if not source.html_description:
         return Safe(cardmd.clean_markdown(description, model.link_base))
     if details == "markdown":
