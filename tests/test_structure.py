@@ -144,3 +144,17 @@ def test_packed_images_read_back_through_the_view(serve, reference_models, tmp_p
     assert len(rows) == len(by_version)
     for version_id, images in rows:
         assert json.loads(images) == by_version[version_id]
+
+
+def test_the_datasette_plugin_makes_the_views_readable(serve, reference_models, tmp_path) -> None:
+    from scraper.datasette_plugin import prepare_connection
+
+    serve(reference_models[:2])
+    db = tmp_path / "models.db"
+    assert run("sync", "civitai", "--rps", "0", "--db", str(db)).exit_code == 0
+    conn = sqlite3.connect(db)
+    with pytest.raises(sqlite3.OperationalError, match="sqlar_uncompress"):
+        conn.execute("SELECT raw FROM models_json").fetchall()
+    prepare_connection(conn)
+    names = [r[0] for r in conn.execute("SELECT json_extract(raw, '$.name') FROM models_json")]
+    assert sorted(names) == sorted(m["name"] for m in reference_models[:2])

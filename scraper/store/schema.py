@@ -217,7 +217,8 @@ def _checkpoint_base(db: sqlite_utils.Database) -> None:
         table.add_column("base_url", str)
 
 
-# A migration that reads payloads back does so through the reader of its own layout.
+# Migrations 2 and 3 read payloads back through today's reader (store/reader.py): a change of the
+# storage layout must keep them working, or an old database can no longer be upgraded.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
     _baseline,
     _images_once,
