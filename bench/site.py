@@ -131,7 +131,7 @@ def run(command: list[str]) -> tuple[float, float, int, str, float]:
 
 
 FLOOR = """
-import sqlite3, sys, jinja2, orjson
+import sqlite3, sys, zlib, jinja2, orjson
 from pathlib import Path
 db, out, total = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 page = jinja2.Environment(autoescape=True).from_string(
@@ -139,8 +139,9 @@ page = jinja2.Environment(autoescape=True).from_string(
     "{{ m.description }}{% for v in m.modelVersions %}<h3>{{ v.name }}</h3>{% endfor %}")
 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 written = 0
-for (raw,) in conn.execute("SELECT raw FROM models WHERE deleted_at IS NULL"):
-    m = orjson.loads(raw)
+rows = conn.execute("SELECT CAST(raw AS BLOB), raw_size FROM models WHERE deleted_at IS NULL")
+for raw, size in rows:
+    m = orjson.loads(raw if size == len(raw) else zlib.decompress(raw))
     for lang in ("zh", "en"):
         folder = out / lang / str(written // 1000)
         folder.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,19 @@ def serve(monkeypatch: pytest.MonkeyPatch):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site tests' catalog, made once per session (tests.sitedata)."""
+    from tests.sitedata import shared_catalog
+
+    return shared_catalog(tmp_path_factory)
+
+
+@pytest.fixture
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from that catalog, once per session."""
+    from tests.sitedata import shared_site
+
+    return shared_site(tmp_path_factory)

@@ -178,3 +178,9 @@ def live_html(markdown: str, tags: set[str] | None = SAFE_TAGS) -> list[str]:
 
     Check().feed(rendered(markdown))
     return problems
+
+
+def one_line(result) -> str:
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]

@@ -14,18 +14,13 @@ from scraper.cli import main
 from scraper.demo.server import PlainServer, gzip_bomb
 from scraper.http import ApiClient, ApiError, NotFound
 from scraper.sources import civitai
+from tests.support import one_line
 
 MODEL = {"id": 7, "name": "m", "modelVersions": []}
 
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
-
-
-def one_line(result) -> str:
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 def test_a_gzip_bomb_fails_that_request_cleanly(serve, monkeypatch, tmp_path) -> None:

@@ -16,18 +16,13 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.store import load_models
+from tests.support import one_line
 
 GOOD = 6  # reference models served after the poison: all must be stored
 
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
-
-
-def one_line(result) -> str:
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 def poison_page(models: list[dict]) -> bytes:

@@ -34,8 +34,6 @@ from tests.sitedata import (
     bumped,
     reference_payloads,
     save,
-    shared_catalog,
-    shared_site,
 )
 
 
@@ -64,16 +62,6 @@ def read(site: Path, path: str) -> Page:
 
 def html_files(site: Path) -> list[str]:
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-
-
-@pytest.fixture
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_catalog(tmp_path_factory)
-
-
-@pytest.fixture
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_site(tmp_path_factory)
 
 
 def live_keys(db: Path) -> list[tuple[str, str]]:

@@ -12,17 +12,7 @@ import pytest
 
 from scraper.site import paths, search
 from scraper.site.chart import downloads_svg
-from tests.sitedata import DECOYS, EN_WORDS, ZH_WORDS, shared_catalog, shared_site
-
-
-@pytest.fixture
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_catalog(tmp_path_factory)
-
-
-@pytest.fixture
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_site(tmp_path_factory)
+from tests.sitedata import DECOYS, EN_WORDS, ZH_WORDS
 
 
 def test_tokens_bigrams_for_cjk_words_for_the_rest() -> None:
