@@ -123,7 +123,7 @@ def _default(entry: SourceConfig, key: str) -> object:
 def _render(config: Config) -> Step:
     """Cards of every configured source in every configured language; only models that changed
     since their card was written are rendered."""
-    written = unchanged = renamed = 0
+    written = unchanged = removed = 0
     failures: list[str] = []
     for lang in config.languages:
         before = len(failures)
@@ -137,16 +137,16 @@ def _render(config: Config) -> Step:
                 counts[2] + report.removed,
             ]
         log.info(
-            "cards %s: %d written, %d unchanged, %d renamed, %d failed under %s",
+            "cards %s: %d written, %d unchanged, %d removed, %d failed under %s",
             lang,
             *counts,
             len(failures) - before,
             config.out,
         )
-        written, unchanged, renamed = (
+        written, unchanged, removed = (
             written + counts[0],
             unchanged + counts[1],
-            renamed + counts[2],
+            removed + counts[2],
         )
     for failure in failures[:20]:
         log.warning("  failed: %s", failure)
