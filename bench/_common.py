@@ -88,16 +88,6 @@ def floor_cmd(*args: str) -> list[str]:
     return [sys.executable, str(Path(__file__).with_name("floors.py")), *args]
 
 
-def best_of(runs: int, command: list[str], env: dict[str, str] | None = None, before=None):
-    """(seconds, peak MiB) of the fastest of `runs` runs; before() resets state between runs."""
-    results = []
-    for _ in range(runs):
-        if before:
-            before()
-        results.append(run_measured(command, env))
-    return min(results)
-
-
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run a command; (seconds, its peak resident memory in MiB) from wait4's rusage."""
     started = time.perf_counter()

@@ -30,15 +30,6 @@ def pack(text: str) -> tuple[str | bytes, int]:
     return text, len(data)
 
 
-def unpack(value: str | bytes | None, size: int | None) -> str | None:
-    """What pack() was given."""
-    if value is None or isinstance(value, str):
-        return value
-    if size is not None and size == len(value):
-        return value.decode()
-    return zlib.decompress(value).decode()
-
-
 def unpack_bytes(value: bytes | None, size: int | None) -> bytes | None:
     """What pack() was given, as UTF-8 bytes, from the value read as bytes (CAST AS BLOB):
     plain text has its own size, a packed value never does."""

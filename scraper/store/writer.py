@@ -297,11 +297,11 @@ class Writer:
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for model_id, raw, size in self.db.execute(
-                f"SELECT {column}, raw, raw_size FROM models WHERE source = ? "
+                f"SELECT {column}, CAST(raw AS BLOB), raw_size FROM models WHERE source = ? "
                 f"AND {column} IN ({marks}) AND deleted_at IS NULL",
                 [source, *chunk],
             ):
-                found[model_id] = load_raw(codec.unpack(raw, size))
+                found[model_id] = load_raw(codec.unpack_bytes(raw, size))
         return found
 
 
