@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,13 @@ from typing import Any
 import filelock
 import orjson
 
+from ..files import write_atomic
 from .paths import is_safe
 
 MANIFEST = ".site-manifest.json"
 MARKER = ".site-building"
 LOCK = ".site-build.lock"
 FORMAT = 1
-
-_counter = itertools.count()
 
 
 class UnsafePath(ValueError):
@@ -62,15 +60,7 @@ class Writer:
             self.unchanged += 1
             return h
         self._ensure_dir(target.parent)
-        tmp = target.parent / f".tmp-{os.getpid()}-{next(_counter)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(target, data, if_changed=False)  # unchanged was decided above
         self.written += 1
         return h
 
@@ -161,9 +151,7 @@ class Manifest:
         data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # the same bytes for the same pages
         if previous and digest(data) == previous:
             return
-        tmp = root / f".tmp-manifest-{os.getpid()}"
-        tmp.write_bytes(data)
-        os.replace(tmp, root / MANIFEST)
+        write_atomic(root / MANIFEST, data, if_changed=False)
 
 
 @contextlib.contextmanager
