@@ -7,6 +7,7 @@ committed. Pages are read leniently: an answer with one bad item still gives the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -113,3 +114,50 @@ class PageNumberPaging:
             if not more:
                 return
             number += 1
+
+
+def ahead(pages: Iterator[Page], wanted: Callable[[Page], bool]) -> Iterator[Page]:
+    """The pages, the next one asked for while the caller still writes this one (the network's
+    wait hidden behind the database's), when wanted(page) says the caller will go on; else it
+    is asked for only if the caller does: a crawl asks for no page more than it did.
+
+    One page ahead at most, by a daemon thread never waited for on the way out: an interrupted
+    run exits at once, and a page nobody takes is dropped."""
+    upcoming: _Upcoming | _Later = _Later(pages)
+    while (page := upcoming.result()) is not None:
+        upcoming = _Upcoming(pages) if wanted(page) else _Later(pages)
+        yield page
+
+
+class _Later:
+    """next(pages) when it is asked for."""
+
+    def __init__(self, pages: Iterator[Page]) -> None:
+        self._pages = pages
+
+    def result(self) -> Page | None:
+        return next(self._pages, None)
+
+
+class _Upcoming:
+    """next(pages) running now in its own thread; result() hands over the page or its error."""
+
+    def __init__(self, pages: Iterator[Page]) -> None:
+        self._done = threading.Event()
+        self._page: Page | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(pages,), daemon=True).start()
+
+    def _run(self, pages: Iterator[Page]) -> None:
+        try:
+            self._page = next(pages, None)
+        except BaseException as exc:  # raised again in the caller's thread by result()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Page | None:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._page

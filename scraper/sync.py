@@ -14,10 +14,10 @@ from typing import Any
 from . import jsonio
 from .http import ApiClient, ApiError, NotFound
 from .interrupt import signal_name
-from .records import Model, RecordError
+from .paging import ahead
+from .records import Model, Page, RecordError
 from .redaction import redact
 from .sources import Filters, Source
-from .sources.base import Reader
 from .store import Checkpoint, Counts, Store
 
 Progress = Callable[[int, int], None]
@@ -94,11 +94,30 @@ def crawl(
         pages = saved["pages"] if saved else 0
         resumed_from = done
         status, error = "ok", None
-        read = source.reader(api)
+        read = _attempt(source.reader(api))
         previous: set[str] = set()  # the last page's models: an item repeated across pages
+        listed = done
+
+        def read_ahead(page: Page) -> tuple[Page, list[Any] | None]:
+            """In the fetching thread: the page's items read, when reading needs nothing
+            stored and nothing set aside (else they are read in order below)."""
+            if page.damaged or source.workers > 1 or source.item_keys(page.items) is not None:
+                return page, None
+            return page, [read(item, None) for item in page.items]
+
+        def going_on(fetched: tuple[Page, Any]) -> bool:
+            """The crawl will ask for the page after this one whatever its models are (an
+            incremental crawl stops at a page with nothing new: it asks when it knows)."""
+            nonlocal listed
+            page = fetched[0]
+            listed += len(page.items)
+            more = page.next_cursor is not None and (limit is None or listed < limit)
+            return more and not incremental
+
+        listing = map(read_ahead, source.pages(api, filters, cursor))
         with ThreadPoolExecutor(max(1, source.workers)) as pool:
             try:
-                for page in source.pages(api, filters, cursor):
+                for page, results in ahead(listing, going_on):
                     pages += 1
                     items = page.items if limit is None else page.items[: max(0, limit - done)]
                     readable = items
@@ -106,11 +125,11 @@ def crawl(
                         readable = _set_aside(
                             store, source.name, items, page.damaged, counts, run_id
                         )
-                    stored = _stored(store, source, readable)
-                    reader = pool.map if source.workers > 1 else map
-                    models = _read_items(
-                        store, source.name, read, readable, stored, counts, run_id, reader
-                    )
+                    if results is None:
+                        stored = _stored(store, source, readable)
+                        reader = pool.map if source.workers > 1 else map
+                        results = list(reader(read, readable, stored))
+                    models = _read_items(store, source.name, readable, results, counts, run_id)
                     models, previous = (
                         [m for m in models if m.id not in previous],
                         {m.id for m in models},
@@ -198,18 +217,16 @@ def _stored(store: Store, source: Source, items: list) -> list[Any]:
 def _read_items(
     store: Store,
     source: str,
-    read: Reader,
     items: list,
-    stored: list[Any],
+    results: list[Any],
     counts: Counts,
     run_id: int,
-    reader: Callable = map,
 ) -> list[Model]:
-    """Read a page, in order; a malformed item is quarantined with its error, the rest go on."""
+    """A page's items as read (a Model or the error), in order; a malformed item is
+    quarantined with its error, the rest go on."""
     models: list[Model] = []
     seen: set[str] = set()
-    results = reader(_attempt(read), items, stored)
-    for position, (item, result) in enumerate(zip(items, results, strict=True)):
+    for position, (item, result) in enumerate(zip(items, results[: len(items)], strict=True)):
         if isinstance(result, Model):
             if result.id not in seen:  # the API can repeat an item while data moves
                 seen.add(result.id)
@@ -265,17 +282,14 @@ def refresh_counters(
     batches = [stale[i : i + size] for i in range(0, len(stale), size)]
     missing: list[str] = []
 
-    def parse(item: Any, _stored: Any) -> Model:
-        return source.parse(item)
-
     with ThreadPoolExecutor(workers) as pool:
         answers = pool.map(_attempt(lambda b: source.fetch_many(api, b)), batches)
         for batch, result in zip(batches, answers, strict=True):
             if isinstance(result, Exception):
                 counts.failed.append(f"stats of {len(batch)} models not refreshed: {result}")
                 continue
-            nothing = [None] * len(result)
-            models = _read_items(store, source.name, parse, result, nothing, counts, run_id)
+            read = [_attempt(source.parse)(item) for item in result]
+            models = _read_items(store, source.name, result, read, counts, run_id)
             store.save_models(models, counts, run_id=run_id)
             returned = {m.id for m in models}
             missing += [i for i in batch if i not in returned]

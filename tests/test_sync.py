@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from scraper import sources
 from scraper.cli import main
 from scraper.demo.server import Faults
 from scraper.store import Store
+from scraper.sync import crawl
 from tests.support import stored_raw, sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
@@ -100,10 +103,32 @@ def test_nsfw_included_by_default(serve, reference_models, tmp_path) -> None:
 
 
 def test_limit_counts_models_in_total(serve, reference_models, tmp_path) -> None:
-    serve(reference_models, page_size=10)
+    server = serve(reference_models, page_size=10)
     result = run("sync", "civitai", "--rps", "0", "--limit", "25")
     assert result.exit_code == 0, result.output
     assert len(model_ids(tmp_path / "models.db")) == 25
+    assert len(server.requests) == 3  # no page read ahead past the limit
+
+
+def test_next_page_is_asked_for_while_this_one_is_written(
+    serve, reference_models, tmp_path
+) -> None:
+    server = serve(reference_models, page_size=40)
+    source = sources.get("civitai")
+    asked_during: list[int] = []
+
+    def progress(done: int, pages: int) -> None:
+        """Called after a page is committed; waits until the server has the next request."""
+        deadline = time.monotonic() + 5
+        while len(server.requests) <= pages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asked_during.append(len(server.requests))
+
+    with source.client(rps=0) as api, contextlib.closing(Store(tmp_path / "m.db")) as store:
+        outcome = crawl(store, api, source, source.filters({}), progress=progress)
+    assert outcome.status == "ok" and outcome.counts.new == 122
+    assert asked_during == [2, 3, 4, 4]  # the last page names no next: nothing more is asked
+    assert len(server.requests) == 4
 
 
 def test_second_identical_sync_changes_no_row(serve, reference_models, tmp_path) -> None:
