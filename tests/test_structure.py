@@ -109,6 +109,13 @@ def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, 
     old = {(m.source, m.id): m for m in load_models(db)}
     new = {(m.source, m.id): m for m in load_models(fresh)}
     assert sorted(old) == sorted(new) and len(old) == 17
+    images = "SELECT * FROM images ORDER BY source, model_id, version_id, position"
+    with sqlite3.connect(db) as upgraded, sqlite3.connect(fresh) as written:
+        rows = [
+            [LOCAL.sub("PORT", repr(r)) for r in conn.execute(images)]
+            for conn in (upgraded, written)
+        ]
+    assert rows[0] == rows[1] and len(rows[0]) > 40  # keyed by model (version 5), as written
     for key, model in old.items():
         for lang in ("zh", "en", "bilingual"):
             cards = [

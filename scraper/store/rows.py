@@ -38,7 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "virus_scan", "raw",
     ),
     "images": (
-        "source", "version_id", "position", "id", "url", "nsfw_level", "width", "height", "kind",
+        "source", "model_id", "version_id", "position", "id", "url", "nsfw_level", "width",
+        "height", "kind",
     ),
     "tags": ("source", "model_id", "position", "tag"),
     "creators": ("source", "username", "image"),
@@ -145,7 +146,7 @@ def file_rows(m: Model, texts: Texts) -> list[tuple]:
 
 def image_rows(m: Model) -> list[tuple]:
     return [
-        (m.source, v.id, j, i.id, i.url, i.nsfw_level, i.width, i.height, i.kind)
+        (m.source, m.id, v.id, j, i.id, i.url, i.nsfw_level, i.width, i.height, i.kind)
         for v in m.versions
         for j, i in enumerate(v.images)
     ]

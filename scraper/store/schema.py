@@ -71,6 +71,7 @@ INDEXES = (
     ("tags", ("tag",)),
 )
 PRIMARY_KEYS = {name: pk for name, (_, pk) in SCHEMA_V1.items()}
+PRIMARY_KEYS["images"] = ("source", "model_id", "version_id", "position")  # since version 5
 # Rows of a few KB (versions with their packed images, models with their READMEs) waste less
 # of a 16 KiB page than of 4 KiB ones.
 PAGE_SIZE = 16384
@@ -160,7 +161,7 @@ def _rebuild(db: sqlite_utils.Database, name: str, drop: str | None = None) -> N
     """A table of small rows as WITHOUT ROWID: its primary key is the table, with no second
     index beside it (smaller, and each row written once)."""
     columns = {c: t for c, t in SCHEMA_V1[name][0].items() if c != drop}
-    pk = PRIMARY_KEYS[name]
+    pk = SCHEMA_V1[name][1]  # the keys of their time (later versions change some)
     kinds = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
     definitions = ", ".join(
         f"[{c}] {kinds[t]}{' NOT NULL' if c in pk else ''}" for c, t in columns.items()
@@ -217,6 +218,26 @@ def _checkpoint_base(db: sqlite_utils.Database) -> None:
         table.add_column("base_url", str)
 
 
+def _images_by_model(db: sqlite_utils.Database) -> None:
+    """Version 5: image rows keyed by model first, then version: a page of models writes its
+    images in one place per model, not one per version scattered over the table (a crawl
+    dirtied about half a page of images per version; its cost per model grew with the table)."""
+    conn = db.conn
+    conn.execute("ALTER TABLE images RENAME TO images_v4")
+    conn.execute(
+        "CREATE TABLE images ([source] TEXT NOT NULL, [model_id] TEXT NOT NULL, "
+        "[version_id] TEXT NOT NULL, [position] INTEGER NOT NULL, [id] TEXT, [url] TEXT, "
+        "[nsfw_level] INTEGER, [width] INTEGER, [height] INTEGER, [kind] TEXT, "
+        "PRIMARY KEY (source, model_id, version_id, position)) WITHOUT ROWID"
+    )
+    conn.execute(  # rows of no stored version (none are written) are left behind
+        "INSERT INTO images SELECT i.source, v.model_id, i.version_id, i.position, i.id, i.url, "
+        "i.nsfw_level, i.width, i.height, i.kind FROM images_v4 i "
+        "JOIN versions v ON v.source = i.source AND v.id = i.version_id"
+    )
+    conn.execute("DROP TABLE images_v4")
+
+
 # Migrations 2 and 3 read payloads back through today's reader (store/reader.py): a change of the
 # storage layout must keep them working, or an old database can no longer be upgraded.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
@@ -224,6 +245,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
     _images_once,
     _search_and_status,
     _checkpoint_base,
+    _images_by_model,
 ]
 VERSION = len(MIGRATIONS)
 

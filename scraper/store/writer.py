@@ -32,6 +32,7 @@ class _Batch:
     rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in TABLES})
     replaced: list[tuple[str, str, list[str], str]] = field(default_factory=list)
     version_keys: list[tuple[str, str]] = field(default_factory=list)  # of replaced models
+    image_keys: list[tuple[str, str, str]] = field(default_factory=list)  # (model, version)
     model_keys: list[tuple[str, str]] = field(default_factory=list)
     counters: list[tuple[Model, str, str]] = field(default_factory=list)
 
@@ -44,6 +45,7 @@ class _Batch:
                 whole.rows[table] += queued
             whole.replaced += batch.replaced
             whole.version_keys += batch.version_keys
+            whole.image_keys += batch.image_keys
             whole.model_keys += batch.model_keys
             whole.counters += batch.counters
         return whole
@@ -54,6 +56,7 @@ class _Batch:
         if replaces:  # its old children go first; a new model has none
             self.replaced.append((src, m.id, [v.id for v in m.versions], stamp))
             self.version_keys += [(src, v.id) for v in m.versions]
+            self.image_keys += [(src, m.id, v.id) for v in m.versions]
             self.model_keys.append((src, m.id))
         self.rows["versions"] += rows.version_rows(m, texts)
         self.rows["files"] += rows.file_rows(m, texts)
@@ -202,13 +205,14 @@ class Writer:
                 f"AND removed_at IS NULL AND id NOT IN ({marks})",
                 [stamp, source, model_id, *version_ids],
             )
-        for table, column, keys in (
-            ("files", "version_id", batch.version_keys),
-            ("images", "version_id", batch.version_keys),
-            ("tags", "model_id", batch.model_keys),
+        for table, columns, keys in (
+            ("files", ("version_id",), batch.version_keys),
+            ("images", ("model_id", "version_id"), batch.image_keys),
+            ("tags", ("model_id",), batch.model_keys),
         ):
             if keys:
-                conn.executemany(f"DELETE FROM {table} WHERE source = ? AND {column} = ?", keys)
+                where = " AND ".join(f"{c} = ?" for c in ("source", *columns))
+                conn.executemany(f"DELETE FROM {table} WHERE {where}", keys)
         for table, queued in batch.rows.items():
             if queued:
                 if scrub:  # the packed payloads were scrubbed before packing
