@@ -164,14 +164,17 @@ def _nest(
         ):
             versions[model_id].append((version_id, raw or b"{}", _unpacked(images, size) or b"[]"))
             files[version_id] = []
-    for chunk in _chunks(list(files)):
+    # Files are keyed by model since schema version 5; migrations before it read by version.
+    by = "model_id" if _has_column(conn, "files", "model_id") else "version_id"
+    for chunk in _chunks(ids if by == "model_id" else list(files)):
         marks = ",".join("?" * len(chunk))
         for version_id, raw in conn.execute(
             f"SELECT version_id, CAST(raw AS BLOB) FROM files WHERE source = ? "
-            f"AND version_id IN ({marks}) ORDER BY version_id, position",
+            f"AND {by} IN ({marks}) ORDER BY {by}, version_id, position",
             [source, *chunk],
         ):
-            files[version_id].append(raw or b"null")
+            if version_id in files:  # not of a removed version
+                files[version_id].append(raw or b"null")
     for _, model_id, raw in group:
         if isinstance(raw, RecordError):
             yield source, model_id, raw
@@ -184,6 +187,11 @@ def _nest(
         ]
         whole = _with_members(raw, [(key, _array(nested))])
         yield source, model_id, _payload(whole)
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    found = conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", [table, column])
+    return found.fetchone() is not None
 
 
 def _array(items: list[bytes]) -> bytes:

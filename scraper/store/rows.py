@@ -33,9 +33,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "download_url", "removed_at", "raw", "images_raw", "images_size",
     ),
     "files": (
-        "source", "version_id", "position", "id", "name", "kind", "size_kb", "format",
-        "precision", "size_type", "is_primary", "sha256", "download_url", "pickle_scan",
-        "virus_scan", "raw",
+        "source", "model_id", "version_id", "position", "id", "name", "kind", "size_kb",
+        "format", "precision", "size_type", "is_primary", "sha256", "download_url",
+        "pickle_scan", "virus_scan", "raw",
     ),
     "images": (
         "source", "model_id", "version_id", "position", "id", "url", "nsfw_level", "width",
@@ -123,6 +123,7 @@ def file_rows(m: Model, texts: Texts) -> list[tuple]:
     return [
         (
             m.source,
+            m.id,
             v.id,
             j,
             f.id,

@@ -31,8 +31,7 @@ class _Batch:
 
     rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in TABLES})
     replaced: list[tuple[str, str, list[str], str]] = field(default_factory=list)
-    version_keys: list[tuple[str, str]] = field(default_factory=list)  # of replaced models
-    image_keys: list[tuple[str, str, str]] = field(default_factory=list)  # (model, version)
+    child_keys: list[tuple[str, str, str]] = field(default_factory=list)  # replaced versions
     model_keys: list[tuple[str, str]] = field(default_factory=list)
     counters: list[tuple[Model, str, str]] = field(default_factory=list)
 
@@ -44,8 +43,7 @@ class _Batch:
             for table, queued in batch.rows.items():
                 whole.rows[table] += queued
             whole.replaced += batch.replaced
-            whole.version_keys += batch.version_keys
-            whole.image_keys += batch.image_keys
+            whole.child_keys += batch.child_keys
             whole.model_keys += batch.model_keys
             whole.counters += batch.counters
         return whole
@@ -55,8 +53,7 @@ class _Batch:
         self.rows["models"].append(row)
         if replaces:  # its old children go first; a new model has none
             self.replaced.append((src, m.id, [v.id for v in m.versions], stamp))
-            self.version_keys += [(src, v.id) for v in m.versions]
-            self.image_keys += [(src, m.id, v.id) for v in m.versions]
+            self.child_keys += [(src, m.id, v.id) for v in m.versions]
             self.model_keys.append((src, m.id))
         self.rows["versions"] += rows.version_rows(m, texts)
         self.rows["files"] += rows.file_rows(m, texts)
@@ -206,8 +203,8 @@ class Writer:
                 [stamp, source, model_id, *version_ids],
             )
         for table, columns, keys in (
-            ("files", ("version_id",), batch.version_keys),
-            ("images", ("model_id", "version_id"), batch.image_keys),
+            ("files", ("model_id", "version_id"), batch.child_keys),
+            ("images", ("model_id", "version_id"), batch.child_keys),
             ("tags", ("model_id",), batch.model_keys),
         ):
             if keys:
