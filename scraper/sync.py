@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from .sources import Filters, Source
 from .store import Checkpoint, Counts, Store
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger("scraper.sync")
+LONG_CRAWL = 2_000  # models written in one run after which the store's lookups wait for its end
 
 
 @dataclass
@@ -115,6 +118,7 @@ def crawl(
             return more and not incremental
 
         listing = map(read_ahead, source.pages(api, filters, cursor))
+        deferred = False
         with ThreadPoolExecutor(max(1, source.workers)) as pool:
             try:
                 for page, results in ahead(listing, going_on):
@@ -140,6 +144,9 @@ def crawl(
                     mark = Checkpoint(
                         key, source.name, params, cursor, pages, done, run_id, api.base_url
                     )
+                    if not deferred and done - resumed_from >= LONG_CRAWL and not finished:
+                        store.defer_lookups()
+                        deferred = True
                     saved_page = store.save_models(models, counts, mark, run_id)
                     if incremental and items and saved_page.changed == 0 and not finished:
                         store.clear_checkpoint(key)  # nothing new here: the rest is known
@@ -158,6 +165,9 @@ def crawl(
                 counts.failed.append(
                     f"crawl stopped: {error}; run again to resume from the last page"
                 )
+            finally:
+                if deferred:
+                    _restore_lookups(store)
         if refresh_older_than is not None and status == "ok" and source.refresh_batch:
             refresh_counters(store, api, source, refresh_older_than, counts, run_id)
         if status == "ok" and counts.failed:
@@ -186,6 +196,15 @@ def _interrupted(
 ) -> None:
     counts.failed.append(f"interrupted by {signal_name(exc)}; the next run goes on from here")
     store.finish_run(run_id, "interrupted", counts, api.requests, api.bytes)
+
+
+def _restore_lookups(store: Store) -> None:
+    """The lookup indexes a long crawl dropped, built again however it ended; if that fails
+    too (a full disk), the next writing run's recover() builds them."""
+    try:
+        store.restore_lookups()
+    except Exception as exc:
+        log.warning("lookup indexes not rebuilt (%s); the next run builds them", exc)
 
 
 def _set_aside(

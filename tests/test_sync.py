@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import signal
 import sqlite3
@@ -279,3 +280,53 @@ def stored_yet(db: Path) -> bool:
             return conn.execute("SELECT count(*) FROM models").fetchone()[0] > 0
     except sqlite3.OperationalError:  # the schema is still being created
         return False
+
+
+def lookup_indexes(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {name for (name,) in found} & {"idx_files_sha256", "idx_tags_tag"}
+
+
+def replicas(models: list[dict], n: int) -> list[dict]:
+    """n models made from the reference ones, each with its own model and version ids."""
+    made = []
+    for k in range(n):
+        model = copy.deepcopy(models[k % len(models)])
+        model["id"] = k + 1
+        for version in model["modelVersions"]:
+            version["id"] = version["id"] * 10_000 + k
+        made.append(model)
+    return made
+
+
+def test_long_crawl_builds_its_lookup_indexes_once_at_the_end(
+    serve, reference_models, tmp_path
+) -> None:
+    serve(replicas(reference_models, 2_300), page_size=100)
+    source = sources.get("civitai")
+    db = tmp_path / "long.db"
+    present: list[bool] = []
+
+    def progress(done: int, pages: int) -> None:
+        present.append(lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"})
+
+    with source.client(rps=0) as api, contextlib.closing(Store(db)) as store:
+        outcome = crawl(store, api, source, source.filters({}), progress=progress)
+    assert outcome.status == "ok" and outcome.counts.new == 2_300
+    assert present == [True] * 19 + [False] * 4  # dropped with the 2,000th model, to the end
+    assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}
+    with sqlite3.connect(db) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT * FROM files WHERE sha256 = 'x'").fetchall()
+        assert "idx_files_sha256" in repr(plan)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_lookup_indexes_a_killed_crawl_dropped_come_back_with_the_next_run(tmp_path) -> None:
+    db = tmp_path / "killed.db"
+    with contextlib.closing(Store(db)) as store:
+        store.defer_lookups()  # as a long crawl does, then killed before its end
+    assert lookup_indexes(db) == set()
+    with contextlib.closing(Store(db)) as store, store.exclusive():
+        pass
+    assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}

@@ -88,7 +88,9 @@ class Store(RunLog, Writer):
             yield
 
     def recover(self) -> None:
-        """With the lock held: runs a killed process left `running` are marked interrupted."""
+        """With the lock held: runs a killed process left `running` are marked interrupted,
+        and lookup indexes a killed long crawl had dropped are built again."""
+        self.restore_lookups()
         for run_id, source, command in self.recover_interrupted():
             log.warning(
                 "run %d (%s %s) was left running by a process that ended; marked interrupted",
