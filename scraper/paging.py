@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .records import Page
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .http import ApiClient
 
 Params = list[tuple[str, str]]
+T = TypeVar("T")
 Items = Callable[[Any], list[Any]]  # the items of a page body (RecordError when there are none)
 
 
@@ -116,39 +117,39 @@ class PageNumberPaging:
             number += 1
 
 
-def ahead(pages: Iterator[Page], wanted: Callable[[Page], bool]) -> Iterator[Page]:
+def ahead(pages: Iterator[T], wanted: Callable[[T], bool]) -> Iterator[T]:
     """The pages, the next one asked for while the caller still writes this one (the network's
     wait hidden behind the database's), when wanted(page) says the caller will go on; else it
     is asked for only if the caller does: a crawl asks for no page more than it did.
 
     One page ahead at most, by a daemon thread never waited for on the way out: an interrupted
     run exits at once, and a page nobody takes is dropped."""
-    upcoming: _Upcoming | _Later = _Later(pages)
+    upcoming: _Upcoming[T] | _Later[T] = _Later(pages)
     while (page := upcoming.result()) is not None:
         upcoming = _Upcoming(pages) if wanted(page) else _Later(pages)
         yield page
 
 
-class _Later:
+class _Later(Generic[T]):
     """next(pages) when it is asked for."""
 
-    def __init__(self, pages: Iterator[Page]) -> None:
+    def __init__(self, pages: Iterator[T]) -> None:
         self._pages = pages
 
-    def result(self) -> Page | None:
+    def result(self) -> T | None:
         return next(self._pages, None)
 
 
-class _Upcoming:
+class _Upcoming(Generic[T]):
     """next(pages) running now in its own thread; result() hands over the page or its error."""
 
-    def __init__(self, pages: Iterator[Page]) -> None:
+    def __init__(self, pages: Iterator[T]) -> None:
         self._done = threading.Event()
-        self._page: Page | None = None
+        self._page: T | None = None
         self._error: BaseException | None = None
         threading.Thread(target=self._run, args=(pages,), daemon=True).start()
 
-    def _run(self, pages: Iterator[Page]) -> None:
+    def _run(self, pages: Iterator[T]) -> None:
         try:
             self._page = next(pages, None)
         except BaseException as exc:  # raised again in the caller's thread by result()
@@ -156,7 +157,7 @@ class _Upcoming:
         finally:
             self._done.set()
 
-    def result(self) -> Page | None:
+    def result(self) -> T | None:
         self._done.wait()
         if self._error is not None:
             raise self._error

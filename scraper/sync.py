@@ -101,27 +101,18 @@ def crawl(
         previous: set[str] = set()  # the last page's models: an item repeated across pages
         listed = done
 
-        def read_ahead(page: Page) -> tuple[Page, list[Any] | None]:
-            """In the fetching thread: the page's items read, when reading needs nothing
-            stored and nothing set aside (else they are read in order below)."""
-            if page.damaged or source.workers > 1 or source.item_keys(page.items) is not None:
-                return page, None
-            return page, [read(item, None) for item in page.items]
-
-        def going_on(fetched: tuple[Page, Any]) -> bool:
+        def going_on(page: Page) -> bool:
             """The crawl will ask for the page after this one whatever its models are (an
             incremental crawl stops at a page with nothing new: it asks when it knows)."""
             nonlocal listed
-            page = fetched[0]
             listed += len(page.items)
             more = page.next_cursor is not None and (limit is None or listed < limit)
             return more and not incremental
 
-        listing = map(read_ahead, source.pages(api, filters, cursor))
         deferred = False
         with ThreadPoolExecutor(max(1, source.workers)) as pool:
             try:
-                for page, results in ahead(listing, going_on):
+                for page in ahead(source.pages(api, filters, cursor), going_on):
                     pages += 1
                     items = page.items if limit is None else page.items[: max(0, limit - done)]
                     readable = items
@@ -129,10 +120,9 @@ def crawl(
                         readable = _set_aside(
                             store, source.name, items, page.damaged, counts, run_id
                         )
-                    if results is None:
-                        stored = _stored(store, source, readable)
-                        reader = pool.map if source.workers > 1 else map
-                        results = list(reader(read, readable, stored))
+                    stored = _stored(store, source, readable)
+                    reader = pool.map if source.workers > 1 else map
+                    results = list(reader(read, readable, stored))
                     models = _read_items(store, source.name, readable, results, counts, run_id)
                     models, previous = (
                         [m for m in models if m.id not in previous],
@@ -245,7 +235,7 @@ def _read_items(
     quarantined with its error, the rest go on."""
     models: list[Model] = []
     seen: set[str] = set()
-    for position, (item, result) in enumerate(zip(items, results[: len(items)], strict=True)):
+    for position, (item, result) in enumerate(zip(items, results, strict=True)):
         if isinstance(result, Model):
             if result.id not in seen:  # the API can repeat an item while data moves
                 seen.add(result.id)
