@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections import deque
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -320,6 +321,20 @@ def test_long_crawl_builds_its_lookup_indexes_once_at_the_end(
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT * FROM files WHERE sha256 = 'x'").fetchall()
         assert "idx_files_sha256" in repr(plan)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_long_crawl_that_fails_builds_its_lookup_indexes_all_the_same(
+    serve, reference_models, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SCRAPER_RETRIES", "1")
+    script = deque([""] * 22 + ["503"] * 5)  # the 23rd page never comes
+    serve(replicas(reference_models, 2_500), page_size=100, faults=Faults(script=script))
+    source = sources.get("civitai")
+    db = tmp_path / "failed.db"
+    with source.client(rps=0) as api, contextlib.closing(Store(db)) as store:
+        outcome = crawl(store, api, source, source.filters({}))
+    assert outcome.status == "failed" and outcome.counts.new == 2_200
+    assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}
 
 
 def test_lookup_indexes_a_killed_crawl_dropped_come_back_with_the_next_run(tmp_path) -> None:
