@@ -291,13 +291,14 @@ def refresh_counters(
     batches = [stale[i : i + size] for i in range(0, len(stale), size)]
     missing: list[str] = []
 
+    parse = _attempt(source.parse)
     with ThreadPoolExecutor(workers) as pool:
         answers = pool.map(_attempt(lambda b: source.fetch_many(api, b)), batches)
         for batch, result in zip(batches, answers, strict=True):
             if isinstance(result, Exception):
                 counts.failed.append(f"stats of {len(batch)} models not refreshed: {result}")
                 continue
-            read = [_attempt(source.parse)(item) for item in result]
+            read = [parse(item) for item in result]
             models = _read_items(store, source.name, result, read, counts, run_id)
             store.save_models(models, counts, run_id=run_id)
             returned = {m.id for m in models}
