@@ -37,7 +37,7 @@ def main() -> None:
         rows.append((f"{n:,}", f"{sync_s:.1f}", str(sync_rss), f"{render_s:.1f}", str(render_rss)))
     table(rows)
     _, floor = run_measured(
-        [sys.executable, "-c", "import scraper.cli, scraper.render, scraper.sync"]
+        [sys.executable, "-c", "import scraper.cli, scraper.cards.render, scraper.jobs.sync"]
     )
     print(f"floor: the interpreter with the modules imported, {floor} MiB")
     for name, values in peaks.items():

@@ -27,7 +27,7 @@ from _common import CARDS, table
 
 from scraper.demo.civitai import FakeCivitai, read_models
 from scraper.demo.server import Faults
-from scraper.http import ApiClient
+from scraper.net.client import ApiClient
 from scraper.sources import civitai
 
 MODELS = read_models(CARDS)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from scraper.cardfiles import card_name, render_all
+from scraper.cards.output import card_name, render_all
+from scraper.cards.render import render_card as render
 from scraper.files import slugify
 from scraper.records import RecordError
-from scraper.render import render_card as render
 from scraper.sources.civitai import model_items, parse_model, thumbnail
 from tests.support import CARDS, FIXTURES
 

@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from scraper import cardtext
-from scraper.cardfiles import render_all
+from scraper.cards import escape
+from scraper.cards.output import render_all
+from scraper.cards.render import render_card
 from scraper.cli import main
-from scraper.render import render_card
 from scraper.sources.civitai import parse_model
 from tests.support import CARDS, reference_ids
 
@@ -28,7 +28,7 @@ def test_every_reference_model_renders_with_the_zh_structure(lang: str) -> None:
         assert other_head.count("\n#### [") == zh.count("\n#### [") == len(m.versions)
         assert other_head.count("\n  - [") == zh.count("\n  - [")
         assert other_head.count("<img src=") == zh.count("<img src=")
-        assert other.startswith(f"## {cardtext.text(m.name)}\n### 1. Overview")
+        assert other.startswith(f"## {escape.text(m.name)}\n### 1. Overview")
         assert "\n### 3. Details" in other
 
 

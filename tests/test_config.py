@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import main
-from scraper.config import ConfigError, key_lines, load
+from scraper.jobs.config import ConfigError, key_lines, load
 
 ROOT = Path(__file__).parent.parent
 GOOD = """\

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.demo.server import FAULTS, Faults
-from scraper.limits import CircuitBreaker, RateLimiter, rate_limit_hint
+from scraper.net.limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from scraper.store import Store
 from tests.support import stored_raw, sync_command
 

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from scraper.cardfiles import card_name, render_all
+from scraper.cards.output import card_name, render_all
 from scraper.files import safe_stem, write_atomic
 from scraper.sources.huggingface import parse_model as parse_hf
 from tests.support import hf_fixture

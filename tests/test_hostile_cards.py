@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from scraper.render import render_card
+from scraper.cards.render import render_card
 from scraper.sources.civitai import parse_model
 from scraper.sources.huggingface import parse_model as parse_hf
 from tests.support import (

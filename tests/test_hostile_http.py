@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.demo.server import PlainServer, gzip_bomb
-from scraper.http import ApiClient, ApiError, NotFound
+from scraper.net.client import ApiClient, ApiError, NotFound
 from scraper.sources import civitai
 from tests.support import one_line
 

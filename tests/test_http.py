@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from scraper.demo.server import FAULTS, Faults
-from scraper.http import ApiClient, ApiError, NotFound
+from scraper.net.client import ApiClient, ApiError, NotFound
 from scraper.sources import civitai
 
 MODEL = {"id": 7, "name": "m", "modelVersions": []}

@@ -8,10 +8,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from scraper.cards.render import render_card
 from scraper.cli import main
 from scraper.demo.hub import FakeHuggingFace
-from scraper.http import ApiClient
-from scraper.render import render_card
+from scraper.net.client import ApiClient
 from scraper.sources import huggingface
 from scraper.store import load_models
 from tests.support import everything_stored, hf_repos, stored_raw

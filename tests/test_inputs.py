@@ -11,8 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from scraper.cards.render import render_card
 from scraper.cli import main
-from scraper.render import render_card
 from scraper.sources.civitai import parse_model
 from scraper.sources.huggingface import parse_model as parse_hf
 from tests.support import CARDS, FIXTURES, HOSTILE, hf_fixture

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from scraper.cardfiles import card_name
+from scraper.cards.output import card_name
+from scraper.cards.render import render_card
 from scraper.cli import main
-from scraper.render import render_card
 from scraper.sources.civitai import parse_model
 from tests.support import CARDS, expected_card, reference_ids
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scraper import render
-from scraper.cardfiles import card_name, render_catalog
+from scraper.cards import render
+from scraper.cards.output import card_name, render_catalog
 from scraper.cli import main
 from scraper.sources.civitai import parse_model
 from scraper.store import Counts, Store

@@ -24,7 +24,7 @@ from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace
 from scraper.demo.recorded import GATED
 from scraper.demo.server import Faults
-from scraper.status import QUERIES
+from scraper.jobs.status import QUERIES
 from scraper.store import schema
 from tests.support import hf_repos
 

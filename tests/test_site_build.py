@@ -19,9 +19,9 @@ from urllib.parse import urldefrag, urljoin
 import pytest
 from click.testing import CliRunner
 
+from scraper.cards.render import render_card
 from scraper.cli import main
 from scraper.records import Model
-from scraper.render import render_card
 from scraper.site import output, paths, search
 from scraper.site.build import Settings, build
 from scraper.site.paths import page_name

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from scraper import sources
-from scraper.cardfiles import card_name
+from scraper.cards.output import card_name
+from scraper.cards.render import render_card
 from scraper.cli import main
-from scraper.render import render_card
 from scraper.store import Store, codec, load_models, schema
 from tests.support import expected_card, old_database, sync_inputs
 

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from scraper import sources
 from scraper.cli import main
 from scraper.demo.server import Faults
+from scraper.jobs.sync import crawl
 from scraper.store import Store
-from scraper.sync import crawl
 from tests.support import stored_raw, sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from .. import sources
+from ..cards.render import DETAILS, LANGS
 from ..records import Model
-from ..render import DETAILS, LANGS
 from .options import Failed, db_option, db_path, verbose_option
 
 lang_option = click.option(
@@ -59,7 +59,7 @@ def render(lang: str, details: str, out: Path, source: str | None, force: bool) 
     Example:
       scraper render --lang bilingual --out output
     """
-    from ..cardfiles import render_catalog
+    from ..cards.output import render_catalog
 
     path = db_path()
     if not path.exists():
@@ -89,8 +89,8 @@ def render(lang: str, details: str, out: Path, source: str | None, force: bool) 
 @verbose_option
 def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> None:
     """Render saved API JSON with no network; PATH may be a folder of saved responses."""
+    from ..cards.render import render_card
     from ..files import safe_stem, write_atomic
-    from ..render import render_card
 
     inputs = list(_inputs(paths))
     if not inputs:

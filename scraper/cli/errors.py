@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ..redaction import redact
-from ..settings import SettingError
+from ..net.redaction import redact
+from ..net.settings import SettingError
 
 
 class Failed(click.ClickException):

@@ -17,7 +17,7 @@ DB = "scraper.db"
 
 
 def configure_logging(verbose: bool) -> None:
-    from ..redaction import guard
+    from ..net.redaction import guard
 
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr
@@ -74,7 +74,7 @@ class Duration(click.ParamType):
     name = "duration"
 
     def convert(self, value: object, param: object, ctx: object) -> timedelta:
-        from ..config import parse_duration
+        from ..jobs.config import parse_duration
 
         if isinstance(value, timedelta):
             return value

@@ -46,7 +46,7 @@ class Progress:
         # inside its line; others (a --log-file) keep theirs.
         root = logging.getLogger()
         self._saved = root.handlers[:]
-        from ..redaction import guard
+        from ..net.redaction import guard
 
         self._handler = guard(RichHandler(console=console, show_path=False, show_time=False))
         root.handlers = [*(h for h in self._saved if not _to_terminal(h)), self._handler]

@@ -48,7 +48,7 @@ def run(config_path: Path | None, wait: float, log_file: Path | None) -> None:
     Example:
       scraper run --config scraper.toml --log-file output/scraper.log
     """
-    from ..config import default_path
+    from ..jobs.config import default_path
 
     ctx = click.get_current_context()
     code = execute(
@@ -71,9 +71,9 @@ def execute(
 ) -> int:
     """Load the config and run it with one-line timestamped events; the exit status.
     locked: the caller holds the database's lock already (the demo)."""
-    from .. import runner
-    from ..config import ConfigError, load
     from ..interrupt import exit_code, signal_name
+    from ..jobs import runner
+    from ..jobs.config import ConfigError, load
     from ..store import Busy
     from ..store.schema import SchemaError
     from .logs import event_log

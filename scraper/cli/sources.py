@@ -67,8 +67,8 @@ def _sync_command(source: sources.Source) -> click.Command:
         refresh: Any = None,
         **options: Any,
     ) -> None:
+        from ..jobs.sync import crawl
         from ..store import Store
-        from ..sync import crawl
 
         try:
             filters = source.filters({**options, "incremental": incremental})
@@ -100,11 +100,11 @@ def _sync_command(source: sources.Source) -> click.Command:
 
 def _export_command(source: sources.Source) -> click.Command:
     def run(lang: str, **options: Any) -> None:
-        from ..http import ApiError, NotFound
+        from ..cards.render import render_card
+        from ..jobs.sync import export_one
+        from ..net.client import ApiError, NotFound
         from ..records import RecordError
-        from ..render import render_card
         from ..store import Store
-        from ..sync import export_one
 
         key = options.pop(source.export_argument.name)
         what = _what(source, key, options)

@@ -34,8 +34,8 @@ def status(as_json: bool, config_path: Path | None) -> None:
     Example:
       scraper status --json | jq .problems
     """
-    from .. import status as report
-    from ..config import ConfigError, default_path, load
+    from ..jobs import status as report
+    from ..jobs.config import ConfigError, default_path, load
     from ..store import default_path as default_db
 
     ctx = click.get_current_context()

@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..cards.render import human_size
 from ..records import Model
-from ..render import human_size
 from ..sanitize import safe_url
 from .pages import templates_dir
 from .summary import Summary, main_file

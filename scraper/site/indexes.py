@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from markupsafe import Markup
 
-from ..render import labels
+from ..cards.render import labels
 from . import guide, output, pages, paths, search
 from .paths import KINDS, LANGS, localized
 from .summary import Summary

@@ -19,7 +19,8 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .. import render, sources
+from .. import sources
+from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
 from ..sanitize import IMG_TAG, clean_html, safe_url
 from . import chart, nsfw, paths

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..records import Model, Page
 
 if TYPE_CHECKING:
-    from ..http import ApiClient, HostPolicy
+    from ..net.client import ApiClient, HostPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +91,8 @@ class Source:
     def client(self, rps: float | None = None) -> ApiClient:
         """A client for the configured host; SettingError (one line) for a bad base URL,
         token or setting."""
-        from ..http import ApiClient
-        from ..settings import base_url
+        from ..net.client import ApiClient
+        from ..net.settings import base_url
 
         return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
 

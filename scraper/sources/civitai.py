@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..http import ApiClient, HostPolicy, NotFound
-from ..paging import CursorPaging, inclusive_date_cursor
+from ..net.client import ApiClient, HostPolicy, NotFound
+from ..net.paging import CursorPaging, inclusive_date_cursor
 from ..records import Model, Page, RecordError
 from . import base
 from .base import Option

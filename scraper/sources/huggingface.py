@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..http import ApiClient, ApiError, HostPolicy, NotFound
-from ..paging import LinkPaging
+from ..net.client import ApiClient, ApiError, HostPolicy, NotFound
+from ..net.paging import LinkPaging
 from ..records import File, Image, Model, Page, RecordError, Version
 from . import base, hubcard
 from .base import Option

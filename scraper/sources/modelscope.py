@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from ..http import ApiClient, ApiError, HostPolicy, NotFound, Transient
-from ..paging import PageNumberPaging
+from ..net.client import ApiClient, ApiError, HostPolicy, NotFound, Transient
+from ..net.paging import PageNumberPaging
 from ..records import File, Image, Model, Page, RecordError, Version
 from . import base, hubcard
 from .base import Option

@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import jsonio
-from ..redaction import redact, scrubber
+from ..net.redaction import redact, scrubber
 
 
 def _storable(text: str) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import jsonio, redaction, sources
+from .. import jsonio, sources
+from ..net import redaction
 from ..records import Model
 from . import codec, rows
 from .reader import _chunks, load_raw

@@ -15,11 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import sources
-from .render import DETAILS, LANGS
-from .settings import SettingError
-from .site.nsfw import MODES
-from .sources import Option, Source
+from .. import sources
+from ..cards.render import DETAILS, LANGS
+from ..net.settings import SettingError
+from ..site.nsfw import MODES
+from ..sources import Option, Source
 
 DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import jsonio
-from .http import ApiClient, ApiError, NotFound
-from .interrupt import signal_name
-from .paging import ahead
-from .records import Model, Page, RecordError
-from .redaction import redact
-from .sources import Filters, Source
-from .store import Checkpoint, Counts, Store
+from .. import jsonio
+from ..interrupt import signal_name
+from ..net.client import ApiClient, ApiError, NotFound
+from ..net.paging import ahead
+from ..net.redaction import redact
+from ..records import Model, Page, RecordError
+from ..sources import Filters, Source
+from ..store import Checkpoint, Counts, Store
 
 Progress = Callable[[int, int], None]
-log = logging.getLogger("scraper.sync")
+log = logging.getLogger("scraper.jobs.sync")
 LONG_CRAWL = 2_000  # models written in one run after which the store's lookups wait for its end
 
 

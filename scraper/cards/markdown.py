@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from . import cardtext, sanitize
+from .. import sanitize
+from . import escape
 
 SHIFT = 3  # the card's sections are ###: a README's # becomes ####
 ALLOWED = sanitize.TAGS
@@ -186,7 +187,7 @@ class _Scan:
             return _tag(name, tag.group("close"), tag.group("attrs"), base, shift), tag.end()
         link = _AUTOLINK.match(text, start)
         if link is not None and link.end() - start <= MAX_TAG:
-            target = cardtext.url(html.unescape(link.group(1)))
+            target = escape.url(html.unescape(link.group(1)))
             if target:
                 return f"<{target}>", link.end()
         return "&lt;", start + 1
@@ -212,7 +213,7 @@ def _code_span(span: str) -> str:
     return "".join(out)
 
 
-_KNOWN = cardtext.KNOWN_ELEMENTS
+_KNOWN = escape.KNOWN_ELEMENTS
 
 
 def _tag(name: str, close: str, attrs: str, base: str | None, shift: int) -> str:
@@ -254,7 +255,7 @@ def _absolute(value: str, base: str | None) -> str:
         if not base or not value or scheme_like or value.startswith(("//", "#", "\\")):
             return ""
         value = f"{base.rstrip('/')}/{quote(value.lstrip('./'), safe='/%?=&')}"
-    return str(cardtext.url(value))
+    return str(escape.url(value))
 
 
 def shift_html_headings(text: str, shift: int = SHIFT) -> str:
@@ -283,13 +284,13 @@ def _converter() -> Any:
                 return text
             title = el.get("title")
             if title:
-                clean = cardtext.one_line(title).replace("\\", "\\\\").replace('"', '\\"')
+                clean = escape.one_line(title).replace("\\", "\\\\").replace('"', '\\"')
                 title = f' "{clean}"'
             return f"[{text.strip()}]({target}{title or ''})"
 
         def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
             target = _absolute(el.get("src") or "", None)
-            alt = cardtext.link_text(el.get("alt") or "")
+            alt = escape.link_text(el.get("alt") or "")
             return f"![{alt}]({target})" if target else alt
 
     return Converter(heading_style="ATX", escape_misc=True, bullets="-")

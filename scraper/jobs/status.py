@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import jsonio, sources
+from .. import jsonio, sources
+from ..sources import Source
+from ..store import lock
+from ..store.reader import connect_readonly
 from .config import STALE_AFTER, Config, span
-from .sources import Source
-from .store import lock
-from .store.reader import connect_readonly
 
 FORMAT = 1
 RUNS_SHOWN = 5

@@ -1,6 +1,6 @@
 """Cards on disk: their file names, and writing only the cards whose inputs changed.
 
-`render_catalog` asks the manifest (outputs.py) which models changed since their card was
+`render_catalog` asks the manifest (manifests.py) which models changed since their card was
 written, in the same read snapshot as the models themselves, and renders only those; a card
 whose model is gone is removed, and one left under an old name (the model was renamed) too.
 """
@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import outputs
-from .files import safe_stem, slugify, write_atomic
-from .records import Model
+from ..files import safe_stem, slugify, write_atomic
+from ..records import Model
+from . import manifest as manifests
 from .render import render_card, render_key
 
 
@@ -49,30 +49,30 @@ def render_catalog(
 ) -> RenderReport:
     """OUT/<source>/<card name> for every stored model whose inputs changed (every model of a
     source with force, or when the templates, labels, release or options changed)."""
-    from .store import snapshot
+    from ..store import snapshot
 
     report = RenderReport()
     key = render_key(lang, details, templates_dir)
-    with snapshot(db) as snap, outputs.Manifest(out) as manifest:
+    with snapshot(db) as snap, manifests.Manifest(out) as manifest:
         attached = manifest.uri()
         if attached:
             snap.attach(attached, "man")
         for src in _folders(source):
             manifest.import_legacy(out / src, src, lang)
-            for _, model_id, name in outputs.gone(snap.conn, lang, src) if attached else ():
+            for _, model_id, name in manifests.gone(snap.conn, lang, src) if attached else ():
                 _remove(out / src, name)
                 manifest.forget(src, model_id, lang)
                 report.removed += 1
             full = force or not attached or manifest.key(lang, src) != key
-            todo = None if full else outputs.changed(snap.conn, lang, src)
+            todo = None if full else manifests.changed(snap.conn, lang, src)
             if todo is not None:
                 todo += _missing(out, manifest, lang, src, set(todo))
             done = 0
             for model in snap.models(src, report.failed, keys=todo):
                 done += 1
-                inputs = outputs.inputs(snap.conn, model.source, model.id)
+                inputs = manifests.inputs(snap.conn, model.source, model.id)
                 _write(model, out, lang, details, templates_dir, manifest, inputs, report)
-            report.unchanged += outputs.count(snap.conn, src) - done
+            report.unchanged += manifests.count(snap.conn, src) - done
             if not report.failed:
                 manifest.set_key(lang, src, key)
         manifest.flush()
@@ -93,7 +93,7 @@ def render_all(
     """A card for each of these records (no database: no inputs to compare, so each card is
     rendered and written only if its bytes changed); renamed cards are still followed."""
     report = RenderReport()
-    with outputs.Manifest(out) as manifest:
+    with manifests.Manifest(out) as manifest:
         for model in models:
             _write(model, out, lang, details, templates_dir, manifest, None, report)
     return report
@@ -105,7 +105,7 @@ def _write(
     lang: str,
     details: str,
     templates_dir: str | None,
-    manifest: outputs.Manifest,
+    manifest: manifests.Manifest,
     inputs: str | None,
     report: RenderReport,
 ) -> None:
@@ -144,7 +144,7 @@ def _remove(folder: Path, name: str) -> None:
 
 
 def _missing(
-    out: Path, manifest: outputs.Manifest, lang: str, src: str, already: set[tuple[str, str]]
+    out: Path, manifest: manifests.Manifest, lang: str, src: str, already: set[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     """Cards the manifest lists but someone deleted: a count of the folder first, and a look
     at each file only when the counts differ."""
@@ -160,7 +160,7 @@ def _missing(
 
 
 def _folders(source: str | None) -> list[str]:
-    from . import sources
+    from .. import sources
 
     return [source] if source else [s.name for s in sources.SOURCES]
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .sanitize import safe_url
+from ..sanitize import safe_url
 
 
 class Safe(str):

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__, jsonio, redaction, settings
+from .. import __version__, jsonio
+from ..records import RecordError
+from . import redaction, settings
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
-from .records import RecordError
 from .redaction import redact
 from .retry import Transient, WaitRetryAfter, retry_after
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not 
     import httpx
     import tenacity
 
-log = logging.getLogger("scraper.http")
+log = logging.getLogger("scraper.net")
 
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 MAX_REDIRECTS = 5

@@ -15,9 +15,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .cardfiles import render_catalog
+from ..cards.output import render_catalog
+from ..store import Store, lock
 from .config import Config, SourceConfig, span
-from .store import Store, lock
 from .sync import crawl
 
 log = logging.getLogger("scraper.run")
@@ -158,7 +158,7 @@ def _build_site(config: Config) -> Step | None:
     """The one place `scraper run` (and so the demo) builds the static site from [site]."""
     if config.site is None:
         return None
-    from .site.build import Settings, build
+    from ..site.build import Settings, build
 
     report = build(Settings(db=config.db, out=config.site.out, nsfw=config.site.nsfw))
     line = (

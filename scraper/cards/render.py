@@ -10,9 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cardtext, sanitize, sources
-from .cardtext import Safe
-from .records import File, Image, Model
+from .. import sanitize, sources
+from ..records import File, Image, Model
+from . import escape
+from .escape import Safe
 
 if TYPE_CHECKING:
     import jinja2
@@ -24,13 +25,13 @@ DETAILS = ("html", "markdown")
 @cache
 def environment(templates_dir: str | None = None, strict: bool = True) -> jinja2.Environment:
     """Markdown templates: scraped values are only ever context, never template source, and
-    every printed value is escaped for markdown (cardtext.finalizer) unless a filter marked it
+    every printed value is escaped for markdown (escape.finalizer) unless a filter marked it
     Safe for its place; the reference format escapes only what could be live (strict False)."""
     import jinja2  # imported when a card is rendered, not for --help
 
     path = templates_dir or str(resources.files("scraper.templates"))
     env = jinja2.Environment(
-        finalize=cardtext.finalizer(strict),
+        finalize=escape.finalizer(strict),
         loader=jinja2.FileSystemLoader(path),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -45,8 +46,8 @@ def environment(templates_dir: str | None = None, strict: bool = True) -> jinja2
         img_cells=img_cells,
         separator_row=separator_row,
         file_facts=file_facts,
-        link_text=cardtext.link_text,
-        url=cardtext.url,
+        link_text=escape.link_text,
+        url=escape.url,
     )
     return env
 
@@ -77,7 +78,7 @@ def labels(lang: str, templates_dir: str | None = None) -> Labels:
 
 def tag_list(tags: list[str]) -> Safe:
     """`a`, `b`: every tag in a code span (a longer fence when it holds a backtick)."""
-    return Safe(", ".join([cardtext.code(t) for t in tags]))
+    return Safe(", ".join([escape.code(t) for t in tags]))
 
 
 def gallery(images: list[Image], limit: int) -> list[Image]:
@@ -95,7 +96,7 @@ def gallery(images: list[Image], limit: int) -> list[Image]:
 def img_cells(images: list[Image], thumbnail: Callable[[str], str]) -> Safe:
     """<img> cells of a one-row table, pointing at small variants where the host makes them;
     a URL that is not http(s) leaves its cell empty."""
-    cells = [cardtext.url(thumbnail(i.url)) for i in images]
+    cells = [escape.url(thumbnail(i.url)) for i in images]
     return Safe(" | ".join(f'<img src="{src}" />' if src else "" for src in cells))
 
 
@@ -107,8 +108,8 @@ def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templ
     """What matters for choosing a file, after its link: format, size, precision, pruned or
     full, scan results; a pickle file carries a warning."""
     facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
-    facts = [cardtext.text(fact) for fact in facts]
-    scans = [cardtext.text(s) for s in (f.pickle_scan, f.virus_scan) if s]
+    facts = [escape.text(fact) for fact in facts]
+    scans = [escape.text(s) for s in (f.pickle_scan, f.virus_scan) if s]
     if scans:
         facts.append(f"{L['scan']}{L['colon']}{'/'.join(dict.fromkeys(scans))}")
     text = "".join(f" · {fact}" for fact in facts)
@@ -153,16 +154,16 @@ def details_text(model: Model, source: sources.Source, reference: bool, details:
     description = model.description or ""
     if not description or (reference and details == "html"):
         return Safe(description)
-    from . import cardmd  # not for --help, nor for the reference cards
+    from . import markdown  # not for --help, nor for the reference cards
 
     if not source.html_description:
-        return Safe(cardmd.clean_markdown(description, model.link_base))
+        return Safe(markdown.clean_markdown(description, model.link_base))
     if details == "markdown":
-        return Safe(cardmd.html_to_markdown(description))
+        return Safe(markdown.html_to_markdown(description))
     # nh3's output holds no raw HTML but the allow-list; only markdown links in its text
     # (outside an HTML block a renderer reads them as links) are left to check.
-    clean = cardmd.shift_html_headings(sanitize.clean_html(description))
-    return Safe(cardmd.check_links(clean))
+    clean = markdown.shift_html_headings(sanitize.clean_html(description))
+    return Safe(markdown.check_links(clean))
 
 
 @cache
@@ -184,7 +185,7 @@ def status_label(model: Model, L: dict[str, str]) -> str | None:  # noqa: N803
 def render_key(lang: str, details: str, templates_dir: str | None = None) -> str:
     """What every card of a language depends on besides its model: the templates, the labels,
     this release and the options. A card rendered under another key is rendered again."""
-    from . import __version__
+    from .. import __version__
 
     folder = (
         Path(templates_dir) if templates_dir else Path(str(resources.files("scraper.templates")))

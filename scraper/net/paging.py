@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .records import Page
+from ..records import Page
 
 if TYPE_CHECKING:
-    from .http import ApiClient
+    from .client import ApiClient
 
 Params = list[tuple[str, str]]
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""Markdown model cards: the text, its escaping, and the files on disk."""

@@ -1,0 +1,1 @@
+"""What the CLI runs over the stages: crawls, exports, scheduled runs, status."""

@@ -1,0 +1,1 @@
+"""Talking to the APIs: one client per host, retries, limits, paging, redaction."""
