@@ -40,6 +40,7 @@ class Settings:
     force: bool = False  # ignore the manifest: render and compare everything
     chunk: int = CHUNK  # models per worker task; a pool starts from two chunks' worth
     postings_per_shard: int = search.POSTINGS_PER_SHARD
+    base_url: str = ""  # where the site is served: absolute canonical, feed, sitemap URLs
 
 
 @dataclass
@@ -65,7 +66,8 @@ def build(settings: Settings) -> Report:
         with output.building(out) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
-            stamp = build_stamp(settings.nsfw)
+            pages.configure(settings.base_url)
+            stamp = build_stamp(settings.nsfw, settings.base_url)
             writer = output.Writer(out, old.pages, trusted)
             state, todo = _plan(data.live_models(conn), old, stamp if trusted else None)
             conn.close()
@@ -79,7 +81,9 @@ def build(settings: Settings) -> Report:
             same_code = trusted and old.stamp == stamp
             reusable = {p: h for p, h in old.inputs.items() if p in old.pages} if same_code else {}
             inputs: dict[str, str] = {}
-            pages_out = site_pages(summaries, settings.postings_per_shard, reusable, facts)
+            pages_out = site_pages(
+                summaries, settings.postings_per_shard, reusable, facts, settings.base_url
+            )
             for path, body, made_of in pages_out:
                 if made_of is not None:
                     inputs[path] = made_of
@@ -114,11 +118,11 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
         conn.close()
 
 
-def build_stamp(nsfw: str) -> str:
+def build_stamp(nsfw: str, base_url: str = "") -> str:
     """Changes with the code, the templates, the libraries that shape HTML and the settings:
     any of them changing makes every model page be rendered again."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"nsfw={nsfw};format={output.FORMAT}".encode())
+    h.update(f"nsfw={nsfw};format={output.FORMAT};base_url={base_url}".encode())
     for name in ("nh3", "markdown-it-py", "jinja2"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}".encode())
@@ -180,6 +184,7 @@ class Job:
     trusted: bool
     models: list[tuple[str, str, str]]  # (source, id, fingerprint)
     known: dict[str, str]  # the last hashes of these models' pages
+    base_url: str = ""
 
 
 @dataclass
@@ -193,6 +198,7 @@ class JobResult:
 
 def render_job(job: Job) -> JobResult:
     """Render and write the pages of one chunk of models (runs in a worker process)."""
+    pages.configure(job.base_url)
     conn = data.connect(Path(job.db))
     writer = output.Writer(Path(job.out), job.known, job.trusted)
     failures: list[str] = []
@@ -244,7 +250,15 @@ def _render_models(
                     path = localized(paths.model_page(source, model_id), lang)
                     if path in old.pages:
                         known[path] = old.pages[path]
-            yield Job(str(settings.db), str(settings.out), settings.nsfw, trusted, chunk, known)
+            yield Job(
+                str(settings.db),
+                str(settings.out),
+                settings.nsfw,
+                trusted,
+                chunk,
+                known,
+                settings.base_url,
+            )
 
     # A pool costs about a second to start: worth it from two chunks of work on.
     workers = max(1, min(settings.jobs, len(todo) // settings.chunk))

@@ -15,7 +15,7 @@ from ..files import slugify
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-KINDS = ("source", "type", "base", "tag")  # the index pages: one group per value
+KINDS = ("source", "type", "base", "task", "tag")  # the index pages: one group per value
 
 # A name kept as it is: lower-case ASCII letters, digits and '-', no dot, no '_' (changed
 # names carry '_' + hash, so the two sets never meet), short.
@@ -49,6 +49,18 @@ def model_page(source: str, model_id: str) -> str:
 def group_page(kind: str, key: str, number: int = 1) -> str:
     """Page `number` (from 1) of the index of one source, type, base model or tag."""
     return f"list/{kind}/{page_name(key)}/{number}.html"
+
+
+def group_json(kind: str, key: str) -> str:
+    """The compact rows of every model of one index (sorted and filtered in the browser)."""
+    return f"list/{kind}/{page_name(key)}/index.json"
+
+
+def feed(scope: str, key: str, name: str) -> str:
+    """An Atom feed: scope 'all' (key ignored), 'source' or 'type'; name 'new' or 'updated'."""
+    if scope == "all":
+        return f"feeds/{name}.xml"
+    return f"feeds/{scope}/{page_name(key)}-{name}.xml"
 
 
 def directory_page(kind: str, number: int = 1) -> str:

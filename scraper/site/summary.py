@@ -14,6 +14,7 @@ from .. import sources
 from ..records import File, Model, Version
 from ..sanitize import safe_url
 from . import nsfw as nsfw_rules
+from . import taxonomy
 from .paths import model_page
 
 MAX_WORDS = 20
@@ -40,6 +41,9 @@ class Summary:
     thumb_blur: bool = False
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
+    kind: str = taxonomy.OTHER  # the normalized type (taxonomy.toml)
+    task: str | None = None  # the pipeline / task facet
+    families: list[str] = field(default_factory=list)  # base families, set by the parent
 
     @property
     def key(self) -> str:
@@ -66,8 +70,11 @@ class Summary:
 FIELDS = tuple(f.name for f in fields(Summary))
 # Fields whose values repeat across models: one string object each, not one per model
 # (a 100,000-model manifest holds about half a million such strings).
-_SHARED = {FIELDS.index(name) for name in ("source", "type", "creator", "updated", "created")}
-_SHARED_LISTS = {FIELDS.index(name) for name in ("bases", "tags")}
+_SHARED = {
+    FIELDS.index(name)
+    for name in ("source", "type", "creator", "updated", "created", "kind", "task")
+}
+_SHARED_LISTS = {FIELDS.index(name) for name in ("bases", "tags", "families")}
 
 
 def compact(row: list[Any]) -> list[Any]:
@@ -91,14 +98,16 @@ def summarize(model: Model, mode: str) -> Summary | None:
     if is_nsfw and mode == "hide":
         return None
     first = first_image(model, is_nsfw, mode)
+    vocabulary = taxonomy.load()
+    raw_tags = [t.strip() for t in model.tags if t.strip()]
     return Summary(
         source=model.source,
         id=model.id,
         name=model.name,
         display_name=model.display_name,
         type=model.type,
-        bases=base_models(model),
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        bases=list(dict.fromkeys([*base_models(model), *taxonomy.bases_from_tags(raw_tags)])),
+        tags=vocabulary.visible_tags(raw_tags),
         creator=model.creator,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
@@ -109,6 +118,8 @@ def summarize(model: Model, mode: str) -> Summary | None:
         thumb_blur=first[1] if first else False,
         nsfw=is_nsfw,
         path_id=model.path_id if model.path_id != model.id else None,
+        kind=vocabulary.type_of(model.type, raw_tags),
+        task=vocabulary.task_of(model.type, raw_tags),
     )
 
 

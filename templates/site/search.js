@@ -70,6 +70,100 @@
     return terms;
   }
 
+  /* The glossary (search/names.json): glossary.py's fold, synonyms and CJK segmenting. */
+  var FUZZY_FROM = 5;
+
+  function fold(word) { return word.normalize("NFKC").trim().toLowerCase(); }
+
+  function makeGlossary(pairs) {
+    var index = {}, longest = 1;
+    for (var n = 0; n < pairs.length; n++) {
+      var words = pairs[n][0].concat(pairs[n][1]);
+      for (var w = 0; w < words.length; w++) {
+        var key = fold(words[w]);
+        if (!(key in index)) index[key] = n;
+        longest = Math.max(longest, Array.from(key).length);
+      }
+    }
+    return {
+      index: index,
+      longest: longest,
+      synonyms: function (word) {
+        var n = index[fold(word)];
+        if (n === undefined) return [word];
+        var out = [word], all = pairs[n][0].concat(pairs[n][1]);
+        for (var i = 0; i < all.length; i++) if (out.indexOf(all[i]) < 0) out.push(all[i]);
+        return out;
+      },
+      tagName: function (tag, english) {
+        var n = index[fold(tag)];
+        if (n === undefined) return tag;
+        var words = pairs[n][english ? 1 : 0], other = pairs[n][english ? 0 : 1];
+        for (var i = 0; i < words.length; i++) if (fold(words[i]) === fold(tag)) return tag;
+        return fold(tag) === fold(other[0]) ? words[0] : words[0] + " (" + tag + ")";
+      }
+    };
+  }
+
+  function segment(run, glossary) {
+    var chars = Array.from(run), parts = [], pending = "", i = 0;
+    while (i < chars.length) {
+      var hit = 0;
+      for (var size = Math.min(glossary.longest, chars.length - i); size > 1; size--) {
+        if (fold(chars.slice(i, i + size).join("")) in glossary.index) { hit = size; break; }
+      }
+      if (hit) {
+        if (pending) { parts.push(pending); pending = ""; }
+        parts.push(chars.slice(i, i + hit).join(""));
+        i += hit;
+      } else {
+        pending += chars[i];
+        i += 1;
+      }
+    }
+    if (pending) parts.push(pending);
+    return parts;
+  }
+
+  function queryGroups(text, glossary) {
+    var groups = [], list = pieces(text);
+    for (var i = 0; i < list.length; i++) {
+      var piece = list[i];
+      var parts = glossary && IS_CJK.test(piece) ? segment(piece, glossary) : [piece];
+      for (var p = 0; p < parts.length; p++) {
+        var alternatives = glossary ? glossary.synonyms(parts[p]) : [parts[p]];
+        var group = [], seen = {};
+        for (var n = 0; n < alternatives.length; n++) {
+          var terms = queryTerms(alternatives[n]).map(function (t) {
+            return [t[0], t[1], n === 0 && t[1] && Array.from(t[0]).length >= FUZZY_FROM];
+          });
+          var key = JSON.stringify(terms);
+          if (terms.length && !seen[key]) { seen[key] = true; group.push(terms); }
+        }
+        if (group.length) groups.push(group);
+      }
+    }
+    return groups;
+  }
+
+  /* One edit or less between word and some prefix of token (search.py: near). */
+  function near(word, token) {
+    var w = Array.from(word), t = Array.from(token);
+    if (t.length < w.length - 1) return false;
+    var row = [];
+    for (var j = 0; j <= t.length; j++) row.push(j);
+    for (var i = 1; i <= w.length; i++) {
+      var prev = row[0];
+      row[0] = i;
+      for (var k = 1; k <= t.length; k++) {
+        var cur = Math.min(row[k] + 1, row[k - 1] + 1, prev + (w[i - 1] === t[k - 1] ? 0 : 1));
+        prev = row[k];
+        row[k] = cur;
+      }
+    }
+    return Math.min.apply(null, row) <= 1;
+  }
+
   function shardOf(token, shards) {
     var chars = Array.from(token);
     var key = IS_CJK.test(token) ? chars.slice(0, 1).join("") : chars.slice(0, 2).join("");
@@ -95,43 +189,164 @@
     return cache[path];
   }
 
-  async function search(text, limit) {
-    var terms = queryTerms(text);
-    if (!terms.length) return [];
-    var meta = await load("search/meta.json");
-    var shards = await Promise.all(terms.map(function (t) {
-      return load("search/s/" + shardOf(t[0], meta.shards) + ".json");
-    }));
-    var matches = null;
-    for (var i = 0; i < terms.length; i++) {
-      var token = terms[i][0], prefix = terms[i][1], found = new Set(), shard = shards[i];
-      for (var indexed in shard) {
-        if (indexed === token || (prefix && indexed.startsWith(token))) {
-          var docs = shard[indexed];
-          for (var d = 0; d < docs.length; d++) found.add(docs[d]);
-        }
+  function names() {
+    return load("search/names.json").then(function (n) {
+      if (!n.glossaryIndex) n.glossaryIndex = makeGlossary(n.glossary || []);
+      return n;
+    });
+  }
+
+  function matching(shard, term) {
+    var found = new Set(), token = term[0], prefix = term[1], fuzzy = term[2];
+    for (var indexed in shard) {
+      if (indexed === token || (prefix && indexed.startsWith(token)) ||
+          (fuzzy && near(token, indexed))) {
+        var docs = shard[indexed];
+        for (var d = 0; d < docs.length; d++) found.add(docs[d]);
       }
-      if (matches === null) matches = found;
-      else matches = new Set(Array.from(matches).filter(function (x) { return found.has(x); }));
+    }
+    return found;
+  }
+
+  /* Every matching id, best first (ids are ranks by downloads). */
+  async function matchIds(text, synonyms) {
+    var meta = await load("search/meta.json");
+    var glossary = synonyms === false ? null : (await names()).glossaryIndex;
+    var groups = queryGroups(text, glossary);
+    if (!groups.length) return [];
+    var matches = null;
+    for (var g = 0; g < groups.length; g++) {
+      var either = new Set();
+      for (var a = 0; a < groups[g].length; a++) {
+        var terms = groups[g][a], both = null;
+        var shards = await Promise.all(terms.map(function (t) {
+          return load("search/s/" + shardOf(t[0], meta.shards) + ".json");
+        }));
+        for (var t = 0; t < terms.length; t++) {
+          var found = matching(shards[t], terms[t]);
+          both = both === null ? found : new Set(Array.from(both).filter(function (x) { return found.has(x); }));
+          if (!both.size) break;
+        }
+        if (both) both.forEach(function (x) { either.add(x); });
+      }
+      matches = matches === null ? either : new Set(Array.from(matches).filter(function (x) { return either.has(x); }));
       if (!matches.size) return [];
     }
-    var ids = Array.from(matches).sort(function (a, b) { return a - b; });
-    if (limit) ids = ids.slice(0, limit);
+    return Array.from(matches).sort(function (a, b) { return a - b; });
+  }
+
+  async function docs(ids) {
+    var meta = await load("search/meta.json");
     var chunks = await Promise.all(ids.map(function (id) {
       return load("search/d/" + Math.floor(id / meta.chunk) + ".json");
     }));
     return ids.map(function (id, k) { return chunks[k][id % meta.chunk]; });
   }
 
-  function show(list, docs, input) {
-    var english = document.documentElement.lang.indexOf("en") === 0;
-    var items = docs.map(function (doc) {
+  async function search(text, limit) {
+    var ids = await matchIds(text);
+    return docs(limit ? ids.slice(0, limit) : ids);
+  }
+
+  function english() { return document.documentElement.lang.indexOf("en") === 0; }
+
+  function pageHref(path) { return new URL((english() ? "en/" : "") + path, root).href; }
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function nameOf(table, key) {
+    var found = table && table[key];
+    return found ? found[english() ? 1 : 0] : key;
+  }
+
+  function thumbnail(doc, href, nsfwLabel) {
+    if (!doc[8]) return el("span", "", "nothumb");
+    var img = el("img");
+    img.src = doc[8];
+    img.alt = "";
+    img.loading = "lazy";
+    if (doc[9]) {
+      var label = el("label", null, "nsfw"), box = el("input");
+      box.type = "checkbox";
+      box.setAttribute("aria-label", nsfwLabel);
+      label.append(box, img, el("span", nsfwLabel));
+      return label;
+    }
+    var a = el("a");
+    a.href = href;
+    a.tabIndex = -1;
+    a.appendChild(img);
+    return a;
+  }
+
+  /* A row of table.models, like _macros.html.j2 model_row, from a search/d document. */
+  function tableRow(doc, n, base, nsfwLabel) {
+    var tr = el("tr"), href = pageHref(doc[0]);
+    var cells = [el("td", null, "thumb"), el("td"), el("td", null, "opt"), el("td", null, "opt"),
+      el("td", doc[5] == null ? "" : doc[5].toLocaleString("en"), "num"),
+      el("td", doc[6] == null ? "" : doc[6].toLocaleString("en"), "num opt"),
+      el("td", doc[7], "opt date")];
+    cells[0].appendChild(thumbnail(doc, href, nsfwLabel));
+    var a = el("a", doc[1]);
+    a.href = href;
+    cells[1].appendChild(a);
+    if (doc[2]) cells[1].append(el("br"), el("small", doc[2]));
+    if (doc[11]) cells[1].append(el("br"), el("small", doc[11], "by"));
+    var type = el("a", nameOf(n.type, doc[3]));
+    type.href = base + "list/type/" + doc[3] + "/1.html";
+    cells[2].appendChild(type);
+    (doc[10] || []).slice(0, 2).forEach(function (f, i) {
+      if (i) cells[3].appendChild(el("br"));
+      var b = el("a", nameOf(n.base, f));
+      b.href = base + "list/base/" + f + "/1.html";
+      cells[3].appendChild(b);
+    });
+    tr.append.apply(tr, cells);
+    return tr;
+  }
+
+  function numbers(number, count) {
+    var out = [];
+    for (var i = 1; i <= count; i++) {
+      if (i === 1 || i === count || Math.abs(i - number) <= 2) out.push(i);
+    }
+    return out;
+  }
+
+  /* A pager drawn into nav: buttons that call go(n). */
+  function pager(nav, number, count, data, go) {
+    if (count <= 1) { nav.hidden = true; nav.replaceChildren(); return; }
+    var items = [];
+    function link(n, text, rel) {
+      var b = el("a", text);
+      b.href = "#";
+      if (rel) b.rel = rel;
+      b.addEventListener("click", function (event) { event.preventDefault(); go(n); });
+      return b;
+    }
+    if (number > 1) items.push(link(number - 1, "« " + data.prev, "prev"));
+    numbers(number, count).forEach(function (n) {
+      items.push(n === number ? el("strong", n) : link(n, String(n)));
+    });
+    if (number < count) items.push(link(number + 1, data.next + " »", "next"));
+    items.push(el("span", data.of.replace("{i}", number).replace("{n}", count), "of"));
+    nav.replaceChildren.apply(nav, items);
+    nav.hidden = false;
+  }
+
+  function show(list, found, input) {
+    var items = found.map(function (doc) {
       var li = document.createElement("li");
       var a = document.createElement("a");
-      a.href = new URL((english ? "en/" : "") + doc[0], root).href;
+      a.href = pageHref(doc[0]);
       a.textContent = doc[1];
       li.appendChild(a);
-      var facts = [doc[2], doc[3], doc[4], doc[5] == null ? "" : doc[5].toLocaleString("en")];
+      var facts = [doc[2], doc[4], doc[5] == null ? "" : doc[5].toLocaleString("en")];
       var small = document.createElement("small");
       small.textContent = facts.filter(Boolean).join(" · ");
       li.appendChild(small);
@@ -151,14 +366,16 @@
     var input = document.getElementById("q"), list = document.getElementById("results");
     if (!input || !list) return;
     var timer = 0, asked = 0;
+    var here = new URLSearchParams(location.search).get("q");
+    if (here && document.getElementById("search-page")) input.value = here;
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(async function () {
         var mine = ++asked, text = input.value;
         if (!text.trim()) { list.hidden = true; list.replaceChildren(); return; }
         try {
-          var docs = await search(text, LIMIT);
-          if (mine === asked) show(list, docs, input);
+          var found = await search(text, LIMIT);
+          if (mine === asked) show(list, found, input);
         } catch (err) {
           if (mine === asked) show(list, [], input);
         }
@@ -166,14 +383,123 @@
     });
     input.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { list.hidden = true; }
-      if (event.key === "Enter") {
-        var first = list.querySelector("a");
-        if (first) location.href = first.href;
+      if (event.key === "Enter" && input.value.trim()) {
+        var target = new URL(input.getAttribute("data-page"), location.href);
+        target.searchParams.set("q", input.value.trim());
+        location.href = target.href;
       }
     });
   }
 
-  window.catalogSearch = { tokens: tokens, queryTerms: queryTerms, shardOf: shardOf, search: search };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  /* search.html?q=&page=: every match, counted, paged, with thumbnails. */
+  async function resultsPage() {
+    var box = document.getElementById("search-page");
+    if (!box) return;
+    var data = box.dataset, params = new URLSearchParams(location.search);
+    var text = (params.get("q") || "").trim(), size = Number(data.size) || 20;
+    var count = document.getElementById("search-count"), hits = document.getElementById("search-hits");
+    var nav = document.getElementById("search-pager"), heading = document.getElementById("search-heading");
+    if (!text) { count.textContent = ""; return; }
+    heading.textContent = heading.dataset.format.replace("{q}", text);
+    document.title = heading.textContent;
+    var n = await names();
+    var ids = await matchIds(text);
+    count.textContent = ids.length ? data.count.replace("{n}", ids.length.toLocaleString("en")) : data.empty;
+    var groups = queryGroups(text, n.glossaryIndex), extra = [];
+    groups.forEach(function (g) { g.slice(1).forEach(function (t) { extra.push(t.map(function (x) { return x[0]; }).join(" ")); }); });
+    if (extra.length) {
+      var also = document.getElementById("search-also");
+      also.textContent = data.also.replace("{words}", extra.join(", "));
+      also.hidden = false;
+    }
+    async function go(number) {
+      var part = ids.slice((number - 1) * size, number * size), found = await docs(part);
+      hits.replaceChildren.apply(hits, found.map(function (doc) {
+        var li = el("li", null, "hit"), href = pageHref(doc[0]);
+        li.appendChild(thumbnail(doc, href, data.nsfw));
+        var body = el("div"), a = el("a", doc[1]);
+        a.href = href;
+        body.appendChild(a);
+        if (doc[2]) body.appendChild(el("small", doc[2]));
+        var facts = [nameOf(n.type, doc[3])].concat((doc[10] || []).map(function (f) { return nameOf(n.base, f); }));
+        facts.push(nameOf(n.source, doc[4]));
+        if (doc[11]) facts.push(doc[11]);
+        if (doc[5] != null) facts.push("↓ " + doc[5].toLocaleString("en"));
+        body.appendChild(el("small", facts.join(" · ")));
+        li.appendChild(body);
+        return li;
+      }));
+      hits.start = (number - 1) * size + 1;
+      pager(nav, number, Math.ceil(ids.length / size), data, function (k) {
+        params.set("page", k);
+        history.replaceState(null, "", "?" + params.toString());
+        go(k);
+        window.scrollTo(0, 0);
+      });
+    }
+    var first = Math.max(1, Math.min(Number(params.get("page")) || 1, Math.ceil(ids.length / size) || 1));
+    await go(first);
+  }
+
+  /* Index pages: sort, filter and page every model of the index over its index.json. */
+  var SORTS = { downloads: 1, likes: 2, newest: 3, updated: 4 };
+
+  async function browsePage() {
+    var box = document.getElementById("browse");
+    if (!box) return;
+    var data = box.dataset, size = Number(data.size) || 100;
+    var table = document.querySelector("table.models tbody"), nav = document.getElementById("pager");
+    var counter = document.getElementById("count");
+    var sort = box.querySelector("[data-sort]"), filters = box.querySelectorAll("[data-filter]");
+    var params = new URLSearchParams(location.search);
+    box.hidden = false;
+    if (params.get("sort") in SORTS) sort.value = params.get("sort");
+    filters.forEach(function (f) { if (params.get(f.dataset.filter)) f.value = params.get(f.dataset.filter); });
+    var index = null, n = null;
+    async function apply(number, push) {
+      index = index || await load(data.index);
+      n = n || await names();
+      var want = {};
+      filters.forEach(function (f) { if (f.value !== "") want[f.dataset.filter] = f.value; });
+      var type = "type" in want ? index.types.indexOf(want.type) : -1;
+      var base = "base" in want ? index.bases.indexOf(want.base) : -1;
+      var source = "source" in want ? index.sources.indexOf(want.source) : -1;
+      var rows = index.rows.filter(function (r) {
+        return (!("type" in want) || r[5] === type) && (!("base" in want) || r[6].indexOf(base) >= 0) &&
+          (!("source" in want) || r[7] === source) && (!("nsfw" in want) || String(r[8]) === want.nsfw);
+      });
+      var key = SORTS[sort.value] || 1;
+      rows.sort(function (a, b) { return (b[key] - a[key]) || (a[0] - b[0]); });
+      var count = Math.max(1, Math.ceil(rows.length / size));
+      number = Math.max(1, Math.min(number, count));
+      var found = await docs(rows.slice((number - 1) * size, number * size).map(function (r) { return r[0]; }));
+      table.replaceChildren.apply(table, found.map(function (doc) { return tableRow(doc, n, data.base, data.nsfw); }));
+      counter.textContent = counter.dataset.format.replace("{n}", rows.length.toLocaleString("en"));
+      document.querySelectorAll(".static-pager").forEach(function (p) { p.hidden = true; });
+      pager(nav, number, count, data, function (k) { apply(k, true); window.scrollTo(0, 0); });
+      var state = new URLSearchParams();
+      if (sort.value !== "downloads") state.set("sort", sort.value);
+      Object.keys(want).forEach(function (k) { state.set(k, want[k]); });
+      if (number > 1) state.set("page", number);
+      if (push !== false) history.replaceState(null, "", state.toString() ? "?" + state.toString() : location.pathname);
+      box.setAttribute("data-shown", String(rows.length));
+    }
+    function changed() { apply(1, true); }
+    sort.addEventListener("change", changed);
+    filters.forEach(function (f) { f.addEventListener("change", changed); });
+    if (params.toString()) await apply(Number(params.get("page")) || 1, false);
+  }
+
+  window.catalogSearch = {
+    tokens: tokens, queryTerms: queryTerms, shardOf: shardOf, search: search,
+    queryGroups: function (text) { return names().then(function (n) { return queryGroups(text, n.glossaryIndex); }); },
+    near: near
+  };
+  function ready() {
+    start();
+    resultsPage().catch(function () {});
+    browsePage().catch(function () {});
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
