@@ -274,7 +274,8 @@ def test_glossary_finds_anime_models_from_chinese_words_and_back(web: Path) -> N
 def _holding(site: Path, word: str) -> set[str]:
     """Pages of the models whose index tokens start with `word`, read from the shards."""
     meta = json.loads((site / "search/meta.json").read_bytes())
-    shard = json.loads((site / f"search/s/{search.shard_of(word, meta['shards'])}.json").read_bytes())
+    n = search.shard_of(word, meta["shards"])
+    shard = json.loads((site / f"search/s/{n}.json").read_bytes())
     ids = {i for token, docs in shard.items() if token.startswith(word) for i in docs}
     pages = set()
     for i in ids:

@@ -64,7 +64,8 @@ class Summary:
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Summary:
-        return cls(*row)
+        """A row of this release or an older one (fewer fields: the new ones take defaults)."""
+        return cls(*row[: len(FIELDS)])
 
 
 FIELDS = tuple(f.name for f in fields(Summary))

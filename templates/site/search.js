@@ -146,6 +146,20 @@
     return groups;
   }
 
+  /* The glossary words a query also searched, for the results page to say so. */
+  function expansions(text, glossary) {
+    var extra = [], list = pieces(text);
+    for (var i = 0; i < list.length; i++) {
+      var parts = IS_CJK.test(list[i]) ? segment(list[i], glossary) : [list[i]];
+      for (var p = 0; p < parts.length; p++) {
+        glossary.synonyms(parts[p]).slice(1).forEach(function (w) {
+          if (extra.indexOf(w) < 0) extra.push(w);
+        });
+      }
+    }
+    return extra;
+  }
+
   /* One edit or less between word and some prefix of token (search.py: near). */
   function near(word, token) {
     var w = Array.from(word), t = Array.from(token);
@@ -405,8 +419,7 @@
     var n = await names();
     var ids = await matchIds(text);
     count.textContent = ids.length ? data.count.replace("{n}", ids.length.toLocaleString("en")) : data.empty;
-    var groups = queryGroups(text, n.glossaryIndex), extra = [];
-    groups.forEach(function (g) { g.slice(1).forEach(function (t) { extra.push(t.map(function (x) { return x[0]; }).join(" ")); }); });
+    var extra = expansions(text, n.glossaryIndex);
     if (extra.length) {
       var also = document.getElementById("search-also");
       also.textContent = data.also.replace("{words}", extra.join(", "));
