@@ -374,9 +374,7 @@ def test_atom_feeds_are_valid_and_linked_from_pages(web: Path) -> None:
     lora = feedparser.parse((web / "feeds/type/lora-new.xml").read_bytes()).entries
     assert {e.tags[0].term for e in lora} == {"lora"}
     page = read(web, "list/type/lora/1.html")
-    atom = [
-        link["href"] for link in page.all("link") if link.get("type") == "application/atom+xml"
-    ]
+    atom = [link["href"] for link in page.all("link") if link.get("type") == "application/atom+xml"]
     assert "../../../feeds/type/lora-new.xml" in atom and "../../../feeds/new.xml" in atom
     for href in atom:
         assert (web / urljoin("list/type/lora/1.html", href)).is_file()
@@ -389,9 +387,7 @@ def test_every_model_page_has_canonical_description_and_opengraph(web: Path) -> 
         page = read(web, path)
         canonical = [x["href"] for x in page.all("link") if x.get("rel") == "canonical"]
         assert canonical == [f"{BASE_URL}/{path}"], path
-        metas = {
-            (m.get("name") or m.get("property")): m.get("content") for m in page.all("meta")
-        }
+        metas = {(m.get("name") or m.get("property")): m.get("content") for m in page.all("meta")}
         assert metas.get("description"), path
         assert metas["og:title"] and metas["og:url"] == f"{BASE_URL}/{path}"
         assert metas["twitter:card"] in ("summary", "summary_large_image")
@@ -422,3 +418,19 @@ def test_a_second_build_and_a_one_model_change_rewrite_little(web: Path, tmp_pat
     assert (out / "feeds/source/huggingface-new.xml").read_bytes() == feed_before
     assert (out / "list/type/lora/index.json").read_bytes() == json_before  # no name in rows
     assert changed.written < 40, changed.written
+
+
+def test_cli_base_url_is_checked_in_one_line(catalog: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scraper.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "site"
+    args = ["site", "build", "--db", str(catalog), "--out", str(out), "--jobs", "1"]
+    bad = runner.invoke(main, [*args, "--base-url", "javascript:alert(1)"])
+    assert bad.exit_code == 2 and "base_url must be the http(s) address" in bad.output
+    assert not out.exists()
+    good = runner.invoke(main, [*args, "--base-url", "https://example.org/m/"])
+    assert good.exit_code == 0, good.output
+    assert "Sitemap: https://example.org/m/sitemap.xml" in (out / "robots.txt").read_text()

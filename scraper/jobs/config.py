@@ -19,6 +19,7 @@ from .. import sources
 from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
+from ..site.paths import check_base_url, check_message
 from ..sources import Option, Source
 
 DEFAULT = Path("scraper.toml")
@@ -73,6 +74,7 @@ class SourceConfig:
 class SiteConfig:
     out: Path
     nsfw: str = "blur"
+    base_url: str = ""  # where the site is served (absolute canonical, feeds, sitemap)
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,17 @@ class _Checker:
     def site(self, table: Any, base: Path) -> SiteConfig:
         if not isinstance(table, dict):
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
-        self.unknown(table, ("site",), ("out", "nsfw"), "in [site]")
+        self.unknown(table, ("site",), ("out", "nsfw", "base_url"), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
+        base_url = table.get("base_url", "")
+        try:
+            base_url = check_base_url(base_url) if base_url != "" else ""
+        except (ValueError, AttributeError):
+            self.fail(("site", "base_url"), check_message(base_url))
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
+            base_url=base_url,
         )
 
     def source(

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from ..files import slugify
 
@@ -80,3 +81,19 @@ def root_of(path: str) -> str:
 
 def is_safe(path: str) -> bool:
     return SAFE_PATH.fullmatch(path) is not None and ".." not in path.split("/")
+
+
+def check_base_url(value: str) -> str:
+    """`[site] base_url` / --base-url: an http(s) address with a host, no query or fragment;
+    returned without its trailing slash. ValueError: one line saying what to give."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(check_message(value))
+    return value.strip().rstrip("/")
+
+
+def check_message(value: object) -> str:
+    return (
+        "base_url must be the http(s) address the site is served at, such as "
+        f"https://example.org/models, not {value!r}"
+    )
