@@ -434,3 +434,11 @@ def test_cli_base_url_is_checked_in_one_line(catalog: Path, tmp_path: Path) -> N
     good = runner.invoke(main, [*args, "--base-url", "https://example.org/m/"])
     assert good.exit_code == 0, good.output
     assert "Sitemap: https://example.org/m/sitemap.xml" in (out / "robots.txt").read_text()
+
+
+def test_author_pages_list_an_authors_models_and_rows_link_them(web: Path) -> None:
+    pages = {d[0] for d in index_models(web, "author", "rqdwdw")}
+    assert "models/civitai/4468.html" in pages and len(pages) > 40  # and the search models
+    row_links = [a.get("href") for a, _ in _links_with_text(web / "list/type/checkpoint/1.html")]
+    assert "../../../list/author/rqdwdw/1.html" in row_links
+    assert (web / "list/author.html").is_file() and (web / "en/list/author/rqdwdw/1.html").is_file()

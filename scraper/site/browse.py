@@ -24,7 +24,8 @@ FORMAT = 1
 
 
 def groups_of(ranked: list[Summary]) -> Groups:
-    """Every source, type, base family, task and tag with its models, most downloaded first."""
+    """Every source, type, base family, task, tag and author with its models, most downloaded
+    first."""
     groups: Groups = {kind: {} for kind in KINDS}
 
     def add(kind: str, value: str | None, rank: int) -> None:
@@ -45,6 +46,7 @@ def groups_of(ranked: list[Summary]) -> Groups:
         add("task", s.task, rank)
         for t in s.tags:
             add("tag", t, rank)
+        add("author", s.creator, rank)
     return groups
 
 
@@ -56,6 +58,8 @@ def label(kind: str, key: str, raw: str, lang: str) -> str:
         return S.get(f"source_{raw}", raw)
     if kind == "tag":
         return glossary.load().tag_name(raw, lang)
+    if kind == "author":
+        return raw
     entry = taxonomy.load().names(kind).get(key)
     return entry.name(lang) if entry else raw
 

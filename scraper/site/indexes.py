@@ -143,9 +143,7 @@ def _index_pages(
 
 
 def _plural(kind: str) -> str:
-    return {"source": "sources", "type": "types", "base": "bases", "task": "tasks", "tag": "tags"}[
-        kind
-    ]
+    return f"{kind}s" if kind != "base" else "bases"
 
 
 def _sibling(base: str, kind: str, key: str):
@@ -197,7 +195,7 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
         return Markup("\n".join(str(row(s, ctx["base"], S, names)) for s in models))
 
     indexes = []
-    for kind in ("type", "base", "task", "tag"):
+    for kind in ("type", "base", "task", "tag", "author"):
         listed = sorted(groups[kind].items(), key=lambda item: (-len(item[1][1]), item[0]))
         shown = [
             (browse.label(kind, key, raw, lang), paths.group_page(kind, key), len(ranks))

@@ -16,7 +16,7 @@ from ..files import slugify
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-KINDS = ("source", "type", "base", "task", "tag")  # the index pages: one group per value
+KINDS = ("source", "type", "base", "task", "tag", "author")  # index pages: a group per value
 
 # A name kept as it is: lower-case ASCII letters, digits and '-', no dot, no '_' (changed
 # names carry '_' + hash, so the two sets never meet), short.
