@@ -282,11 +282,9 @@ def _matches(shard: dict[str, list[int]], term: Term) -> set[int]:
     return found
 
 
-def query(
-    site: Path, text: str, limit: int | None = None, synonyms: bool = True
-) -> list[list[Any]]:
-    """The search.js algorithm over a built site's files, for tests and the command line:
-    the matching models' [page, name, ...], best first."""
+def match_ids(site: Path, text: str, synonyms: bool = True) -> list[int]:
+    """The ids (download ranks) of every model matching `text`, best first: the search.js
+    algorithm over a built site's files."""
     folder = Path(site) / "search"
     meta = json.loads((folder / "meta.json").read_bytes())
     groups = query_groups(text, synonyms)
@@ -310,10 +308,18 @@ def query(
         matches = either if matches is None else matches & either
         if not matches:
             return []
-    ids = sorted(matches or ())[:limit]
+    return sorted(matches or ())
+
+
+def query(
+    site: Path, text: str, limit: int | None = None, synonyms: bool = True
+) -> list[list[Any]]:
+    """For tests and the command line: the matching models' [page, name, ...], best first."""
+    folder = Path(site) / "search"
+    meta = json.loads((folder / "meta.json").read_bytes())
     chunks: dict[int, list[list[Any]]] = {}
     results = []
-    for doc in ids:
+    for doc in match_ids(site, text, synonyms)[:limit]:
         c = doc // meta["chunk"]
         if c not in chunks:
             chunks[c] = json.loads((folder / "d" / f"{c}.json").read_bytes())
