@@ -439,6 +439,9 @@ def test_serve_previews_the_site_on_localhost_without_dotfiles(site: Path) -> No
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"http://{host}:{port}{hidden}")
             assert refused.value.code == 404, hidden
+            body = refused.value.read().decode("utf-8")
+            assert '<meta name="description"' in body and "/assets/site.css" in body  # 404.html
+            assert output.MANIFEST not in body
     finally:
         httpd.shutdown()
         httpd.server_close()
