@@ -354,6 +354,12 @@ def test_index_page_sorts_filters_and_pages_in_the_browser(live: dict) -> None:
     safe = sum(1 for r in data["rows"] if r[5] == lora and r[8] == 0)
     page.wait_for_selector(f"#browse[data-shown='{safe}']", state="attached")
     assert page.locator("table.models tbody label.nsfw").count() == 0
+    page.select_option("#browse [data-filter=nsfw]", "1")  # up to R
+    upto = sum(1 for r in data["rows"] if r[5] == lora and r[8] <= 1)
+    page.wait_for_selector(f"#browse[data-shown='{upto}']", state="attached")
+    assert upto > safe
+    page.select_option("#browse [data-filter=nsfw]", "0")
+    page.wait_for_selector(f"#browse[data-shown='{safe}']", state="attached")
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "index-phone.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

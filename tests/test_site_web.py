@@ -28,6 +28,7 @@ SDXL_ID = 990100
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 DATA = Path(__file__).resolve().parent / "data"
+CIVITAI_CARDS = DATA / "civitai-cards"
 CIVITAI = [*(DATA / "civitai-cards").glob("*.json"), *(DATA / "fixtures/civitai").glob("*.json")]
 
 
@@ -442,3 +443,18 @@ def test_author_pages_list_an_authors_models_and_rows_link_them(web: Path) -> No
     row_links = [a.get("href") for a, _ in _links_with_text(web / "list/type/checkpoint/1.html")]
     assert "../../../list/author/rqdwdw/1.html" in row_links
     assert (web / "list/author.html").is_file() and (web / "en/list/author/rqdwdw/1.html").is_file()
+
+
+def test_ratings_of_recorded_models() -> None:
+    from scraper.site import nsfw
+    from scraper.sources import civitai
+
+    flagged = json.loads(
+        (DATA / "fixtures/civitai/models-list-item-26124-2023-nsfw.json").read_bytes()
+    )
+    model = civitai.SOURCE.parse(flagged)
+    assert nsfw.rating(model, nsfw.model_is_nsfw(model)) >= 1
+    safe = civitai.SOURCE.parse(json.loads((CIVITAI_CARDS / "4468.json").read_bytes()))
+    assert nsfw.rating(safe, nsfw.model_is_nsfw(safe)) == 0
+    safe.nsfw_level = 1 | 8  # a PG image and an X one: listed under X, not as safe
+    assert nsfw.rating(safe, nsfw.model_is_nsfw(safe)) == 2

@@ -1,10 +1,12 @@
-"""What index pages browse by: the groups (one per source, type, base family, task, tag), their
-facets, and the compact JSON per group that assets/search.js sorts and filters in the browser.
+"""What index pages browse by: the groups (one per source, type, base family, task, tag,
+author), their facets, and the compact JSON per group that assets/search.js sorts and filters
+in the browser.
 
 A group's JSON holds one short row per model, `[id, downloads, likes, created, updated, type,
-families, source, nsfw]` (id = the model's place in search/d/, dates as YYYYMMDD numbers, type,
-families and source as indexes into the file's own tables), so 60,000 rows stay near 2 MB; what
-a row shows comes from the search index's model chunks, loaded only for the page shown.
+families, source, rating]`: id is the model's place in search/d/, dates are YYYYMMDD numbers,
+type, families and source index the file's own tables, rating is 0 PG/PG-13, 1 R, 2 X and
+above. So 60,000 rows stay near 2 MB; what a row shows comes from the search index's model
+chunks, loaded only for the page shown.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class Rows:
                 self._index(self.types, s.kind),
                 families,
                 self._index(self.sources, s.source),
-                1 if s.nsfw else 0,
+                s.rating,
             ]
             self.rows.append(orjson.dumps(row))
 

@@ -44,6 +44,7 @@ class Summary:
     kind: str = taxonomy.OTHER  # the normalized type (taxonomy.toml)
     task: str | None = None  # the pipeline / task facet
     families: list[str] = field(default_factory=list)  # base families, set by the parent
+    rating: int = 0  # 0 PG/PG-13, 1 R, 2 X and above (nsfw.rating)
 
     @property
     def key(self) -> str:
@@ -121,6 +122,7 @@ def summarize(model: Model, mode: str) -> Summary | None:
         path_id=model.path_id if model.path_id != model.id else None,
         kind=vocabulary.type_of(model.type, raw_tags),
         task=vocabulary.task_of(model.type, raw_tags),
+        rating=nsfw_rules.rating(model, is_nsfw),
     )
 
 

@@ -457,6 +457,11 @@
   /* Index pages: sort, filter and page every model of the index over its index.json. */
   var SORTS = { downloads: 1, likes: 2, newest: 3, updated: 4 };
 
+  /* Rating filter: "0" PG/PG-13 only, "1" up to R, "2" X and above (browse.py's rating). */
+  function rated(rating, wanted) {
+    return wanted === "1" ? rating <= 1 : String(rating) === wanted;
+  }
+
   async function browsePage() {
     var box = document.getElementById("browse");
     if (!box) return;
@@ -479,7 +484,7 @@
       var source = "source" in want ? index.sources.indexOf(want.source) : -1;
       var rows = index.rows.filter(function (r) {
         return (!("type" in want) || r[5] === type) && (!("base" in want) || r[6].indexOf(base) >= 0) &&
-          (!("source" in want) || r[7] === source) && (!("nsfw" in want) || String(r[8]) === want.nsfw);
+          (!("source" in want) || r[7] === source) && (!("nsfw" in want) || rated(r[8], want.nsfw));
       });
       var key = SORTS[sort.value] || 1;
       rows.sort(function (a, b) { return (b[key] - a[key]) || (a[0] - b[0]); });
