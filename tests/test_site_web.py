@@ -458,3 +458,12 @@ def test_ratings_of_recorded_models() -> None:
     assert nsfw.rating(safe, nsfw.model_is_nsfw(safe)) == 0
     safe.nsfw_level = 1 | 8  # a PG image and an X one: listed under X, not as safe
     assert nsfw.rating(safe, nsfw.model_is_nsfw(safe)) == 2
+
+
+def test_every_model_is_in_the_all_models_index_linked_from_home(web: Path) -> None:
+    rows = json.loads((web / "list/all/all/index.json").read_bytes())["rows"]
+    meta = json.loads((web / "search/meta.json").read_bytes())
+    assert [r[0] for r in rows] == list(range(meta["count"]))  # every model, by downloads
+    hrefs = [a.get("href") for a, _ in _links_with_text(web / "en/index.html")]
+    assert "list/all/all/1.html" in hrefs and "list/all/all/1.html?sort=newest" in hrefs
+    assert (web / "en/list/all/all/1.html").is_file()

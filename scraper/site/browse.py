@@ -18,7 +18,7 @@ import orjson
 
 from .. import sources
 from . import glossary, pages, paths, taxonomy
-from .paths import KINDS
+from .paths import ALL, KINDS
 from .summary import Summary
 
 Groups = dict[str, dict[str, tuple[str, list[int]]]]  # kind -> key -> (raw label, ranks)
@@ -28,7 +28,7 @@ FORMAT = 1
 def groups_of(ranked: list[Summary]) -> Groups:
     """Every source, type, base family, task, tag and author with its models, most downloaded
     first."""
-    groups: Groups = {kind: {} for kind in KINDS}
+    groups: Groups = {kind: {} for kind in (*KINDS, ALL)}
 
     def add(kind: str, value: str | None, rank: int) -> None:
         if not value or not value.strip():
@@ -49,6 +49,7 @@ def groups_of(ranked: list[Summary]) -> Groups:
         for t in s.tags:
             add("tag", t, rank)
         add("author", s.creator, rank)
+        add(ALL, ALL, rank)
     return groups
 
 
@@ -62,6 +63,8 @@ def label(kind: str, key: str, raw: str, lang: str) -> str:
         return glossary.load().tag_name(raw, lang)
     if kind == "author":
         return raw
+    if kind == ALL:
+        return S.all_models
     entry = taxonomy.load().names(kind).get(key)
     return entry.name(lang) if entry else raw
 
@@ -137,7 +140,7 @@ def index_files(ranked: list[Summary], groups: Groups) -> Iterator[tuple[str, by
     """(path, bytes) of every group's JSON, beside its pages: list/<kind>/<key>/index.json."""
     rows = Rows(ranked)
     head = rows.head()
-    for kind in KINDS:
+    for kind in (*KINDS, ALL):
         for key, (_, ranks) in groups[kind].items():
             yield paths.group_json(kind, key), rows.json(head, ranks)
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..cards.render import labels
 from . import browse, feedlinks, feeds, guide, output, pages, paths, search, taxonomy, webbasics
-from .paths import KINDS, LANGS, localized
+from .paths import ALL, KINDS, LANGS, localized
 from .summary import Summary
 
 PAGE_SIZE = 100  # rows per index page
@@ -86,7 +86,7 @@ def _index_pages(
     base = paths.root_of(paths.group_page("source", "x"))
     rows: list[str | None] = [None] * len(ranked)
     digests: list[bytes | None] = [None] * len(ranked)
-    for kind in KINDS:
+    for kind in (*KINDS, ALL):
         kind_label = S[f"kind_{kind}"]
         for key, (raw, ranks) in groups[kind].items():
             shown = browse.label(kind, key, raw, lang)
@@ -115,7 +115,7 @@ def _index_pages(
                     if rows[r] is None:
                         rows[r] = str(row(ranked[r], base, S, names))
                     html_rows.append(rows[r])
-                heading = f"{kind_label}{L.colon}{shown}"
+                heading = shown if kind == ALL else f"{kind_label}{L.colon}{shown}"
                 ctx = pages.context(path, lang, heading)
                 ctx["meta"] = pages.meta(
                     S.models_count.format(n=f"{len(ranks):,}") + f" · {heading}",
@@ -143,7 +143,7 @@ def _index_pages(
 
 
 def _plural(kind: str) -> str:
-    return f"{kind}s" if kind != "base" else "bases"
+    return {"base": "bases", ALL: "all_models"}.get(kind, f"{kind}s")
 
 
 def _sibling(base: str, kind: str, key: str):
@@ -206,6 +206,7 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
     sources = [(key, len(ranks)) for key, (_, ranks) in groups["source"].items()]
     return env.get_template("home.html.j2").render(
         ctx,
+        all_models=paths.group_page(ALL, ALL),
         sources=sorted(sources),
         top_rows=table(ranked[:HOME_ROWS]),
         new_rows=table(newest),

@@ -17,6 +17,7 @@ from ..files import slugify
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 KINDS = ("source", "type", "base", "task", "tag", "author")  # index pages: a group per value
+ALL = "all"  # the index of every model: list/all/all/<n>.html, no directory of its own
 
 # A name kept as it is: lower-case ASCII letters, digits and '-', no dot, no '_' (changed
 # names carry '_' + hash, so the two sets never meet), short.
