@@ -353,14 +353,15 @@
     nav.hidden = false;
   }
 
-  function show(list, found, input) {
+  function show(list, found, input, n) {
     var items = found.map(function (doc) {
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = pageHref(doc[0]);
       a.textContent = doc[1];
       li.appendChild(a);
-      var facts = [doc[2], doc[4], doc[5] == null ? "" : doc[5].toLocaleString("en")];
+      var facts = [doc[2], nameOf(n.type, doc[3]), nameOf(n.source, doc[4]),
+        doc[5] == null ? "" : "↓ " + doc[5].toLocaleString("en")];
       var small = document.createElement("small");
       small.textContent = facts.filter(Boolean).join(" · ");
       li.appendChild(small);
@@ -388,10 +389,10 @@
         var mine = ++asked, text = input.value;
         if (!text.trim()) { list.hidden = true; list.replaceChildren(); return; }
         try {
-          var found = await search(text, LIMIT);
-          if (mine === asked) show(list, found, input);
+          var found = await search(text, LIMIT), n = await names();
+          if (mine === asked) show(list, found, input, n);
         } catch (err) {
-          if (mine === asked) show(list, [], input);
+          if (mine === asked) show(list, [], input, {});
         }
       }, 120);
     });
