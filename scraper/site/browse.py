@@ -1,5 +1,5 @@
 """What index pages browse by: the groups (one per source, type, base family, task, tag,
-author), their facets, and the compact JSON per group that assets/search.js sorts and filters
+author), their facets, and the compact JSON per group that assets/browse.js sorts and filters
 in the browser.
 
 A group's JSON holds one short row per model, `[id, downloads, likes, created, updated, type,

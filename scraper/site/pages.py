@@ -36,7 +36,7 @@ CSP = (
     "frame-src 'none'"
 )
 GALLERY = 4  # sample images per version, as on the cards
-ASSETS = ("site.css", "search.js", "favicon.svg")
+ASSETS = ("site.css", "search.js", "browse.js", "favicon.svg")
 
 
 def templates_dir() -> Path:
