@@ -67,3 +67,53 @@ class Progress:
 def _to_terminal(handler: logging.Handler) -> bool:
     stream = getattr(handler, "stream", None)
     return not isinstance(handler, logging.FileHandler) and stream in (sys.stderr, sys.stdout)
+
+
+class ByteProgress(Progress):
+    """Files and bytes hashed of the totals, speed and time left (`scraper scan`); the hashing
+    threads report bytes as they go (rich's progress is thread-safe)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self._done = 0
+        self._files = 0
+
+    def __enter__(self) -> ByteProgress:
+        if not self.enabled:
+            return self
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        super().__enter__()
+        self._bar.stop()
+        self._bar.columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[files]}"),
+        )
+        self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(self.label, total=None, files="")
+        self._bar.start()
+        return self
+
+    def start(self, files: int, nbytes: int) -> None:
+        self._files = files
+        if self._bar is not None:
+            self._bar.update(self._task, total=nbytes or None, files=f"0/{files} files")
+
+    def files(self, count: int) -> None:
+        self._done += count
+        if self._bar is not None:
+            self._bar.update(self._task, files=f"{self._done}/{self._files} files")
+
+    def hashed(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, count)
