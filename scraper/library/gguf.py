@@ -111,6 +111,7 @@ def summary(meta: dict[str, Any]) -> dict[str, Any]:
     for field, key in pairs:
         if meta.get(key) not in (None, ""):
             found[field] = str(meta[key])
+    found["described"] = len(found) > 2  # any metadata beyond the format and tensor count
     context = [v for k, v in meta.items() if k.endswith(".context_length")]
     if context:
         found["context_length"] = str(context[0])

@@ -87,6 +87,7 @@ def summary(header: dict[str, Any]) -> dict[str, Any]:
         for name, t in header.items()
         if name != "__metadata__" and isinstance(t, dict)
     )
+    found["described"] = len(found) > 1  # any metadata beyond the format
     found["tensors"] = sum(dtypes.values())
     if dtypes:
         found["dtype"] = dtypes.most_common(1)[0][0][:20]

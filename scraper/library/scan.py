@@ -215,7 +215,7 @@ def _metadata(
         error = meta.get("error") if isinstance(meta, dict) else None
         if error:
             report.skipped.append(f"{show(f.path)}: {error}")
-        meta = meta if isinstance(meta, dict) and not error and len(meta) > 1 else None
+        meta = meta if isinstance(meta, dict) and meta.get("described") else None
         found[f.path] = meta
         if meta is None:
             report.unknown += 1

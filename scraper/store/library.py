@@ -191,7 +191,8 @@ def library_summary(conn: sqlite3.Connection) -> dict[str, Any] | None:
         "WHERE h.sha256 = f.sha256 AND h.result = 'found')"
     ).fetchone()[0]
     described = conn.execute(
-        "SELECT count(*) FROM library_files f WHERE meta IS NOT NULL AND NOT EXISTS (SELECT 1 "
+        "SELECT count(*) FROM library_files f WHERE json_extract(meta, '$.described') "
+        "AND NOT EXISTS (SELECT 1 "
         "FROM hash_lookups h WHERE h.sha256 = f.sha256 AND h.result = 'found')"
     ).fetchone()[0]
     columns = ("id", "started_at", "finished_at", "seconds", "status", "hashed", "cached")
