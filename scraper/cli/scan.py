@@ -35,7 +35,7 @@ _INFO = next((s.info_suffix for s in sources.SOURCES if s.hash_lookup), ".info")
     type=click.Path(file_okay=False, path_type=Path),
     help="Write under this folder (same layout) instead of beside the files: read-only folders.",
 )
-@click.option("--recheck", is_flag=True, help="Ask again now about hashes no host knew.")
+@click.option("--recheck", is_flag=True, help="Ask again now about every hash (known ones too).")
 @click.option(
     "--retry-after",
     type=DURATION,

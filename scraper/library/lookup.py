@@ -74,13 +74,12 @@ class Lookups:
 
     def due(self, known: Lookup | None) -> bool:
         """Ask the host about this hash now? Never-asked ones yes; unknown ones after the
-        retry interval (at once with recheck); found ones no."""
-        if known is None:
+        retry interval; found ones no (their models are refreshed by syncs); every one with
+        recheck."""
+        if known is None or self.recheck:
             return True
         if known.result == "found":
             return False
-        if self.recheck:
-            return True
         asked = datetime.strptime(known.asked_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         return datetime.now(UTC) - asked >= self.retry_after
 
@@ -91,21 +90,23 @@ class Lookups:
         asked = False
         for sha in hashes:
             if self.paused is None and self.due(known.get(sha)):
-                self.ask(sha)
+                self.ask(sha, known.get(sha))
                 asked = True
         if asked:
             known = self.store.lookups(name, hashes)
         self.fetch_missing([k.model_id for k in known.values() if k.model_id])
         return known
 
-    def ask(self, sha: str) -> None:
+    def ask(self, sha: str, before: Lookup | None = None) -> None:
         self.asked += 1
         api = self._api()
         try:
             body = self.source.version_by_hash(api, sha)
             model_id, version_id = self.source.version_keys(body)
         except NotFound:
-            self.store.record_unknown(self.source.name, sha)
+            self.store.record_unknown(self.source.name, sha)  # a found one keeps its answer
+            if before is not None and before.model_id:
+                self.fetch(before.model_id)  # gone upstream? marked deleted, data kept
             return
         except HostUnavailable as exc:
             self.paused = str(exc)

@@ -1,7 +1,7 @@
 """The header of a safetensors file, read without the tensors: 8 bytes of little-endian length,
 then that much JSON (tensor names, dtypes, shapes and `__metadata__`, all strings).
 
-A length past safetensors' own limit (MAX_HEADER_SIZE = 100_000_000 in huggingface/safetensors
+A length past the format's own limit (MAX_HEADER_SIZE = 100_000_000 in the safetensors repo,
 safetensors/src/tensor.rs) or past the end of the file is refused before anything is read.
 """
 

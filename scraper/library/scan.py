@@ -301,8 +301,8 @@ def _outputs(
 
 
 def _info(f: Found, lookup: Lookup, suffix: str, out: bytes | None) -> beside.Planned:
-    """The version answer as Civitai Helper-style tools write and read it: json.dumps(body,
-    indent=4)."""
+    """The version answer as the WebUI helper extensions write and read it (the source's
+    info_suffix says where they look): json.dumps(body, indent=4)."""
     body = lookup.body or ""
     digest = hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
     return beside.Planned(

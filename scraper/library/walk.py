@@ -98,7 +98,10 @@ def _entry(entry: os.DirEntry[bytes], root: bytes, visited: set) -> Found | Skip
         key = (info.st_dev, info.st_ino)
         if key in visited:
             if entry.is_symlink():
-                return Skipped(path, "symlink loop (a folder already walked); not followed")
+                return Skipped(
+                    path,
+                    "a folder already walked (a symlink loop or a second link to it); not followed",
+                )
             return None
         visited.add(key)
         return path
