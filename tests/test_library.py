@@ -3,6 +3,7 @@ the CLI (in-process, or as its own process where a signal or another user is nee
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import main
-from scraper.demo.server import Faults
+from scraper.demo.server import FakeServer, Faults
 from tests import libfiles
 
 
@@ -331,3 +332,54 @@ def test_symlinked_folders_are_followed_once(serve, tmp_path) -> None:
     result = run("scan", str(root), "--rps", "0", "--no-card")
     assert "1 files (1 hashed" in summary(result.output), result.output
     assert stat.S_ISREG(os.stat(root / "again" / "x.safetensors").st_mode)
+
+
+class ImageHost(FakeServer):
+    """An image CDN: the bytes of each picture at its path, image/* content types."""
+
+    def route(self, path: str, query: dict) -> tuple:
+        return 404, b"Not Found", {"Content-Type": "text/plain"}
+
+
+def picture(colour: tuple[int, int, int], kind: str = "JPEG") -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 800), colour).save(out, format=kind)
+    return out.getvalue()
+
+
+def test_a_preview_is_the_first_allowed_image_downloaded_once(serve, tmp_path) -> None:
+    from PIL import Image
+
+    root = tmp_path / "models"
+    sha = libfiles.safetensors(root / "romcom.safetensors")
+    models = libfiles.known_models([sha])
+    with ImageHost() as cdn:
+        cdn.answers["/x.jpeg"] = (200, picture((0, 0, 255)), {"Content-Type": "image/jpeg"})
+        cdn.answers["/ok.jpeg"] = (200, picture((255, 0, 0)), {"Content-Type": "image/jpeg"})
+        models[0]["modelVersions"][0]["images"] = [
+            {"url": f"{cdn.root}/x.jpeg", "nsfwLevel": 8, "width": 1200, "height": 800},
+            {"url": f"{cdn.root}/ok.jpeg", "nsfwLevel": 1, "width": 1200, "height": 800},
+        ]
+        serve(models)
+        result = run("scan", str(root), "--rps", "0", "--preview")
+        assert result.exit_code == 0, result.output
+        with Image.open(root / "romcom.preview.png") as image:
+            assert image.format == "PNG" and image.size == (512, 341)
+            assert image.getpixel((10, 10))[:3][0] > 200  # red: the safe-for-work one
+        assert [r["path"] for r in cdn.requests] == ["/ok.jpeg"]
+        assert run("scan", str(root), "--rps", "0", "--preview").exit_code == 0
+        assert len(cdn.requests) == 1  # downloaded once
+        shown = run("scan", str(root), "--rps", "0", "--preview", "--nsfw", "show")
+        assert shown.exit_code == 0, shown.output
+        with Image.open(root / "romcom.preview.png") as image:
+            assert image.getpixel((10, 10))[:3][2] > 200  # blue: the first image
+        cdn.answers["/ok.jpeg"] = (
+            200,
+            b"<html>not an image</html>",
+            {"Content-Type": "image/jpeg"},
+        )
+        (root / "romcom.preview.png").unlink()
+        broken = run("scan", str(root), "--rps", "0", "--preview")
+        assert broken.exit_code == 1 and "not an image that can be read safely" in broken.output

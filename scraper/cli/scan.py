@@ -43,6 +43,18 @@ _INFO = next((s.info_suffix for s in sources.SOURCES if s.hash_lookup), ".info")
     show_default=True,
     help="Ask again about an unknown hash after this long.",
 )
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Also write NAME.preview.png: the version's first allowed image, resized (Pillow).",
+)
+@click.option(
+    "--nsfw",
+    type=click.Choice(["hide", "show"]),
+    default="hide",
+    show_default=True,
+    help="Which images a preview may use: hide takes safe-for-work ones only.",
+)
 @click.option("--rps", type=click.FloatRange(min=0), help="Requests per second (0: no limit).")
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="Files hashed at once [default: cores, up to 4]."
@@ -58,6 +70,8 @@ def scan(
     out: Path | None,
     recheck: bool,
     retry_after,
+    preview: bool,
+    nsfw: str,
     rps: float | None,
     jobs: int | None,
 ) -> None:
@@ -87,6 +101,8 @@ def scan(
         recheck=recheck,
         retry_after=retry_after,
         rps=rps,
+        preview=preview,
+        nsfw=nsfw,
     )
     if jobs:
         options.jobs = jobs

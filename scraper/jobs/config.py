@@ -87,9 +87,13 @@ class LibraryConfig:
     out: Path | None = None
     rps: float | None = None
     retry_after: timedelta = timedelta(days=7)
+    preview: bool = False
+    nsfw: str = "hide"
 
 
-LIBRARY_KEYS = ("path", "lang", "info", "card", "force", "out", "rps", "retry_after")
+LIBRARY_KEYS = (
+    "path", "lang", "info", "card", "force", "out", "rps", "retry_after", "preview", "nsfw",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ class _Checker:
         self.unknown(entry, where, LIBRARY_KEYS, "in [[library]]")
         if "path" not in entry:
             self.fail(where, "[[library]] needs path = the folder of model files to scan")
-        for key in ("info", "card", "force"):
+        for key in ("info", "card", "force", "preview"):
             if not isinstance(entry.get(key, True), bool):
                 self.fail((*where, key), f"{key} must be true or false")
         rps = entry.get("rps")
@@ -205,6 +209,8 @@ class _Checker:
             out=self.path_of(entry, "out", base, where) if "out" in entry else None,
             rps=None if rps is None else float(rps),
             retry_after=self.duration(entry, (*where, "retry_after"), timedelta(days=7)),
+            preview=entry.get("preview", False),
+            nsfw=self.choice(entry, (*where, "nsfw"), ("hide", "show"), "hide"),
         )
 
     def site(self, table: Any, base: Path) -> SiteConfig:

@@ -111,6 +111,8 @@ def _scan(store: Store, library: LibraryConfig) -> str:
         out=library.out,
         rps=library.rps,
         retry_after=library.retry_after,
+        preview=library.preview,
+        nsfw=library.nsfw,
     )
     try:
         report = scan(store, [library.path], options)

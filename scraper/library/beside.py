@@ -32,7 +32,7 @@ class Written:
 class Planned:
     path: bytes
     inputs: str
-    make: Callable[[], bytes]  # rendered only when it must be written
+    make: Callable[[], bytes | None]  # rendered only when it must be written; None: nothing
 
 
 def stem(path: bytes) -> bytes:
@@ -72,10 +72,9 @@ def write(store: Store, planned: list[Planned], force: bool) -> Written:
             done.failed.append(f"{show(item.path)}: cannot stat: {exc.strerror}")
             continue
         mine = recorded.get(item.path)
-        ours = (
-            mine is not None
-            and info is not None
-            and (info.st_size, info.st_mtime_ns) == (mine[1], mine[2])
+        ours = mine is not None and (
+            (mine[1], info) == (-1, None)  # nothing to write last time, nothing there now
+            or (info is not None and (info.st_size, info.st_mtime_ns) == (mine[1], mine[2]))
         )
         if info is not None and not ours and not force:
             done.kept.append(
@@ -88,6 +87,9 @@ def write(store: Store, planned: list[Planned], force: bool) -> Written:
             continue
         try:
             data = item.make()
+            if data is None:  # nothing to write (no image allowed, say): remembered as such
+                rows.append((item.path, item.inputs, -1, -1))
+                continue
             write_atomic(Path(os.fsdecode(item.path)), data)
             after = os.stat(item.path)
         except OSError as exc:

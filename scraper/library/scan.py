@@ -23,7 +23,7 @@ from ..interrupt import signal_name
 from ..store import Store
 from ..store.library import Cached, Lookup, stored_models
 from ..store.runs import now
-from . import beside, gguf, hashing, metacard, safetensors
+from . import beside, gguf, hashing, metacard, preview, safetensors
 from .lookup import RETRY_AFTER, Lookups, hash_source, parse_body
 from .report import Report
 from .walk import Found, Skipped, show, walk
@@ -42,6 +42,8 @@ class Options:
     retry_after: timedelta = RETRY_AFTER
     rps: float | None = None
     jobs: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    preview: bool = False  # NAME.preview.png from the version's first allowed image
+    nsfw: str = "hide"  # which images a preview may use: hide (safe for work only) or show
 
 
 class Meter:
@@ -251,7 +253,8 @@ def _outputs(
     source = hash_source()
     found = {h: k for h, k in known.items() if k.result == "found" and k.model_id}
     model_ids = sorted({k.model_id for k in found.values() if k.model_id})
-    inputs = store.model_inputs(source.name, model_ids) if options.card else {}
+    wanted = options.card or options.preview
+    inputs = store.model_inputs(source.name, model_ids) if wanted else {}
     models: dict[str, Any] | None = None
     key = _render_key(options.lang)
 
@@ -270,6 +273,8 @@ def _outputs(
             if options.info and source.info_suffix:
                 planned.append(_info(f, lookup, source.info_suffix, out))
             model_inputs = inputs.get(lookup.model_id or "")
+            if options.preview and model_inputs is not None:
+                planned.append(_preview(f, lookup, model, options.nsfw, model_inputs, out))
             if options.card and model_inputs is not None:
                 card_inputs = "|".join(
                     ["card", beside.FORMAT, key, model_inputs, lookup.version_id or "", sha]
@@ -310,6 +315,28 @@ def _info(f: Found, lookup: Lookup, suffix: str, out: bytes | None) -> beside.Pl
         "|".join(["info", beside.FORMAT, digest]),
         lambda: json.dumps(parse_body(body), indent=4).encode("utf-8"),
     )
+
+
+def _preview(
+    f: Found,
+    lookup: Lookup,
+    model: Callable[[str], Any],
+    nsfw: str,
+    model_inputs: str,
+    out: bytes | None,
+) -> beside.Planned:
+    """Downloaded once: made again only when the model's content or the setting changes."""
+
+    def make() -> bytes | None:
+        record = model(lookup.model_id or "")
+        url = record and preview.choose(record, lookup.version_id or "", nsfw)
+        if not url:
+            return None
+        source = hash_source()
+        return preview.to_png(preview.download(source.thumbnail(url, preview.SIZE)))
+
+    inputs = "|".join(["preview", beside.FORMAT, nsfw, model_inputs, lookup.version_id or ""])
+    return beside.Planned(beside.place(f, ".preview.png", out), inputs, make)
 
 
 def _card(
