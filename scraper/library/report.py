@@ -9,7 +9,6 @@ from ..store import Counts
 
 @dataclass
 class Report:
-    files: int = 0
     cached: int = 0  # hash from the cache: not read
     hashed: int = 0
     hashed_bytes: int = 0

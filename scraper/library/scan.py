@@ -74,7 +74,8 @@ def scan(
     pool = ThreadPoolExecutor(max(1, options.jobs))
     try:
         absolute = [os.fsencode(os.path.abspath(r)) for r in roots]
-        meter.start(*_measure(store, absolute))
+        if getattr(meter, "enabled", False):  # a terminal: the totals, for time left
+            meter.start(*_measure(store, absolute))
         for root in absolute:
             _scan_root(store, root, options, lookups, pool, stop, meter, report)
     except KeyboardInterrupt as exc:

@@ -270,6 +270,7 @@ def _library(db: sqlite_utils.Database) -> None:
         "asked_at TEXT NOT NULL, result TEXT NOT NULL, model_id TEXT, version_id TEXT, "
         "body TEXT, found_at TEXT, PRIMARY KEY (source, sha256)) WITHOUT ROWID"
     )
+    conn.execute("CREATE INDEX idx_hash_lookups_sha256 ON hash_lookups (sha256, result)")
     conn.execute(
         "CREATE TABLE library_outputs (path BLOB PRIMARY KEY, inputs TEXT NOT NULL, "
         "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, written_at TEXT NOT NULL) "
