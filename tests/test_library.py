@@ -383,3 +383,25 @@ def test_a_preview_is_the_first_allowed_image_downloaded_once(serve, tmp_path) -
         (root / "romcom.preview.png").unlink()
         broken = run("scan", str(root), "--rps", "0", "--preview")
         assert broken.exit_code == 1 and "not an image that can be read safely" in broken.output
+
+
+def test_hostile_metadata_and_names_stay_text(serve, tmp_path) -> None:
+    root = tmp_path / "models"
+    hostile = {
+        "ss_output_name": "<script>alert(1)</script>",
+        "modelspec.description": "[click](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        "ss_tag_frequency": json.dumps({"a": {"`x` <b>": 2}}),
+    }
+    libfiles.safetensors(root / "<b>bold</b>.safetensors", hostile)
+    serve([])
+    assert run("scan", str(root), "--rps", "0", "--lang", "en").exit_code == 0
+    card = (root / "<b>bold</b>.md").read_text(encoding="utf-8")
+    from tests.support import rendered, targets
+
+    html = rendered(card)
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html and targets(card) == []  # text, never a link or a tag
+    assert run("site", "build", "--out", str(tmp_path / "site")).exit_code == 0
+    page = (tmp_path / "site" / "en" / "library.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;" in page and "&lt;b&gt;bold&lt;/b&gt;.safetensors" in page
+    assert "<script>alert" not in page
