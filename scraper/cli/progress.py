@@ -23,25 +23,11 @@ class Progress:
             return self
         from rich.console import Console
         from rich.logging import RichHandler
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
         from rich.progress import Progress as Bar
 
         console = Console(stderr=True)
-        columns = [SpinnerColumn(), TextColumn("{task.description}")]
-        if self.total:
-            columns += [BarColumn(), MofNCompleteColumn()]
-        columns += [
-            TextColumn("{task.fields[pages]} pages, {task.fields[rate]:.0f} models/s"),
-            TimeElapsedColumn(),
-        ]
-        self._bar = Bar(*columns, console=console, transient=True)
-        self._task = self._bar.add_task(self.label, total=self.total, pages=0, rate=0.0)
+        self._bar = Bar(*self.columns(), console=console, transient=True)
+        self._task = self._bar.add_task(self.label, total=self.total, **self.fields())
         # Log records for the terminal go through the bar's console, so they never land
         # inside its line; others (a --log-file) keep theirs.
         root = logging.getLogger()
@@ -52,6 +38,27 @@ class Progress:
         root.handlers = [*(h for h in self._saved if not _to_terminal(h)), self._handler]
         self._bar.start()
         return self
+
+    def columns(self) -> list[Any]:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        columns = [SpinnerColumn(), TextColumn("{task.description}")]
+        if self.total:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        return [
+            *columns,
+            TextColumn("{task.fields[pages]} pages, {task.fields[rate]:.0f} models/s"),
+            TimeElapsedColumn(),
+        ]
+
+    def fields(self) -> dict[str, Any]:
+        return {"pages": 0, "rate": 0.0}
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -78,9 +85,7 @@ class ByteProgress(Progress):
         self._done = 0
         self._files = 0
 
-    def __enter__(self) -> ByteProgress:
-        if not self.enabled:
-            return self
+    def columns(self) -> list[Any]:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -89,20 +94,17 @@ class ByteProgress(Progress):
             TransferSpeedColumn,
         )
 
-        super().__enter__()
-        self._bar.stop()
-        self._bar.columns = (
+        return [
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
             TextColumn("{task.fields[files]}"),
-        )
-        self._bar.remove_task(self._task)
-        self._task = self._bar.add_task(self.label, total=None, files="")
-        self._bar.start()
-        return self
+        ]
+
+    def fields(self) -> dict[str, Any]:
+        return {"files": ""}
 
     def start(self, files: int, nbytes: int) -> None:
         self._files = files
