@@ -296,6 +296,11 @@ def test_a_config_with_only_a_library_runs_scans_and_builds_the_site(serve, tmp_
         html = (site / page).read_text(encoding="utf-8")
         assert "models/romcom.safetensors" in html and "models/civitai/1580.html" in html
         assert "mine.safetensors" in html and "<td>mine</td>" in html
+        assert 'href="library/known/1.html"' in html
+    known = (site / "en" / "library" / "known" / "1.html").read_text(encoding="utf-8")
+    assert 'href="../../models/civitai/1580.html"' in known and "mine.safetensors" not in known
+    assert (site / "library" / "described" / "1.html").exists()
+    assert not (site / "library" / "unknown").exists()  # an empty group has no page
     status = run("status", "--config", str(config))
     assert status.exit_code == 0, status.output
     assert "library: 2 files; known 1, metadata only 1, unknown 0" in status.output

@@ -16,6 +16,8 @@ from . import data, pages, paths
 from .paths import LANGS, localized
 
 PAGE = "library.html"
+PAGE_SIZE = 500  # rows per page of a group
+OVERVIEW_ROWS = 50  # rows of each group on the overview
 LABELS = {
     "en": {
         "title": "Library", "intro": "Model files on this machine, documented by scraper scan.",
@@ -71,8 +73,13 @@ def rows(db: Path, pages_of: set[tuple[str, str]]) -> dict[str, list[dict[str, A
     return groups
 
 
+def group_page(group: str, number: int = 1) -> str:
+    return f"library/{group}/{number}.html"
+
+
 def build(db: Path, pages_of: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """(path, html) of the page in each language; nothing when no file was ever scanned."""
+    """(path, html) of the pages in each language: the overview (each group's first rows)
+    and every group paged; nothing when no file was ever scanned."""
     groups = rows(db, pages_of)
     total = sum(len(g) for g in groups.values())
     pages.environment().globals["library_link"] = (
@@ -81,10 +88,36 @@ def build(db: Path, pages_of: set[tuple[str, str]]) -> Iterator[tuple[str, str]]
     if not total:
         return
     template = pages.environment().get_template("library.html.j2")
+    counts = {key: len(found) for key, found in groups.items()}
     for lang in LANGS:
         labels = LABELS[lang]
         ctx = pages.context(PAGE, lang, labels["title"])
-        yield localized(PAGE, lang), template.render(ctx, T=labels, groups=groups, total=total)
+        first = {key: found[:OVERVIEW_ROWS] for key, found in groups.items()}
+        html = template.render(
+            ctx, T=labels, groups=first, counts=counts, group=None, more=group_page
+        )
+        yield localized(PAGE, lang), html
+        for key, found in groups.items():
+            count = max(1, -(-len(found) // PAGE_SIZE))
+            for number in range(1, count + 1) if found else ():
+                path = group_page(key, number)
+                ctx = pages.context(path, lang, f"{labels['title']} · {labels[key]}")
+                part = {key: found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]}
+                html = template.render(
+                    ctx,
+                    T=labels,
+                    groups=part,
+                    counts=counts,
+                    group=key,
+                    more=group_page,
+                    number=number,
+                    pages=count,
+                    numbers=sorted(
+                        {1, count, *range(max(1, number - 2), min(count, number + 2) + 1)}
+                    ),
+                    href_of=lambda n, base=ctx["base"], key=key: base + group_page(key, n),
+                )
+                yield localized(path, lang), html
 
 
 def _relative(path: bytes, root: bytes) -> str:
