@@ -74,6 +74,7 @@ def library(tmp_path: Path) -> dict:
     (root / "Lora" / "huge.safetensors").write_bytes((100 << 30).to_bytes(8, "little") + b"{}")
     os.symlink("..", root / "Lora" / "deep" / "up")  # a loop
     os.symlink("self.safetensors", root / "Lora" / "self.safetensors")
+    os.symlink("gone.safetensors", root / "Lora" / "dangling.safetensors")  # its file went
     return {"root": root, "known": known, "own": own, "odd": odd}
 
 
@@ -89,6 +90,7 @@ def test_scan_documents_every_file_and_a_second_scan_does_nothing(serve, library
     assert "empty file (0 bytes)" in first.output and "over the format's 100 MB" in first.output
     assert "truncated safetensors file" in first.output and "symlink loop" in first.output
     assert "Lora/deep/up: a folder already walked (a symlink loop" in first.output
+    assert "Lora/dangling.safetensors: broken symlink (its target is gone)" in first.output
 
     for sha, path in zip(
         library["known"], ["Stable-diffusion/romcom", "Lora/deep/nested/counterfeit"], strict=True
