@@ -202,13 +202,20 @@ def test_lookups_go_through_the_client_retries(serve, tmp_path) -> None:
     assert len(hash_requests(server)) == 3  # two failures retried, then the answer
 
 
-def test_a_host_that_keeps_failing_leaves_the_hashes_for_next_time(serve, tmp_path) -> None:
+def test_a_host_that_keeps_failing_leaves_the_hashes_for_next_time(
+    serve, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SCRAPER_RETRIES", "2")
     root = tmp_path / "models"
-    shas = [libfiles.safetensors(root / f"m{i}.safetensors", seed=i) for i in range(3)]
-    serve(libfiles.known_models(shas), faults=Faults(rate=1.0, kinds=("500",)))
+    shas = [libfiles.safetensors(root / f"m{i}.safetensors", seed=i) for i in range(8)]
+    failing = serve(libfiles.known_models(shas), faults=Faults(rate=1.0, kinds=("500",)))
     result = run("scan", str(root), "--rps", "0")
     assert result.exit_code == 1
     assert "not looked up" in result.output and "the next scan asks again" in result.output
+    assert "failed 5 times in a row; paused" in result.output  # the breaker: no more asked
+    assert "2 more hashes not asked: the host is paused" in result.output
+    asked = len(failing.requests)
+    assert asked == 5 * 2  # five hashes, two attempts each; the rest left alone
     assert not (root / "m0.civitai.info").exists()
     serve(libfiles.known_models(shas))
     again = run("scan", str(root), "--rps", "0")

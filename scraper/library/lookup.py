@@ -54,6 +54,7 @@ class Lookups:
         self.failed: list[str] = []
         self.asked = 0
         self.paused: str | None = None  # the host is unavailable: nothing more is asked
+        self.not_asked = 0  # hashes left for the next scan because of that
 
     def close(self) -> None:
         if self.api is not None:
@@ -89,7 +90,10 @@ class Lookups:
         known = self.store.lookups(name, hashes)
         asked = False
         for sha in hashes:
-            if self.paused is None and self.due(known.get(sha)):
+            if self.due(known.get(sha)):
+                if self.paused is not None:
+                    self.not_asked += 1  # the host is paused: next scan
+                    continue
                 self.ask(sha, known.get(sha))
                 asked = True
         if asked:

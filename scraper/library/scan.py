@@ -92,6 +92,11 @@ def scan(
         pool.shutdown(wait=True, cancel_futures=True)
         lookups.close()
     report.failed += lookups.failed
+    if lookups.not_asked:
+        report.failed.append(
+            f"{lookups.not_asked} more hashes not asked: the host is paused after repeated "
+            "failures; the next scan asks them"
+        )
     _finish(store, run_id, "partial" if report.failed else "ok", report, lookups)
     report.run_id = run_id
     return report
