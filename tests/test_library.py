@@ -419,3 +419,43 @@ def test_hostile_metadata_and_names_stay_text(serve, tmp_path) -> None:
     page = (tmp_path / "site" / "en" / "library.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;" in page and "&lt;b&gt;bold&lt;/b&gt;.safetensors" in page
     assert "<script>alert" not in page
+
+
+def test_a_file_changed_or_removed_while_hashed_gets_no_hash(tmp_path) -> None:
+    """Two 4 GiB sparse files (seconds of hashing each, no disk): one touched, one deleted
+    while the scan reads them; the scan stops reading them at its next look (every 128 MiB),
+    neither is recorded, and the next scan hashes the one left."""
+    root = tmp_path / "models"
+    root.mkdir()
+    for name in ("touched.ckpt", "deleted.ckpt"):
+        with open(root / name, "wb") as handle:
+            handle.truncate(4 << 30)
+    db = tmp_path / "models.db"
+    env = {**os.environ, "SCRAPER_DB": str(db), "CIVITAI_API_BASE": "http://127.0.0.1:9/api/v1"}
+    command = [sys.executable, "-m", "scraper.cli", "scan", str(root), "--jobs", "2"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not _running(db):
+        assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.utime(root / "touched.ckpt", ns=(1, 1))
+    (root / "deleted.ckpt").unlink()
+    changed = time.monotonic()
+    _, stderr = process.communicate(timeout=300)
+    assert time.monotonic() - changed < 10  # not the whole 8 GiB
+    assert "touched.ckpt: changed while it was hashed" in stderr, stderr
+    assert "deleted.ckpt: vanished while it was hashed" in stderr, stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM library_files").fetchone()[0] == 0
+    os.truncate(root / "touched.ckpt", 1 << 20)
+    again = run("scan", str(root), "--retry-after", "1d")
+    assert "1 files (1 hashed" in summary(again.output), again.output
+
+
+def _running(db: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return bool(conn.execute("SELECT 1 FROM runs WHERE status = 'running'").fetchone())
+    except sqlite3.OperationalError:
+        return False

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from .walk import Found
 
 BLOCK = 4 << 20  # 4 MiB reads: what sha256sum-class speed needs, and little memory per thread
+CHECK_EVERY = 32  # blocks (128 MiB) between looks at the file's stat while it is read
 
 
 class Changed(OSError):
@@ -39,13 +40,18 @@ def sha256(
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         with open(fd, "rb", buffering=0, closefd=False) as handle:
+            blocks = 0
             while count := handle.readinto(buffer):
                 digest.update(view[:count])
                 if progress is not None:
                     progress(count)
                 if stop is not None and stop.is_set():
                     raise Stopped
+                blocks += 1
+                if blocks % CHECK_EVERY == 0:  # a big file changed under us: stop reading it
+                    _check(found, os.fstat(fd))
         after = os.fstat(fd)
+        _check(found, after)
     finally:
         os.close(fd)
     try:
@@ -55,6 +61,13 @@ def sha256(
     if _moved(found, after) or _moved(found, now):
         raise Changed("changed while it was hashed; it is hashed again on the next scan")
     return digest.hexdigest().upper()
+
+
+def _check(found: Found, info: os.stat_result) -> None:
+    if info.st_nlink == 0:
+        raise Changed("vanished while it was hashed; skipped")
+    if _moved(found, info):
+        raise Changed("changed while it was hashed; it is hashed again on the next scan")
 
 
 def _moved(found: Found, info: os.stat_result) -> bool:
