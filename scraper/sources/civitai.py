@@ -183,8 +183,10 @@ class Civitai(base.Source):
     html_description = True
     hash_lookup = True
     # Civitai Helper's name for the by-hash answer beside a model file: base + ".civitai" +
-    # ".info" (butaixianran/Stable-Diffusion-Webui-Civitai-Helper, scripts/ch_lib/civitai.py
-    # `suffix`, scripts/ch_lib/model.py `info_ext`); sd-civitai-browser-plus reads the same.
+    # ".info", written json.dumps(info, indent=4) (butaixianran/Stable-Diffusion-Webui-
+    # Civitai-Helper, scripts/ch_lib/civitai.py `suffix`, scripts/ch_lib/model.py `info_ext`,
+    # `write_model_info`); sd-civitai-browser-plus writes the same name
+    # (BlafKing/sd-civitai-browser-plus, scripts/civitai_file_manage.py `save_images`).
     info_suffix = ".civitai.info"
 
     def filters(self, options: dict[str, Any]) -> Filters:
