@@ -292,7 +292,7 @@ def test_a_config_with_only_a_library_runs_scans_and_builds_the_site(serve, tmp_
     config = tmp_path / "scraper.toml"
     config.write_text(
         'db = "out/models.db"\nout = "out"\n[site]\nout = "out/site"\n'
-        '[[library]]\npath = "models"\nlang = "en"\nrps = 0\ninfo = false\n',
+        '[[library]]\npath = "models"\nlang = "en"\nrps = 0\ninfo = false\njobs = 1\n',
         encoding="utf-8",
     )
     result = run("run", "--config", str(config))
@@ -318,6 +318,11 @@ def test_a_config_with_only_a_library_runs_scans_and_builds_the_site(serve, tmp_
     bad.write_text('[[library]]\npath = "models"\ncolour = "red"\n', encoding="utf-8")
     refused = run("run", "--config", str(bad))
     assert refused.exit_code == 2 and "bad.toml:3: unknown key 'colour'" in refused.output
+    bad.write_text('[[library]]\npath = "models"\njobs = 0\n', encoding="utf-8")
+    refused = run("run", "--config", str(bad))
+    assert (
+        refused.exit_code == 2 and "bad.toml:3: jobs must be a positive integer" in refused.output
+    )
 
 
 def test_the_fake_answers_by_hash_as_civitai_does(serve, tmp_path) -> None:

@@ -89,10 +89,12 @@ class LibraryConfig:
     retry_after: timedelta = timedelta(days=7)
     preview: bool = False
     nsfw: str = "hide"
+    jobs: int | None = None  # files hashed at once (None: the cores, up to 4)
 
 
 LIBRARY_KEYS = (
     "path", "lang", "info", "card", "force", "out", "rps", "retry_after", "preview", "nsfw",
+    "jobs",
 )  # fmt: skip
 
 
@@ -200,6 +202,9 @@ class _Checker:
         rps = entry.get("rps")
         if rps is not None and (type(rps) not in (int, float) or rps < 0):
             self.fail((*where, "rps"), f"rps must be a number >= 0 (0: no limit), not {rps!r}")
+        jobs = entry.get("jobs")
+        if jobs is not None and (type(jobs) is not int or jobs < 1):
+            self.fail((*where, "jobs"), f"jobs must be a positive integer, not {jobs!r}")
         return LibraryConfig(
             path=self.path_of(entry, "path", base, where),
             lang=self.choice(entry, (*where, "lang"), LANGS, "zh"),
@@ -211,6 +216,7 @@ class _Checker:
             retry_after=self.duration(entry, (*where, "retry_after"), timedelta(days=7)),
             preview=entry.get("preview", False),
             nsfw=self.choice(entry, (*where, "nsfw"), ("hide", "show"), "hide"),
+            jobs=jobs,
         )
 
     def site(self, table: Any, base: Path) -> SiteConfig:

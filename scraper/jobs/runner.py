@@ -114,6 +114,8 @@ def _scan(store: Store, library: LibraryConfig) -> str:
         preview=library.preview,
         nsfw=library.nsfw,
     )
+    if library.jobs:
+        options.jobs = library.jobs
     try:
         report = scan(store, [library.path], options)
     except Exception as exc:  # one folder's trouble must not stop the rest
