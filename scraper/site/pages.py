@@ -79,6 +79,7 @@ def environment() -> jinja2.Environment:
         directory_page=paths.directory_page,
         csp=CSP,
     )
+    env.globals["library_link"] = None  # set by site.library when files were scanned
     env.filters["thousands"] = thousands
     return env
 
