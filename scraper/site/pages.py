@@ -219,6 +219,8 @@ def model_meta(model: Model, lang: str, description: str, first: Any) -> dict[st
     text = html.unescape(_TAG.sub(" ", description))
     line = " · ".join(f for f in facts if f)
     image = image_src(model.source, first[0]) if first and not first[1] else None
+    if image and "://" not in image:  # a copy inside the site: only with an absolute address
+        image = absolute(image) if _SITE["base_url"] else None
     root = paths.root_of(paths.localized(paths.model_page(model.source, model.id), lang))
     return meta(
         f"{line}. {text}" if line else text or model.name,

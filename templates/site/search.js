@@ -281,7 +281,8 @@
   function thumbnail(doc, href, nsfwLabel) {
     if (!doc[8]) return el("span", "", "nothumb");
     var img = el("img");
-    img.src = doc[8];
+    /* a mirrored picture is a path inside the site (assets/...), a linked one an https URL */
+    img.src = doc[8].indexOf("://") > 0 ? doc[8] : new URL(doc[8], root).href;
     img.alt = "";
     img.loading = "lazy";
     if (doc[9]) {
