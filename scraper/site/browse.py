@@ -69,16 +69,25 @@ def label(kind: str, key: str, raw: str, lang: str) -> str:
     return entry.name(lang) if entry else raw
 
 
-def facets(ranked: list[Summary], ranks: list[int], lang: str) -> dict[str, list[tuple]]:
-    """The filter choices one index offers: (key, name, count) of each type, family and source
-    among its models, most common first."""
-    counts: dict[str, dict[str, int]] = {"type": {}, "base": {}, "source": {}}
+Counts = dict[str, dict[str, int]]  # facet kind -> key -> models
+
+
+def facet_counts(ranked: list[Summary], ranks: list[int]) -> Counts:
+    """How many models of one index have each type, family and source (any language)."""
+    counts: Counts = {"type": {}, "base": {}, "source": {}}
+    types, bases, sources = counts["type"], counts["base"], counts["source"]
     for r in ranks:
         s = ranked[r]
-        counts["type"][s.kind] = counts["type"].get(s.kind, 0) + 1
-        counts["source"][s.source] = counts["source"].get(s.source, 0) + 1
+        types[s.kind] = types.get(s.kind, 0) + 1
+        sources[s.source] = sources.get(s.source, 0) + 1
         for f in s.families:
-            counts["base"][f] = counts["base"].get(f, 0) + 1
+            bases[f] = bases.get(f, 0) + 1
+    return counts
+
+
+def facets(counts: Counts, lang: str) -> dict[str, list[tuple]]:
+    """The filter choices one index offers: (key, name, count) of each type, family and source
+    among its models, most common first."""
     return {
         kind: [
             (key, label(kind, key, key, lang), n)

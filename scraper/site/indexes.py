@@ -42,8 +42,9 @@ def site_pages(
     groups = browse.groups_of(ranked)
     live = {guide.lookup_key(s.source, s.ref): s for s in ranked}
     listed: list[str] = []  # the pages of the sitemap (Chinese paths)
+    counted: dict[tuple[str, str], browse.Counts] = {}  # facet counts, for both languages
     for lang in LANGS:
-        for path, body, made_of in _index_pages(ranked, groups, lang, reusable or {}):
+        for path, body, made_of in _index_pages(ranked, groups, lang, reusable or {}, counted):
             if lang == "zh":
                 listed.append(path)
             yield path, body, made_of
@@ -74,7 +75,11 @@ def _numbers(number: int, count: int) -> list[int]:
 
 
 def _index_pages(
-    ranked: list[Summary], groups: Groups, lang: str, reusable: dict[str, str]
+    ranked: list[Summary],
+    groups: Groups,
+    lang: str,
+    reusable: dict[str, str],
+    counted: dict[tuple[str, str], browse.Counts],
 ) -> Iterator[Made]:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
@@ -91,7 +96,9 @@ def _index_pages(
         for key, (raw, ranks) in groups[kind].items():
             shown = browse.label(kind, key, raw, lang)
             count = -(-len(ranks) // PAGE_SIZE)
-            facets = browse.facets(ranked, ranks, lang)
+            if (kind, key) not in counted:
+                counted[(kind, key)] = browse.facet_counts(ranked, ranks)
+            facets = browse.facets(counted[(kind, key)], lang)
             selects = [
                 (k, S[f"kind_{k}"], facets[k]) for k in ("type", "base", "source") if k != kind
             ]
