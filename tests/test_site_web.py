@@ -277,7 +277,9 @@ def _holding(site: Path, word: str) -> set[str]:
     meta = json.loads((site / "search/meta.json").read_bytes())
     n = search.shard_of(word, meta["shards"])
     shard = json.loads((site / f"search/s/{n}.json").read_bytes())
-    ids = {i for token, docs in shard.items() if token.startswith(word) for i in docs}
+    ids = {
+        i for token, gaps in shard.items() if token.startswith(word) for i in search.postings(gaps)
+    }
     pages = set()
     for i in ids:
         chunk = json.loads((site / f"search/d/{i // meta['chunk']}.json").read_bytes())
@@ -467,3 +469,11 @@ def test_every_model_is_in_the_all_models_index_linked_from_home(web: Path) -> N
     hrefs = [a.get("href") for a, _ in _links_with_text(web / "en/index.html")]
     assert "list/all/all/1.html" in hrefs and "list/all/all/1.html?sort=newest" in hrefs
     assert (web / "en/list/all/all/1.html").is_file()
+
+
+def test_postings_are_stored_as_gaps_and_read_back() -> None:
+    from array import array
+
+    shard = json.loads(search._shard_json({"a": array("i", [3, 5, 9, 10]), "b": array("i", [7])}))
+    assert shard == {"a": [3, 2, 4, 1], "b": [7]}
+    assert search.postings(shard["a"]) == [3, 5, 9, 10]

@@ -215,8 +215,8 @@
     for (var indexed in shard) {
       if (indexed === token || (prefix && indexed.startsWith(token)) ||
           (fuzzy && near(token, indexed))) {
-        var docs = shard[indexed];
-        for (var d = 0; d < docs.length; d++) found.add(docs[d]);
+        var gaps = shard[indexed], id = 0;  /* first id, then differences */
+        for (var d = 0; d < gaps.length; d++) { id += gaps[d]; found.add(id); }
       }
     }
     return found;
