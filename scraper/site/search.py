@@ -25,6 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import glossary, pages, taxonomy
 from .summary import Summary
 
@@ -214,7 +216,8 @@ def postings(gaps: list[int]) -> list[int]:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (orjson: the model chunks are most of the index's bytes)."""
+    return orjson.dumps(value)
 
 
 Term = tuple[str, bool, bool]  # token, prefix, fuzzy (one edit allowed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .feeds import attr, text
+from .feeds import text
 from .paths import HTML_LANG, LANGS, localized
 from .summary import Summary
 
@@ -21,21 +21,23 @@ def _url(base_url: str, path: str) -> str:
 
 
 def _entries(ranked: list[Summary], listed: list[str], base_url: str) -> list[tuple[str, str]]:
-    """(path, <url> element) of every page in every language, in path order."""
+    """(path, <url> element) of every page in every language, in path order. Page paths are
+    safe by construction (paths.SAFE_PATH: nothing XML would read); the base URL is escaped
+    once."""
+    base = text(base_url.rstrip("/") + "/") if base_url else ""
     dated = {s.page: s.updated or s.created for s in ranked}
     found = []
     for page in sorted({*listed, *dated}):
         alternates = "".join(
             f'<xhtml:link rel="alternate" hreflang="{HTML_LANG[lang]}" '
-            f"href={attr(_url(base_url, localized(page, lang)))}/>"
+            f'href="{base}{localized(page, lang)}"/>'
             for lang in LANGS
         )
         day = dated.get(page)
         lastmod = f"<lastmod>{text(day)}</lastmod>" if day else ""
         for lang in LANGS:
             here = localized(page, lang)
-            loc = text(_url(base_url, here))
-            found.append((here, f"<url><loc>{loc}</loc>{lastmod}{alternates}</url>"))
+            found.append((here, f"<url><loc>{base}{here}</loc>{lastmod}{alternates}</url>"))
     return found
 
 
