@@ -96,7 +96,8 @@ class FakeHuggingFace(FakeServer):
         headers = {}
         if start + limit < len(items):
             rest = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
-            url = f"{self.root}/api/models?{urlencode([*rest, ('cursor', start + limit)])}"
+            following = start if self.faults.repeat_cursor and start else start + limit
+            url = f"{self.root}/api/models?{urlencode([*rest, ('cursor', following)])}"
             headers["Link"] = f'<{url}>; rel="next"'
         return 200, page, headers
 
@@ -192,7 +193,7 @@ class FakeModelScope(FakeServer):
             "models": models,
             "total_count": len(items),
             "page_number": number,
-            "page_size": size,
+            "page_size": size if (stated := self.faults.stated_page_size) is None else stated,
         }
         return 200, {"success": True, "data": data, "message": "ok"}
 

@@ -57,6 +57,14 @@ class Faults:
     latency: float = 0.0  # seconds added to every answer
     slow_seconds: float = 5.0  # how long a "slow" fault stalls
     skip_boundary: bool = False  # Civitai's cursor bug: the item after each page is skipped
+    # A broken or hostile listing: every page after the first names itself as the next one
+    # (Civitai's metadata.nextCursor, CIVITAI.md "Cursor loop"; the Hub's Link rel="next",
+    # HUGGINGFACE.md section 4), so a client that trusts it pages forever.
+    repeat_cursor: bool = False
+    # ModelScope's data.page_size as the answer states it (MODELSCOPE.md "List data"); 0 makes
+    # a client that computes its depth from it never reach the 3000-result cap.
+    stated_page_size: int | None = None
+    trickle: float = 0.0  # seconds between the body's bytes: a reverse proxy that stalls
 
 
 # What route() answers: a status, a JSON-able body (or bytes, sent as they are) and headers.
@@ -241,6 +249,19 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not api.faults.trickle:
+                self.wfile.write(body)
+                return
+            for byte in body:  # one byte at a time, each flushed: a per-read timeout never fires
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(api.faults.trickle)
 
     return Handler
+
+
+def throttled(retry_after: str) -> Answer:
+    """A 429 with the Retry-After a server chose: Civitai's app limit body (CIVITAI.md
+    section 9); the header is RFC 9110 10.2.3 (seconds, or an HTTP date)."""
+    body = b'{"error":"Rate limit exceeded, please retry shortly."}'
+    return 429, body, {"Content-Type": "application/json", "Retry-After": retry_after}

@@ -15,7 +15,7 @@ from typing import Any
 from .. import jsonio
 from ..interrupt import signal_name
 from ..net.client import ApiClient, ApiError, NotFound
-from ..net.paging import ahead
+from ..net.paging import EndlessListing, ahead
 from ..net.redaction import redact
 from ..records import Model, Page, RecordError
 from ..sources import Filters, Source
@@ -95,18 +95,22 @@ def crawl(
             cursor = api.rebase(cursor, saved.get("base_url") if saved else None)
         done = saved["models"] if saved else 0
         pages = saved["pages"] if saved else 0
+        start_pages = pages
         resumed_from = done
         status, error = "ok", None
         read = _attempt(source.reader(api))
         previous: set[str] = set()  # the last page's models: an item repeated across pages
-        listed = done
+        listed, asked = done, 0
 
         def going_on(page: Page) -> bool:
             """The crawl will ask for the page after this one whatever its models are (an
             incremental crawl stops at a page with nothing new: it asks when it knows)."""
-            nonlocal listed
+            nonlocal listed, asked
             listed += len(page.items)
-            more = page.next_cursor is not None and (limit is None or listed < limit)
+            asked += 1
+            more = page.next_cursor is not None and (
+                limit is None or (listed < limit and asked < limit)
+            )
             return more and not incremental
 
         deferred = False
@@ -129,7 +133,10 @@ def crawl(
                         {m.id for m in models},
                     )
                     done += len(items)
-                    finished = page.next_cursor is None or (limit is not None and done >= limit)
+                    # --limit counts pages too: empty pages with a cursor cannot go on forever.
+                    finished = page.next_cursor is None or (
+                        limit is not None and (done >= limit or pages - start_pages >= limit)
+                    )
                     cursor = None if finished else page.next_cursor
                     mark = Checkpoint(
                         key, source.name, params, cursor, pages, done, run_id, api.base_url
@@ -145,6 +152,9 @@ def crawl(
                         progress(done, pages)
                     if finished:
                         break
+            except EndlessListing as exc:  # resuming would loop again: said as it is
+                status, error = "failed", str(exc)
+                counts.failed.append(f"{source.name}: {exc}")
             except (ApiError, RecordError) as exc:
                 status, error = "failed", str(exc)
                 counts.failed.append(

@@ -302,6 +302,7 @@ class ModelScope(base.Source):
         paging = PageNumberPaging(
             api, "/openapi/v1/models", filters.listing(), _page_models, _more, check=unwrap
         )
+        paging.last = MAX_DEPTH // PAGE_SIZE  # the cap, whatever page_size the answers say
         return paging.pages(cursor)
 
     def item_keys(self, items: list[Any]) -> list[str | None]:
