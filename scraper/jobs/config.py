@@ -35,11 +35,17 @@ class ConfigError(SettingError):
     """A config that cannot run, in one line: `file:line: what is wrong`."""
 
 
+MAX_DURATION = timedelta(days=3650)  # longer is a typo, and past what timedelta can hold
+
+
 def parse_duration(text: str) -> timedelta:
-    """24h, 30m, 7d, 90s; ValueError for anything else."""
+    """24h, 30m, 7d, 90s, up to 3650d; ValueError for anything else."""
     value = str(text).strip().lower()
     if len(value) >= 2 and value[-1] in _UNITS and value[:-1].replace(".", "", 1).isdigit():
-        return timedelta(seconds=float(value[:-1]) * _UNITS[value[-1]])
+        seconds = float(value[:-1]) * _UNITS[value[-1]]
+        if seconds <= MAX_DURATION.total_seconds():
+            return timedelta(seconds=seconds)
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days}d")
     raise ValueError(f"{text!r} is not a duration like 24h, 30m or 7d")
 
 
@@ -84,6 +90,7 @@ class Config:
     details: str
     site: SiteConfig | None
     sources: tuple[SourceConfig, ...]
+    max_wait: float | None = None  # seconds; None: SCRAPER_MAX_WAIT or its default
 
 
 def default_path() -> Path:
@@ -127,7 +134,8 @@ class _Checker:
 
     def config(self, data: dict[str, Any]) -> Config:
         self.secrets(data, ())
-        known = ("db", "out", "languages", "details", "stale_after", "site", "sources")
+        known = ("db", "out", "languages", "details", "stale_after", "max_wait", "site")
+        known += ("sources",)
         self.unknown(data, (), known, "at the top level")
         base = self.path.parent
         if "db" in data:
@@ -141,6 +149,7 @@ class _Checker:
             self.fail(("languages",), f"languages must be a list of {', '.join(LANGS)}")
         details = self.choice(data, ("details",), DETAILS, "html")
         stale = self.duration(data, ("stale_after",), STALE_AFTER)
+        max_wait = self.duration(data, ("max_wait",), None)
         entries = data.get("sources")
         if not isinstance(entries, list) or not entries:
             names = ", ".join(s.cli_name for s in sources.SOURCES)
@@ -155,6 +164,7 @@ class _Checker:
             details=details,
             site=self.site(data["site"], base) if "site" in data else None,
             sources=configured,
+            max_wait=None if max_wait is None else max_wait.total_seconds(),
         )
 
     def site(self, table: Any, base: Path) -> SiteConfig:

@@ -50,7 +50,9 @@ def run(
         try:
             store.recover()
             for entry in config.sources:
-                statuses[entry.source.name] = _sync(store, entry, progress or _quiet)
+                statuses[entry.source.name] = _sync(
+                    store, entry, progress or _quiet, config.max_wait
+                )
         finally:
             store.close()
         cards = _render(config)
@@ -68,13 +70,17 @@ def run(
     return 0 if ok else 1
 
 
-def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
+def _sync(
+    store: Store, entry: SourceConfig, progress: ProgressFactory, max_wait: float | None = None
+) -> str:
     """One source's crawl (and counters refresh); its status, summary logged."""
     source = entry.source
     log.info("%s: sync started (%s)", source.name, describe(entry))
     started = time.monotonic()
     try:
         with source.client(entry.rps) as api, progress(source.cli_name, entry.limit) as bar:
+            if max_wait is not None:
+                api.max_wait = max_wait  # the config's max_wait over SCRAPER_MAX_WAIT
             outcome = crawl(
                 store,
                 api,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ log = logging.getLogger("scraper.net")
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_WAITED = {403, 429, 499, *range(500, 600)}  # statuses whose Retry-After is read
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,11 @@ class HostUnavailable(ApiError):
     """The circuit breaker is open: the host failed repeatedly and is left alone for a while."""
 
 
+class WaitTooLong(ApiError):
+    """The server asked for a longer wait than SCRAPER_MAX_WAIT: the source ends now, with a
+    line saying what was asked and how to allow it, rather than sleeping for days."""
+
+
 class DamagedAnswer(RecordError):
     """An answer that needed repair to be read (invalid UTF-8, nesting too deep): the record
     it was for is quarantined rather than stored half right."""
@@ -107,21 +114,30 @@ class ApiClient:
         attempts: int | None = None,
         backoff: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        max_wait: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         import httpx
 
         self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
         self.policy = policy
-        self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
+        rate = policy.rps if rps is None else rps
+        self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)
         self.breaker = CircuitBreaker()
         self.attempts = attempts or settings.attempts()
         self.backoff = backoff if backoff is not None else settings.backoff()
         self.max_body = settings.max_body()
+        self.max_wait = settings.max_wait() if max_wait is None else max_wait
+        self.timeout = settings.timeout()
+        self._clock = clock  # injectable with sleep: a test of a long wait need not wait
+        self._sleep = sleep
         self._token = redaction.token(policy.token_env)
         self._origin = _origin(httpx.URL(self.base_url))
         self._proxy = settings.proxy()
-        # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
-        timeout = httpx.Timeout(settings.timeout(), connect=15.0)
+        # SCRAPER_TIMEOUT bounds each read here and the whole answer in _send; proxies come
+        # from HTTPS_PROXY/ALL_PROXY (socks5h too).
+        timeout = httpx.Timeout(self.timeout, connect=min(15.0, self.timeout))
         # No cookie jar: a cookie set by any host would otherwise go back with later requests.
         import http.cookiejar
 
@@ -184,6 +200,7 @@ class ApiClient:
             wait=WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
             before_sleep=self._before_sleep,
             reraise=True,
+            sleep=self._sleep,
         )
         try:
             fetched = retrying(self._get_once, url, params, expect, check)
@@ -213,7 +230,9 @@ class ApiClient:
         try:
             response, content = self._send(url, params)
         except httpx.TimeoutException as exc:
-            raise Transient(f"timed out ({type(exc).__name__}){self._via()}") from None
+            ours = "SCRAPER_TIMEOUT" in str(exc)  # the whole answer's deadline (_read)
+            detail = str(exc) if ours else type(exc).__name__
+            raise Transient(f"timed out ({detail}){self._via()}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             if _dns_failure(exc):
                 host = httpx.URL(url).host
@@ -226,6 +245,9 @@ class ApiClient:
             raise Transient(f"network error: {detail}{self._via()}") from None
         self.bytes += len(content)
         if hint := rate_limit_hint(response.headers):
+            if hint[0] <= 0:
+                header = f"RateLimit: {response.headers['ratelimit'][:60]}"
+                self._ceiling((hint[1], header), str(response.request.url))
             self.limiter.observe(*hint)
         body, damaged = self._decode(response, expect, sent_at, content)
         if check is not None:
@@ -242,7 +264,8 @@ class ApiClient:
 
     def _send(self, url: str, params: list[tuple[str, str]] | None) -> tuple[httpx.Response, bytes]:
         """One GET, its redirects followed (credentials only on our origin), its body read up
-        to max_body bytes decoded."""
+        to max_body bytes decoded, all of it within SCRAPER_TIMEOUT."""
+        deadline = self._clock() + self.timeout
         for _ in range(MAX_REDIRECTS + 1):
             request = self._http.build_request("GET", url, params=params)
             request.headers.update(self._credentials(request.url))
@@ -260,18 +283,25 @@ class ApiClient:
                         )
                     url, params = str(target), None
                     continue
-                return response, self._read(response, request.url)
+                return response, self._read(response, request.url, deadline)
             finally:
                 response.close()
         raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, response: httpx.Response, url: httpx.URL) -> bytes:
-        """The decoded body, refused past max_body (a gzip bomb fails here, not in memory)."""
+    def _read(self, response: httpx.Response, url: httpx.URL, deadline: float) -> bytes:
+        """The decoded body, refused past max_body (a gzip bomb fails here, not in memory) or
+        past the deadline (a body trickled a byte at a time never trips a per-read timeout)."""
+        import httpx
+
         limit = self.max_body
         declared = response.headers.get("content-length", "")
         chunks, size = [], 0
         if not (declared.isdigit() and int(declared) > limit):
             for chunk in response.iter_bytes():
+                if self._clock() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"the whole answer took longer than SCRAPER_TIMEOUT={self.timeout:g}s"
+                    )
                 size += len(chunk)
                 if size > limit:
                     break
@@ -311,17 +341,19 @@ class ApiClient:
         body, damaged = _json_or_none(response, content)
         where = f"{self.policy.name}: GET {response.request.url}"
         page_cap = self.policy.page_cap
+        asked = retry_after(response.headers) if status in _WAITED else None
         if status == 429 and not (page_cap and page_cap(body)):
-            wait = retry_after(response)
+            wait = self._ceiling(asked, str(response.request.url))
             self.limiter.throttled(wait, sent_at)
             # The limiter now holds every thread back (Retry-After, or a second); with no
             # limiter the request's own backoff does the waiting.
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
-            raise Transient(f"HTTP {status}", retry_after(response))
+            raise Transient(f"HTTP {status}", self._ceiling(asked, str(response.request.url)))
         if status == 403 and body is None:
             raise Transient(
-                "HTTP 403 with a non-JSON body (Cloudflare block?)", retry_after(response)
+                "HTTP 403 with a non-JSON body (Cloudflare block?)",
+                self._ceiling(asked, str(response.request.url)),
             )
         if status == 404:
             if self.policy.says_not_found(status, body):
@@ -348,6 +380,21 @@ class ApiClient:
             kind = "an empty body" if not content.strip() else "a non-JSON body"
             raise Transient(f"HTTP {status} with {kind} (challenge or maintenance page?)")
         return body, damaged
+
+    def _ceiling(self, asked: tuple[float, str] | None, url: str) -> float | None:
+        """The seconds a server asked to wait, when within max_wait; WaitTooLong beyond."""
+        if asked is None:
+            return None
+        seconds, header = asked
+        if seconds <= self.max_wait:
+            return seconds
+        raise WaitTooLong(
+            f"{self.policy.name}: GET {url}: the server asked to wait {settings.span(seconds)} "
+            f"({header}), longer than the {settings.span(self.max_wait)} this tool waits at "
+            "most; to wait that long raise SCRAPER_MAX_WAIT (seconds) or max_wait in the "
+            "config, else run again later",
+            url=url,
+        )
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         self.retries += 1
