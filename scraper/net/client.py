@@ -120,7 +120,8 @@ class ApiClient:
     ) -> None:
         import httpx
 
-        self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
+        name = f"{policy.name} base URL"
+        self.base_url = settings.base_url(name, base_url, policy.token_env).rstrip("/")
         self.policy = policy
         rate = policy.rps if rps is None else rps
         self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)

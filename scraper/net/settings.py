@@ -103,9 +103,16 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=f"***@{host}").geturl()
 
 
-def base_url(name: str, value: str) -> str:
-    """An API base URL from `name` (or its default): http(s) with a host, else one line."""
+def base_url(name: str, value: str, token_env: str | None = None) -> str:
+    """An API base URL from `name` (or its default): http(s) with a host and no user name or
+    password (they would go out as Basic auth and into cards and logs), else one line."""
     parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        where = f"the token goes in {token_env}" if token_env else "a token goes in its variable"
+        raise SettingError(
+            f"{name}={without_password(value)!r} holds a user name or password; credentials "
+            f"never go in a base URL: {where}, a proxy's login in HTTPS_PROXY's URL"
+        )
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise SettingError(
             f"{name}={value!r} is not a URL with http:// or https:// and a host "

@@ -94,7 +94,8 @@ class Source:
         from ..net.client import ApiClient
         from ..net.settings import base_url
 
-        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
+        url = base_url(self.base_env, self.base_url(), self.policy.token_env)
+        return ApiClient(url, self.policy, rps=rps)
 
     # --- sync -----------------------------------------------------------------------------
 
