@@ -52,6 +52,18 @@ IMAGE_DEFAULTS = ' loading="lazy" decoding="async" referrerpolicy="no-referrer"'
 # An image tag as nh3 writes it: lower-case names, every value in double quotes.
 IMG_TAG = re.compile(r'<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
 
+# Characters that reorder or hide text in a single line: bidi embeddings and overrides
+# (U+202A-U+202E), isolates (U+2066-U+2069), zero-width space, word joiner, BOM, Mongolian
+# vowel separator. (Zero-width joiners stay: emoji sequences and scripts need them.)
+INVISIBLE = "[\u200b\u2060\ufeff\u180e\u202a-\u202e\u2066-\u2069]"
+_INVISIBLE = re.compile(INVISIBLE)
+
+
+def visible(text: str) -> str:
+    """A single-line text without the characters that reorder or hide it."""
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+
+
 # WHATWG URL parsing drops tab and newline anywhere and C0 controls and spaces at the ends.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 # Never in a real URL unencoded, and able to end an attribute or a link: percent-encoded.

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..sanitize import safe_url
+from ..sanitize import INVISIBLE, safe_url
 
 
 class Safe(str):
@@ -31,9 +31,15 @@ class Safe(str):
         return Safe(str.format(self, *args, **kwargs))
 
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Controls and line breaks (a space each), and the invisible characters that reorder or hide
+# text (bidi overrides U+202A-U+202E, isolates U+2066-U+2069, zero-width space, word joiner,
+# BOM: removed), so "Author: \u202eadmin" cannot pass for another name.
+_CONTROLS = re.compile(INVISIBLE + r"|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Anything either strength would change: a value without it is printed as it is (fast path).
-_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\`\[\]<>|&]")
+_ANY = re.compile(INVISIBLE + r"|[\x00-\x1f\x7f-\x9f\u2028\u2029\\`\[\]<>|&]")
+_INVISIBLE_SET = frozenset(
+    "\u200b\u2060\ufeff\u180e" + "".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+)
 _STRICT = re.compile(r"[\\`\[\]<>|]|&(?=#?[A-Za-z0-9]+;)")
 _STRICT_MAP = {
     "\\": "\\\\",
@@ -69,9 +75,14 @@ KNOWN_ELEMENTS = frozenset(
 
 
 def one_line(value: Any) -> str:
-    """The value as one line: control characters and line breaks become spaces."""
+    """The value as one line: control characters and line breaks become spaces, bidi
+    controls and zero-width characters go."""
     text = value if isinstance(value, str) else str(value)
-    return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
+    return _CONTROLS.sub(_blank, text) if _CONTROLS.search(text) else text
+
+
+def _blank(match: re.Match[str]) -> str:
+    return "" if match.group() in _INVISIBLE_SET else " "
 
 
 def text(value: Any, strict: bool = True) -> str:

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from .. import sources
 from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
+from ..net.settings import rps as checked_rps
 from ..site.nsfw import MODES
 from ..sources import Option, Source
 
@@ -36,6 +37,14 @@ class ConfigError(SettingError):
 
 
 MAX_DURATION = timedelta(days=3650)  # longer is a typo, and past what timedelta can hold
+
+
+def valid_rps(value: float) -> bool:
+    try:
+        checked_rps(value)
+    except SettingError:
+        return False
+    return True
 
 
 def parse_duration(text: str) -> timedelta:
@@ -211,8 +220,11 @@ class _Checker:
         if limit is not None and (type(limit) is not int or limit < 1):
             self.fail((*where, "limit"), f"limit must be a positive integer, not {limit!r}")
         rps = entry.get("rps")
-        if rps is not None and (type(rps) not in (int, float) or rps < 0):
-            self.fail((*where, "rps"), f"rps must be a number >= 0 (0: no limit), not {rps!r}")
+        if rps is not None and (type(rps) not in (int, float) or not valid_rps(rps)):
+            self.fail(
+                (*where, "rps"),
+                f"rps must be a number >= 0 (0: no limit, else 0.001 to 1000), not {rps!r}",
+            )
         incremental = entry.get("incremental", False)
         if not isinstance(incremental, bool):
             self.fail((*where, "incremental"), "incremental must be true or false")

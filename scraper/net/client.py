@@ -123,7 +123,7 @@ class ApiClient:
         name = f"{policy.name} base URL"
         self.base_url = settings.base_url(name, base_url, policy.token_env).rstrip("/")
         self.policy = policy
-        rate = policy.rps if rps is None else rps
+        rate = policy.rps if rps is None else settings.rps(rps)
         self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)
         self.breaker = CircuitBreaker()
         self.attempts = attempts or settings.attempts()

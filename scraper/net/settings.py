@@ -73,6 +73,20 @@ def max_body() -> int:
     return int(env_number("SCRAPER_MAX_BODY_MB", 64.0, minimum=0.001, maximum=1 << 20) * (1 << 20))
 
 
+MIN_RPS, MAX_RPS = 0.001, 1000.0
+
+
+def rps(value: float, name: str = "--rps") -> float:
+    """A request rate: 0 (no limit) or from 0.001 to 1000 per second; NaN (which would turn
+    the limiter off) and 1e-9 (which would wait for decades) are refused in one line."""
+    if not (value == 0 or MIN_RPS <= value <= MAX_RPS):
+        raise SettingError(
+            f"{name} {value!r} must be 0 (no limit) or from {MIN_RPS:g} to {MAX_RPS:g} "
+            "requests per second"
+        )
+    return float(value)
+
+
 PROXY_ENVS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from .. import sources
 from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
-from ..sanitize import IMG_TAG, clean_html, safe_url
+from ..sanitize import IMG_TAG, clean_html, safe_url, visible
 from . import chart, nsfw, paths
 from .summary import first_image, image_src, split_bases
 
@@ -60,6 +60,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # Plain text (names, tags, authors) without bidi overrides or zero-width characters;
+        # Markup (sanitized HTML) as it is.
+        finalize=lambda value: visible(value) if type(value) is str else value,
     )
     env.globals.update(group_page=group_page, directory_page=paths.directory_page, csp=CSP)
     env.filters["thousands"] = thousands

@@ -119,7 +119,12 @@ class RecoverSkipped:
 
 def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
     """Up to 100 known models in one request (long id lists fail with 400 upstream)."""
-    params = [("ids", ",".join(str(int(i)) for i in ids)), ("limit", str(PAGE_SIZE))]
+    # A stored id that is not a number (an older release kept any) is left out of the batch:
+    # asked for alone later, it fails alone.
+    numbers = [str(int(i)) for i in ids if _numeric(i)]
+    if not numbers:
+        return []
+    params = [("ids", ",".join(numbers)), ("limit", str(PAGE_SIZE))]
     body = api.get_json("/models", params=[*params, ("nsfw", "true")])
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise RecordError("a /models?ids= answer without an items list")
@@ -127,7 +132,14 @@ def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
 
 
 def get_model(api: ApiClient, model_id: str | int) -> Any:
+    if not _numeric(model_id):
+        raise RecordError(f"{str(model_id)[:40]!r} is not a Civitai model id (a whole number)")
     return api.get_json(f"/models/{int(model_id)}")
+
+
+def _numeric(value: str | int) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def get_version(api: ApiClient, version_id: str | int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,9 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
         raise
     if not isinstance(info, dict) or not isinstance(info.get("id"), str):
         raise RecordError(f"huggingface {repo_id}: model info without an id")
-    ref = info.get("sha") or revision or "main"
+    if not REPO_ID.match(info["id"]) or "--" in info["id"] or ".." in info["id"]:
+        raise RecordError(f"huggingface: {info['id'][:80]!r} is not a repo id (OWNER/NAME)")
+    ref = commit(info, repo_id) or revision or "main"
     readme: str | None = None
     try:
         readme = api.fetch(f"/{_repo_path(info['id'])}/resolve/{ref}/README.md", expect="text").body
@@ -137,7 +140,7 @@ def parse_model(raw: Any) -> Model:
     if isinstance(raw.get("readme"), str):
         front, body, _error = hubcard.split(raw["readme"])
         card = {**card, **front}
-    ref = info.get("sha") or "main"
+    ref = commit(info, repo_id) or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
     key = str(info.get("_id") or repo_id)
     created = _text(info.get("createdAt"))
@@ -221,6 +224,24 @@ def _license_tag(info: dict[str, Any]) -> str | None:
         if isinstance(tag, str) and tag.startswith("license:"):
             return tag.split(":", 1)[1]
     return None
+
+
+# huggingface_hub's validate_repo_id: [owner/]name of word characters, - and . (at most 96
+# each), neither starting nor ending with - or .; "--" and ".." refused separately.
+REPO_ID = re.compile(r"^(?:[\w](?:[\w.-]{0,94}[\w])?/)?[\w](?:[\w.-]{0,94}[\w])?$", re.ASCII)
+SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def commit(info: dict[str, Any], repo_id: str) -> str | None:
+    """The repo's commit sha (40 hex digits), None when the answer has none; anything else
+    is refused for that repo: it goes into a URL path (quoting is not enough, since some
+    servers decode %2F)."""
+    sha = info.get("sha")
+    if sha is None or sha == "":
+        return None
+    if not isinstance(sha, str) or not SHA.match(sha):
+        raise RecordError(f"huggingface {repo_id}: sha {str(sha)[:60]!r} is not a commit id")
+    return sha
 
 
 def _repo_path(repo_id: str) -> str:
