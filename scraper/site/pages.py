@@ -22,9 +22,9 @@ from markupsafe import Markup, escape
 from .. import sources
 from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
-from ..sanitize import IMG_TAG, clean_html, safe_url, visible
+from ..sanitize import IMG_TAG, capped, clean_html, safe_url, visible
 from . import chart, nsfw, paths
-from .summary import first_image, image_src, split_bases
+from .summary import MAX_TAGS, first_image, image_src, split_bases
 
 # A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
 # posted or embedded; images come from https (the sources' CDNs) or the site itself.
@@ -137,13 +137,15 @@ def model_page(
         }
         for i, v in enumerate(model.versions)
     ]
+    tags = [t for t in dict.fromkeys(t.strip() for t in model.tags) if t]
     return render_page(
         "model.html.j2",
         paths.model_page(model.source, model.id),
         lang,
         model.name,
         model=model,
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        tags=tags[:MAX_TAGS],  # these have tag pages
+        more_tags=tags[MAX_TAGS:],  # shown, not linked
         stats=_stats(model.stats, MODEL_STATS, L),
         status=render.status_label(model, L) if model.mode else None,
         page_url=safe_url(model.url),
@@ -190,7 +192,7 @@ _HEADING = re.compile(r"<(/?)h([1-6])>")
 def description_html(model: Model) -> str:
     """The description (HTML where the source sends HTML, else a markdown README) made safe:
     sanitized, its headings moved below the page's own."""
-    text = model.description or ""
+    text = capped(model.description or "", render.CUT_NOTE)
     if not sources.get(model.source).html_description:
         text = _MARKDOWN.render(text)
     return shift_headings(clean_html(text))

@@ -17,6 +17,7 @@ from . import nsfw as nsfw_rules
 from .paths import model_page
 
 MAX_WORDS = 20
+MAX_TAGS = 50  # a model's first tags get index pages and search entries; its page shows all
 THUMB = 200  # px: index tables show 80-96 px previews, 200 covers 2x screens
 GALLERY = 450  # px: model pages, as on the cards
 
@@ -98,7 +99,7 @@ def summarize(model: Model, mode: str) -> Summary | None:
         display_name=model.display_name,
         type=model.type,
         bases=base_models(model),
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t][:MAX_TAGS],
         creator=model.creator,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
