@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from scraper.cards.render import render_card
 from scraper.cli import main
+from scraper.files import OutsideFolder
 from scraper.records import Model
 from scraper.site import output, paths, search
 from scraper.site.build import Settings, build
@@ -268,8 +269,10 @@ def test_build_through_a_planted_symlink_writes_nothing_outside(
     outside.mkdir()
     out.mkdir()
     (out / "list").symlink_to(outside)
-    with pytest.raises(output.UnsafePath):
+    with pytest.raises(OutsideFolder):  # a folder holding what the tool did not write
         build(Settings(db=catalog, out=out, jobs=1))
+    with pytest.raises(output.UnsafePath):  # and even when told to build there anyway
+        build(Settings(db=catalog, out=out, jobs=1, force=True))
     assert list(outside.rglob("*")) == []
 
 

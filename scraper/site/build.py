@@ -62,11 +62,12 @@ def build(settings: Settings) -> Report:
     out = Path(settings.out)
     conn = data.connect(settings.db)  # before touching the folder: no database, no site
     try:
-        with output.building(out) as clean:
+        with output.building(out, settings.force) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
             stamp = build_stamp(settings.nsfw)
             writer = output.Writer(out, old.pages, trusted)
+            writer.check_folders(old.pages)
             state, todo = _plan(data.live_models(conn), old, stamp if trusted else None)
             conn.close()
             new_pages = _carried_pages(state, old.pages)
