@@ -20,7 +20,7 @@ from ..records import RecordError
 from . import redaction, settings
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from .redaction import redact
-from .retry import Transient, WaitRetryAfter, retry_after
+from .retry import Transient, WaitRetryAfter, refused_wait, retry_after
 
 if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not for --help
     import httpx
@@ -93,8 +93,7 @@ class HostUnavailable(ApiError):
 
 
 class WaitTooLong(ApiError):
-    """The server asked for a longer wait than SCRAPER_MAX_WAIT: the source ends now, with a
-    line saying what was asked and how to allow it, rather than sleeping for days."""
+    """A wait asked for beyond SCRAPER_MAX_WAIT: the source ends now, not in days."""
 
 
 class DamagedAnswer(RecordError):
@@ -131,8 +130,7 @@ class ApiClient:
         self.max_body = settings.max_body()
         self.max_wait = settings.max_wait() if max_wait is None else max_wait
         self.timeout = settings.timeout()
-        self._clock = clock  # injectable with sleep: a test of a long wait need not wait
-        self._sleep = sleep
+        self._clock, self._sleep = clock, sleep  # injectable: a test of a wait need not wait
         self._token = redaction.token(policy.token_env)
         self._origin = _origin(httpx.URL(self.base_url))
         self._proxy = settings.proxy()
@@ -247,8 +245,8 @@ class ApiClient:
         self.bytes += len(content)
         if hint := rate_limit_hint(response.headers):
             if hint[0] <= 0:
-                header = f"RateLimit: {response.headers['ratelimit'][:60]}"
-                self._ceiling((hint[1], header), str(response.request.url))
+                where = f"{self.policy.name}: GET {response.request.url}"
+                self._ceiling((hint[1], f"RateLimit: {response.headers['ratelimit'][:60]}"), where)
             self.limiter.observe(*hint)
         body, damaged = self._decode(response, expect, sent_at, content)
         if check is not None:
@@ -342,20 +340,17 @@ class ApiClient:
         body, damaged = _json_or_none(response, content)
         where = f"{self.policy.name}: GET {response.request.url}"
         page_cap = self.policy.page_cap
-        asked = retry_after(response.headers) if status in _WAITED else None
+        asked = self._ceiling(retry_after(response.headers), where) if status in _WAITED else None
         if status == 429 and not (page_cap and page_cap(body)):
-            wait = self._ceiling(asked, str(response.request.url))
+            wait = asked
             self.limiter.throttled(wait, sent_at)
             # The limiter now holds every thread back (Retry-After, or a second); with no
             # limiter the request's own backoff does the waiting.
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
-            raise Transient(f"HTTP {status}", self._ceiling(asked, str(response.request.url)))
+            raise Transient(f"HTTP {status}", asked)
         if status == 403 and body is None:
-            raise Transient(
-                "HTTP 403 with a non-JSON body (Cloudflare block?)",
-                self._ceiling(asked, str(response.request.url)),
-            )
+            raise Transient("HTTP 403 with a non-JSON body (Cloudflare block?)", asked)
         if status == 404:
             if self.policy.says_not_found(status, body):
                 raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
@@ -382,20 +377,11 @@ class ApiClient:
             raise Transient(f"HTTP {status} with {kind} (challenge or maintenance page?)")
         return body, damaged
 
-    def _ceiling(self, asked: tuple[float, str] | None, url: str) -> float | None:
+    def _ceiling(self, asked: tuple[float, str] | None, where: str) -> float | None:
         """The seconds a server asked to wait, when within max_wait; WaitTooLong beyond."""
-        if asked is None:
-            return None
-        seconds, header = asked
-        if seconds <= self.max_wait:
-            return seconds
-        raise WaitTooLong(
-            f"{self.policy.name}: GET {url}: the server asked to wait {settings.span(seconds)} "
-            f"({header}), longer than the {settings.span(self.max_wait)} this tool waits at "
-            "most; to wait that long raise SCRAPER_MAX_WAIT (seconds) or max_wait in the "
-            "config, else run again later",
-            url=url,
-        )
+        if asked is None or asked[0] <= self.max_wait:
+            return None if asked is None else asked[0]
+        raise WaitTooLong(f"{where}: {refused_wait(*asked, self.max_wait)}", url=where)
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         self.retries += 1

@@ -58,6 +58,17 @@ def retry_after(
     return None
 
 
+def refused_wait(seconds: float, header: str, max_wait: float) -> str:
+    """What a server asked for and how to allow it, for a wait beyond the ceiling."""
+    from .settings import span
+
+    return (
+        f"the server asked to wait {span(seconds)} ({header}), longer than the "
+        f"{span(max_wait)} this tool waits at most; to wait that long raise SCRAPER_MAX_WAIT "
+        "(seconds) or max_wait in the config, else run again later"
+    )
+
+
 def _seconds(value: str, now: float, epoch: bool) -> float | None:
     try:
         number = float(value)
