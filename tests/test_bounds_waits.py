@@ -119,3 +119,18 @@ def test_a_trickled_body_is_cut_at_the_timeout(serve, monkeypatch) -> None:
     assert result.exit_code == 1
     assert "longer than SCRAPER_TIMEOUT=1s" in result.output
     assert time.monotonic() - started < 6 and len(server.requests) == 2
+
+
+def test_a_wait_of_years_on_one_item_ends_the_source_not_only_the_item(monkeypatch) -> None:
+    infos, readmes = hf_repos(loras=6)
+    loras = sorted(i["id"] for i in infos if "lora" in (i.get("tags") or []))
+    with FakeHuggingFace(infos, readmes=readmes, page_size=2) as hub:
+        for repo in loras:
+            hub.answers[f"/api/models/{repo}"] = throttled("100000000")
+        monkeypatch.setenv("HF_ENDPOINT", hub.base_url)
+        result = run("sync", "hf", "--filter", "lora", "--rps", "0")
+        listings = [r for r in hub.requests if r["path"] == "/api/models"]
+    assert result.exit_code == 1
+    assert "asked to wait 1157d 9h (Retry-After: 100000000)" in result.output
+    assert "from 1 pages" in result.output  # the crawl ended on its first page
+    assert len(listings) <= 2  # (the second one asked for ahead, never read)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import jsonio
 from ..interrupt import signal_name
-from ..net.client import ApiClient, ApiError, NotFound
+from ..net.client import ApiClient, ApiError, NotFound, WaitTooLong
 from ..net.paging import EndlessListing, ahead
 from ..net.redaction import redact
 from ..records import Model, Page, RecordError
@@ -252,6 +252,8 @@ def _read_items(
                 models.append(result)
             continue
         key = _item_key(item, position)
+        if isinstance(result, WaitTooLong):  # the server asks for days: the source ends here
+            raise result
         if isinstance(result, ApiError):  # not fetched (gone, host paused): named, not stored
             counts.failed.append(f"{source} {key}: {result}")
             continue
