@@ -65,6 +65,7 @@ class Faults:
     # a client that computes its depth from it never reach the 3000-result cap.
     stated_page_size: int | None = None
     trickle: float = 0.0  # seconds between the body's bytes: a reverse proxy that stalls
+    trickle_only: tuple[str, ...] = ()  # the paths trickled (none named: every path)
 
 
 # What route() answers: a status, a JSON-able body (or bytes, sent as they are) and headers.
@@ -249,7 +250,10 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            if not api.faults.trickle:
+            trickled = api.faults.trickle and (
+                not api.faults.trickle_only or urlsplit(self.path).path in api.faults.trickle_only
+            )
+            if not trickled:
                 self.wfile.write(body)
                 return
             for byte in body:  # one byte at a time, each flushed: a per-read timeout never fires
