@@ -149,3 +149,22 @@ def test_two_models_never_share_a_card(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     names = [p.name for p in (tmp_path / "c").glob("*.md")]
     assert len(names) == 2 and len({n.lower() for n in names}) == 2
+
+
+def test_a_run_with_a_planted_link_syncs_and_says_what_it_refused(serve, tmp_path) -> None:
+    serve(MODELS)
+    private, before = outside(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "site").symlink_to(private, target_is_directory=True)
+    (tmp_path / "out" / "civitai").symlink_to(private, target_is_directory=True)
+    config = tmp_path / "scraper.toml"
+    config.write_text(
+        'db = "out/models.db"\nout = "out"\nlanguages = ["en"]\n[site]\nout = "out/site"\n'
+        '[[sources]]\nname = "civitai"\nrps = 0\n',
+        encoding="utf-8",
+    )
+    result = run("run", "--config", str(config))
+    assert result.exit_code == 1
+    assert "civitai ok" in result.output and "is a symbolic link" in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(private) == before

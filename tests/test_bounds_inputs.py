@@ -110,7 +110,8 @@ def test_invisible_characters_leave_single_line_fields(serve, tmp_path) -> None:
     assert built.exit_code == 0, built.output
     page = next(site.glob("models/civitai/9*.html")).read_text(encoding="utf-8")
     assert "Real gnp.exe name" in page
-    assert not any(c in page for c in "\u202e\u202c\u200b\u2066\u2069\ufeff\u202d")
+    every_file = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.*"))
+    assert not any(c in every_file for c in "\u202e\u202c\u200b\u2066\u2069\ufeff\u202d")
 
 
 def test_a_hub_sha_that_is_not_a_commit_id_is_refused_for_that_repo(monkeypatch) -> None:

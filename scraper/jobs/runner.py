@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cards.output import render_catalog
+from ..files import OutsideFolder
 from ..store import Store, lock
 from .config import Config, SourceConfig, span
 from .sync import crawl
@@ -135,7 +136,13 @@ def _render(config: Config) -> Step:
         before = len(failures)
         counts = [0, 0, 0]
         for entry in config.sources:
-            report = render_catalog(config.db, config.out, lang, config.details, entry.source.name)
+            try:
+                report = render_catalog(
+                    config.db, config.out, lang, config.details, entry.source.name
+                )
+            except OutsideFolder as exc:  # a planted link, someone's folder: said, not followed
+                failures.append(str(exc))
+                continue
             failures += report.failed
             counts = [
                 counts[0] + report.written,
@@ -165,8 +172,13 @@ def _build_site(config: Config) -> Step | None:
     if config.site is None:
         return None
     from ..site.build import Settings, build
+    from ..site.output import UnsafePath
 
-    report = build(Settings(db=config.db, out=config.site.out, nsfw=config.site.nsfw))
+    try:
+        report = build(Settings(db=config.db, out=config.site.out, nsfw=config.site.nsfw))
+    except (OutsideFolder, UnsafePath) as exc:
+        log.error("site: %s", exc)
+        return Step(False, f"site: {exc}", "site failed")
     line = (
         f"site: {report.models} models, {report.written} files written, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed under {config.site.out}"

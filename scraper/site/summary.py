@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import sources
 from ..records import File, Model, Version
-from ..sanitize import safe_url
+from ..sanitize import safe_url, visible
 from . import nsfw as nsfw_rules
 from .paths import model_page
 
@@ -95,12 +95,13 @@ def summarize(model: Model, mode: str) -> Summary | None:
     return Summary(
         source=model.source,
         id=model.id,
-        name=model.name,
-        display_name=model.display_name,
+        # Names as the search index and the lists show them: no bidi or zero-width tricks.
+        name=visible(model.name),
+        display_name=visible(model.display_name) if model.display_name else None,
         type=model.type,
         bases=base_models(model),
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t][:MAX_TAGS],
-        creator=model.creator,
+        tags=[t for t in dict.fromkeys(visible(t).strip() for t in model.tags) if t][:MAX_TAGS],
+        creator=visible(model.creator) if model.creator else None,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
         likes=_count(model.stats.get("likes")),
