@@ -27,11 +27,12 @@ def slugify(name: str) -> str:
     return slug
 
 
-def safe_stem(readable: str, key: str) -> str:
+def safe_stem(readable: str, key: str, hashed: bool = False) -> str:
     """A file-name stem for `readable` (an id, or id-slug; 'owner/name' gives 'owner--name'):
-    only [A-Za-z0-9._-], no Windows device name, no leading or trailing dot, at most STEM_MAX
-    characters. When anything had to be replaced, cut or could be ambiguous, a short stable
-    hash of `key` is added, so two records never share a name, even ignoring case."""
+    only [A-Za-z0-9._-], no Windows device name, no leading dot or '-', no trailing dot, at
+    most STEM_MAX characters. When anything had to be replaced, cut or could be ambiguous (or
+    `hashed`: the name is another record's ignoring case), a short stable hash of `key` is
+    added, so two records never share a name, even ignoring case."""
     wanted = readable.replace("/", "--")
     text = _UNSAFE.sub("_", wanted).strip(".")
     first = text.split(".", 1)[0]
@@ -39,8 +40,7 @@ def safe_stem(readable: str, key: str) -> str:
         text = f"{first}_{text[len(first) :]}"
     if text.startswith("-"):  # never taken for an option by a shell command
         text = "_" + text[1:]
-    # Upper case in a name: ABC and abc must not share a file on a case-insensitive disk.
-    changed = text != wanted or "--" in readable or not text or text != text.lower()
+    changed = hashed or text != wanted or "--" in readable or not text
     if len(text) > STEM_MAX:
         text, changed = text[:STEM_MAX].rstrip("."), True
     if changed:

@@ -125,10 +125,9 @@ def test_a_first_render_into_someone_s_folder_is_refused_and_theirs_never_remove
     ]
 
 
-def test_names_ignore_case_and_never_start_with_a_dash() -> None:
-    upper, lower = safe_stem("ABC", "x:ABC"), safe_stem("abc", "x:abc")
-    assert upper.lower() != lower.lower()
+def test_names_never_start_with_a_dash() -> None:
     assert not safe_stem("-rf", "x:-rf").startswith("-")
+    assert safe_stem("abc", "x:abc", hashed=True).startswith("abc-")
     assert safe_stem("61016-cute-girl", "civitai:61016") == "61016-cute-girl"
 
 
@@ -168,3 +167,28 @@ def test_a_run_with_a_planted_link_syncs_and_says_what_it_refused(serve, tmp_pat
     assert "civitai ok" in result.output and "is a symbolic link" in result.output
     assert "Traceback" not in result.output
     assert snapshot(private) == before
+
+
+def test_rendered_cards_of_ids_differing_in_case_never_share_a_file(monkeypatch, tmp_path):
+    import copy
+
+    from scraper.demo.hub import FakeHuggingFace
+    from tests.support import hf_repos
+
+    infos, readmes = hf_repos(loras=1)
+    lora = next(i for i in infos if "lora" in (i.get("tags") or []))
+    twin = copy.deepcopy(lora)
+    twin["id"] = twin["modelId"] = lora["id"].upper()
+    twin["_id"] = lora["_id"][::-1]
+    readmes[twin["id"]] = readmes.get(lora["id"], "")
+    with FakeHuggingFace([*infos, twin], readmes=readmes) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.base_url)
+        assert run("sync", "hf", "--filter", "lora", "--rps", "0").exit_code == 0
+    cards = tmp_path / "cards"
+    assert run("render", "--lang", "en", "--out", str(cards)).exit_code == 0
+    names = [p.name for p in (cards / "huggingface").iterdir()]
+    assert len(names) == 2 and len({n.lower() for n in names}) == 2
+    again = run("render", "--lang", "en", "--out", str(cards), "--force")
+    assert again.exit_code == 0 and sorted(p.name for p in (cards / "huggingface").iterdir()) == (
+        sorted(names)
+    )

@@ -18,15 +18,16 @@ from . import manifest as manifests
 from .render import render_card, render_key
 
 
-def card_name(model: Model, lang: str = "zh") -> str:
+def card_name(model: Model, lang: str = "zh", hashed: bool = False) -> str:
     """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual.
-    Names are safe and unique everywhere (files.safe_stem)."""
+    Names are safe and unique everywhere (files.safe_stem; `hashed` when the plain name is
+    another model's ignoring case)."""
     key = f"{model.source}:{model.id}"
     if model.path_id:
-        stem = safe_stem(model.path_id, key)
+        stem = safe_stem(model.path_id, key, hashed)
     else:
         slug = slugify(model.name)
-        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key)
+        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key, hashed)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 
@@ -118,6 +119,9 @@ def _write(
     try:
         name = card_name(model, lang)
         owner = manifest.owner(model.source, lang, name)
+        if owner is not None and owner != model.id:  # the same name ignoring case: the hash
+            name = card_name(model, lang, hashed=True)
+            owner = manifest.owner(model.source, lang, name)
         if owner is not None and owner != model.id:
             raise OutsideFolder(f"its card {name} is model {owner}'s already; not overwritten")
         text = render_card(model, lang, details, templates_dir)
