@@ -24,6 +24,7 @@ from ..store import Checkpoint, Counts, Store
 Progress = Callable[[int, int], None]
 log = logging.getLogger("scraper.jobs.sync")
 LONG_CRAWL = 2_000  # models written in one run after which the store's lookups wait for its end
+SLICE = 1  # items per worker read at once, where reading an item fetches (see _read_in_slices)
 
 
 @dataclass
@@ -124,13 +125,8 @@ def crawl(
                         readable = _set_aside(
                             store, source.name, items, page.damaged, counts, run_id
                         )
-                    stored = _stored(store, source, readable)
-                    reader = pool.map if source.workers > 1 else map
-                    results = list(reader(read, readable, stored))
-                    models = _read_items(store, source.name, readable, results, counts, run_id)
-                    models, previous = (
-                        [m for m in models if m.id not in previous],
-                        {m.id for m in models},
+                    models, previous, early = _read_in_slices(
+                        store, source, readable, (read, pool), counts, run_id, previous
                     )
                     done += len(items)
                     # --limit counts pages too: empty pages with a cursor cannot go on forever.
@@ -145,7 +141,7 @@ def crawl(
                         store.defer_lookups()
                         deferred = True
                     saved_page = store.save_models(models, counts, mark, run_id)
-                    if incremental and items and saved_page.changed == 0 and not finished:
+                    if incremental and items and saved_page.changed + early == 0 and not finished:
                         store.clear_checkpoint(key)  # nothing new here: the rest is known
                         finished = True
                     if progress:
@@ -224,6 +220,38 @@ def _set_aside(
     return kept
 
 
+def _read_in_slices(
+    store: Store,
+    source: Source,
+    items: list,
+    reading: tuple[Callable[..., Any], ThreadPoolExecutor],
+    counts: Counts,
+    run_id: int,
+    previous: set[str],
+) -> tuple[list[Model], set[str], int]:
+    """A page's items read a slice at a time where each read fetches more (a Hub README may
+    be 40 MB): every slice but the last is stored at once, so a page holds one slice's answers,
+    not all of them. (The last slice's models, the page's model ids, models changed so far.)"""
+    read, pool = reading
+    size = max(1, source.workers * SLICE if source.workers > 1 else len(items))
+    seen: set[str] = set()  # the API can repeat an item while data moves
+    page_ids: set[str] = set()
+    models: list[Model] = []
+    early = 0
+    for start in range(0, max(1, len(items)), size):
+        part = items[start : start + size]
+        reader = pool.map if source.workers > 1 else map
+        results = list(reader(read, part, _stored(store, source, part)))
+        found = _read_items(store, source.name, part, results, counts, run_id, seen)
+        page_ids.update(m.id for m in found)
+        found = [m for m in found if m.id not in previous]
+        if start + size < len(items):
+            early += store.save_models(found, counts, None, run_id).changed
+        else:
+            models = found
+    return models, page_ids, early
+
+
 def _stored(store: Store, source: Source, items: list) -> list[Any]:
     """The stored payload of each item, read here (not in the workers) for sources that ask."""
     keys = source.item_keys(items)
@@ -240,11 +268,12 @@ def _read_items(
     results: list[Any],
     counts: Counts,
     run_id: int,
+    seen: set[str] | None = None,
 ) -> list[Model]:
     """A page's items as read (a Model or the error), in order; a malformed item is
     quarantined with its error, the rest go on."""
     models: list[Model] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for position, (item, result) in enumerate(zip(items, results, strict=True)):
         if isinstance(result, Model):
             if result.id not in seen:  # the API can repeat an item while data moves

@@ -294,19 +294,18 @@ class ApiClient:
 
         limit = self.max_body
         declared = response.headers.get("content-length", "")
-        chunks, size = [], 0
+        body = bytearray()  # grown in place: a 40 MB README is held once, not twice
         if not (declared.isdigit() and int(declared) > limit):
             for chunk in response.iter_bytes():
                 if self._clock() > deadline:
                     raise httpx.ReadTimeout(
                         f"the whole answer took longer than SCRAPER_TIMEOUT={self.timeout:g}s"
                     )
-                size += len(chunk)
-                if size > limit:
+                if len(body) + len(chunk) > limit:
                     break
-                chunks.append(chunk)
+                body += chunk
             else:
-                return b"".join(chunks)
+                return body  # type: ignore[return-value]  # (bytes-like all the way)
         raise ApiError(
             f"{self.policy.name}: GET {url}: the answer is larger than "
             f"{limit / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
