@@ -24,12 +24,10 @@ def _serve(ready: Any) -> None:
     from scraper.demo.hub import FakeHuggingFace
     from scraper.demo.recorded import hf_repos
 
-    infos, readmes = hf_repos(loras=REPOS)
+    infos, _ = hf_repos(loras=REPOS)
     line = "# big\n" + "lorem ipsum dolor sit amet " * 40 + "\n"
     big = line * (README_MB * 1_000_000 // len(line))
-    server = FakeHuggingFace(
-        infos, readmes=dict.fromkeys(readmes, big) | {i["id"]: big for i in infos}
-    )
+    server = FakeHuggingFace(infos, readmes={i["id"]: big for i in infos})
     ready.send(server.base_url)
     server._server.serve_forever()
 
