@@ -69,7 +69,8 @@ def test_a_base_url_with_a_password_is_refused(serve, monkeypatch, command) -> N
     result = run(*command)
     assert result.exit_code == 2
     line = one_line(result)
-    assert "CIVITAI_API_BASE" in line and "CIVITAI_TOKEN" in line and "HTTPS_PROXY" in line
+    assert "CIVITAI_API_BASE" in line and "set CIVITAI_TOKEN, and give" in line
+    assert "HTTPS_PROXY" in line and "***" in line  # (the user info, and only it, blanked)
     assert "s3cret" not in line and "alice" not in line
     assert server.requests == []
 
@@ -90,3 +91,28 @@ def test_a_run_with_a_password_in_a_base_url_stores_and_logs_none(serve, monkeyp
     for text in (result.output, log.read_text(), status.output, stored):
         assert "s3cret" not in text
     assert server.requests == []
+
+
+def test_a_bare_domain_with_a_password_is_refused_too(monkeypatch) -> None:
+    details, files = modelscope_models()
+    with FakeModelScope(details, files) as ms:
+        monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url.replace("http://", "bob:s3cret@"))
+        result = run("sync", "modelscope", MODEL, "--rps", "0")
+        assert ms.requests == []
+    assert result.exit_code == 2
+    line = one_line(result)
+    assert "MODELSCOPE_DOMAIN" in line and "set MODELSCOPE_API_TOKEN, and give" in line
+    assert "s3cret" not in line and "bob" not in line
+
+
+def test_an_offline_card_never_links_through_a_password(monkeypatch, tmp_path) -> None:
+    from tests.support import hf_fixture
+
+    saved = tmp_path / "info.json"
+    saved.write_bytes(
+        __import__("json").dumps(hf_fixture("model-ti-test-blobs-2024-02.json")).encode()
+    )
+    monkeypatch.setenv("HF_ENDPOINT", "https://alice:s3cret@hf-mirror.example")
+    result = run("card", str(saved), "--lang", "en")
+    assert result.exit_code != 0 and "HF_ENDPOINT" in result.output
+    assert "s3cret" not in result.output

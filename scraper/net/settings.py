@@ -117,16 +117,27 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=f"***@{host}").geturl()
 
 
+def no_userinfo(name: str, value: str, token_env: str | None = None) -> str:
+    """The value, refused in one line when it holds a user name or password (with or without
+    a scheme: a bare domain such as user:pw@host counts too)."""
+    full = value if "://" in value else f"https://{value}"
+    parts = urlsplit(full)
+    if parts.username is not None or parts.password is not None:
+        # (worded so that redaction, which blanks the word after "token " or "token=", leaves
+        # the line whole)
+        where = f"set {token_env}," if token_env else "set the API's variable,"
+        raise SettingError(
+            f"{name}={without_password(full)!r} holds a user name or password; credentials "
+            f"never go in a base URL: {where} and give a proxy's login in the HTTPS_PROXY URL"
+        )
+    return value
+
+
 def base_url(name: str, value: str, token_env: str | None = None) -> str:
     """An API base URL from `name` (or its default): http(s) with a host and no user name or
     password (they would go out as Basic auth and into cards and logs), else one line."""
+    no_userinfo(name, value, token_env)
     parts = urlsplit(value)
-    if parts.username is not None or parts.password is not None:
-        where = f"the token goes in {token_env}" if token_env else "a token goes in its variable"
-        raise SettingError(
-            f"{name}={without_password(value)!r} holds a user name or password; credentials "
-            f"never go in a base URL: {where}, a proxy's login in HTTPS_PROXY's URL"
-        )
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise SettingError(
             f"{name}={value!r} is not a URL with http:// or https:// and a host "

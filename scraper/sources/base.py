@@ -86,7 +86,12 @@ class Source:
     # --- the host -------------------------------------------------------------------------
 
     def base_url(self) -> str:
-        return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
+        """The configured host; SettingError when it holds a user name or password (it would
+        reach cards and pages as their links' base)."""
+        from ..net.settings import no_userinfo
+
+        value = os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
+        return no_userinfo(self.base_env, value, self.policy.token_env)
 
     def client(self, rps: float | None = None) -> ApiClient:
         """A client for the configured host; SettingError (one line) for a bad base URL,
