@@ -58,8 +58,8 @@ class Faults:
     slow_seconds: float = 5.0  # how long a "slow" fault stalls
     skip_boundary: bool = False  # Civitai's cursor bug: the item after each page is skipped
     # A broken or hostile listing: every page after the first names itself as the next one
-    # (Civitai's metadata.nextCursor, CIVITAI.md "Cursor loop"; the Hub's Link rel="next",
-    # HUGGINGFACE.md section 4), so a client that trusts it pages forever.
+    # (Civitai's metadata.nextCursor, CIVITAI.md section 7; the Hub's Link rel="next",
+    # HUGGINGFACE.md section 3), so a client that trusts it pages forever.
     repeat_cursor: bool = False
     # ModelScope's data.page_size as the answer states it (MODELSCOPE.md "List data"); 0 makes
     # a client that computes its depth from it never reach the 3000-result cap.
