@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -45,16 +45,17 @@ class HostPolicy:
     other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
     # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
     page_cap: Callable[[Any], bool] | None = None
-    # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
-    # is a stored model marked deleted; a 404 from a plain web server or a proxy is an error.
-    not_found: Callable[[int, Any], bool] | None = None
+    # own_error(status, headers, body): is this 4xx the API's own answer (its error headers or
+    # its JSON)? Only then is a 404 "no such record" (a stored model marked deleted) and a
+    # 403 final; the same status from a plain web server, a proxy or a CDN is not.
+    own_error: Callable[[int, Mapping[str, str], Any], bool] | None = None
 
     def __post_init__(self) -> None:
         redaction.register(self.token_env, *self.other_secret_envs)
 
-    def says_not_found(self, status: int, body: Any) -> bool:
-        if self.not_found is not None:
-            return self.not_found(status, body)
+    def says_own_error(self, status: int, headers: Mapping[str, str], body: Any) -> bool:
+        if self.own_error is not None:
+            return self.own_error(status, headers, body)
         return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
@@ -74,12 +75,19 @@ class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
     def __init__(
-        self, message: str, status: int | None = None, url: str = "", body: Any = None
+        self,
+        message: str,
+        status: int | None = None,
+        url: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = redact(url)
         self.body = body  # the answer's JSON, if any: is it the API's own error?
+        # The answer's headers (lower-case names): some hosts say what failed there.
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
 
 
 class NotFound(ApiError):
@@ -319,13 +327,20 @@ class ApiClient:
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", retry_after(response))
-        if status == 403 and body is None:
+        own = status >= 400 and self.policy.says_own_error(status, response.headers, body)
+        if status == 403 and body is None and not own:
             raise Transient(
                 "HTTP 403 with a non-JSON body (Cloudflare block?)", retry_after(response)
             )
         if status == 404:
-            if self.policy.says_not_found(status, body):
-                raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            if own:
+                raise NotFound(
+                    f"{where}: HTTP 404 {_error_text(body)}".rstrip(),
+                    404,
+                    where,
+                    body,
+                    response.headers,
+                )
             raise ApiError(
                 f"{where}: HTTP 404 from {response.request.url.host}, not the API's own "
                 f"not-found answer (is {self.base_url} the API, or a proxy in the way?); "
@@ -341,6 +356,7 @@ class ApiClient:
                 status,
                 where,
                 body,
+                response.headers if own else None,
             )
         if expect == "text":
             return content.decode("utf-8", errors="replace"), None

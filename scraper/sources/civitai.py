@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,8 @@ def _is_page_cap(body: Any) -> bool:
     return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
-def _says_not_found(status: int, body: Any) -> bool:
-    """Civitai's own 404s: {"error": "No model with id N" | "Model not found" | ...}."""
+def _says_not_found(status: int, headers: Mapping[str, str], body: Any) -> bool:
+    """Civitai's own errors: {"error": "No model with id N" | "Model not found" | ...}."""
     return isinstance(body, dict) and isinstance(body.get("error"), str)
 
 
@@ -34,7 +34,7 @@ POLICY = HostPolicy(
     burst=1,
     token_env="CIVITAI_TOKEN",
     page_cap=_is_page_cap,
-    not_found=_says_not_found,
+    own_error=_says_not_found,
 )
 
 

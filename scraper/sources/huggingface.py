@@ -10,7 +10,7 @@ from urllib.parse import quote
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound
 from ..net.paging import LinkPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import base, hubcard
+from . import base, hferrors, hubcard
 from .base import Option
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -20,18 +20,13 @@ SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
 
 # 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
 # the rest. README downloads go through /resolve/, a separate, larger bucket.
-def _says_not_found(status: int, body: Any) -> bool:
-    """The Hub's own 404s: {"error": "Repository not found" | "Entry not found" | ...}."""
-    return isinstance(body, dict) and isinstance(body.get("error"), str)
-
-
 POLICY = HostPolicy(
     name="huggingface",
     rps=1.5,
     burst=5,
     token_env="HF_TOKEN",
     other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
-    not_found=_says_not_found,
+    own_error=hferrors.own_error,
 )
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
 LIST_EXPAND = (
@@ -82,38 +77,63 @@ def _page_items(body: Any) -> list[Any]:
 def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> dict[str, Any]:
     """Model info with file sizes plus its README, as one raw record.
 
-    A renamed repo answers 307 and is followed (the record keeps its stable `_id`); a gated or
-    private README (401/403) or a missing one (404) is recorded, not an error.
+    A renamed repo answers 307 and is followed (the record keeps its stable `_id`). The README
+    is optional: missing (EntryNotFound), gated (GatedRepo) or disabled, the repo is stored
+    without one; a commit gone since the info was read (RevisionNotFound) reads the info again.
     """
+    info = _info(api, repo_id, revision)
+    for attempt in range(2):
+        ref = info.get("sha") or revision or "main"
+        try:
+            path = f"/{_repo_path(info['id'])}/resolve/{quote(ref, safe='')}/README.md"
+            readme: str | None = api.fetch(path, expect="text").body
+            status = 200
+        except ApiError as exc:
+            found = hferrors.kind(exc)
+            if found == hferrors.REVISION_NOT_FOUND and attempt == 0:
+                info = _info(api, info["id"], revision)
+                continue
+            if found not in _NO_README:
+                raise
+            readme, status = None, exc.status or 404
+        return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
+    raise AssertionError("unreachable")
+
+
+# Answers after which a repo is stored without its README.
+_NO_README = (hferrors.ENTRY_NOT_FOUND, hferrors.GATED, hferrors.DISABLED, hferrors.REPO_NOT_FOUND)
+
+
+def _info(api: ApiClient, repo_id: str, revision: str | None) -> dict[str, Any]:
+    """GET /api/models/{id}[/revision/{rev}]?blobs=true; the Hub's own "no such repo" (or a
+    disabled repo) is NotFound, its refusal of the token one line saying so."""
     path = f"/api/models/{_repo_path(repo_id)}"
     if revision:
         path += f"/revision/{quote(revision, safe='')}"
     try:
         info = api.get_json(path, params=[("blobs", "true")])
     except ApiError as exc:
-        # The Hub answers 401 for private and for missing repos alike; only its own answer
-        # (its JSON error) says so, not a 401 from a proxy or another server.
-        if exc.status == 401 and _says_not_found(401, exc.body):
+        found = hferrors.kind(exc)
+        if found == hferrors.REPO_NOT_FOUND:
             raise NotFound(
-                f"huggingface: {repo_id} not found or private (HTTP 401); "
+                f"huggingface: {repo_id} not found or private (HTTP {exc.status}); "
                 "a private repo needs HF_TOKEN",
+                exc.status,
+            ) from None
+        if found == hferrors.REVISION_NOT_FOUND:
+            raise NotFound(f"huggingface: {repo_id} has no revision {revision}", 404) from None
+        if found == hferrors.DISABLED:
+            raise NotFound(f"huggingface: {repo_id} is disabled by the Hub", exc.status) from None
+        if found == hferrors.INVALID_TOKEN:
+            raise ApiError(
+                "huggingface: the Hub refuses HF_TOKEN (invalid credentials); "
+                "set a valid token or unset it",
                 401,
             ) from None
         raise
     if not isinstance(info, dict) or not isinstance(info.get("id"), str):
         raise RecordError(f"huggingface {repo_id}: model info without an id")
-    ref = info.get("sha") or revision or "main"
-    readme: str | None = None
-    try:
-        readme = api.fetch(f"/{_repo_path(info['id'])}/resolve/{ref}/README.md", expect="text").body
-        status = 200
-    except NotFound:
-        status = 404
-    except ApiError as exc:
-        if exc.status not in (401, 403):
-            raise
-        status = exc.status
-    return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
+    return info
 
 
 def parse_model(raw: Any) -> Model:

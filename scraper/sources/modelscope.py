@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ REVISION = "master"  # ModelScope's default branch, not main
 
 
 # No published limits; the legacy API reads the token from a cookie, the OpenAPI from Bearer.
-def _says_not_found(status: int, body: Any) -> bool:
+def _says_not_found(status: int, headers: Mapping[str, str], body: Any) -> bool:
     """ModelScope answers in its envelope ({Code, Message} or {code, message}) even on 404."""
     return isinstance(body, dict) and any(k in body for k in ("Code", "Message", "code", "error"))
 
@@ -33,7 +33,7 @@ POLICY = HostPolicy(
     burst=2,
     token_env="MODELSCOPE_API_TOKEN",
     cookie="m_session_id",
-    not_found=_says_not_found,
+    own_error=_says_not_found,
 )
 
 
