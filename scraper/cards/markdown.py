@@ -46,6 +46,8 @@ _DEFINITION = re.compile(r"""^( {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*)(<[^<>\n"']*>|[
 _ATX = re.compile(
     r"^((?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]{0,3})(#{1,6})(?=[ \t]|$)"
 )
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?:(?!\1).)+?(?<!`)\1(?!`)", re.S)
+_ANCHOR = re.compile(r"#[A-Za-z0-9_.:\-]{0,200}")
 _PUNCT_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _HTML_HEADING = re.compile(r"<(/?)h([1-6])\b", re.I)
 
@@ -101,13 +103,27 @@ def _clean_text(chunk: str, base: str | None, shift: int) -> str:
 
 
 def check_links(text: str, base: str | None = None) -> str:
-    """Markdown link, image and definition targets: http(s) kept (made safe to print),
-    relative ones resolved against `base`, anything else dropped."""
-    if "](" in text:
-        text = _INLINE_LINK.sub(lambda m: m.group(1) + _target(m.group(2), base), text)
+    """Markdown link, image and definition targets: http(s) and #anchors kept (made safe to
+    print), relative ones resolved against `base`, anything else dropped; code spans are text
+    and left as they are."""
     if "]:" in text:
         text = _DEFINITION.sub(lambda m: m.group(1) + (_target(m.group(2), base) or "<>"), text)
-    return text
+    if "](" not in text:
+        return text
+    if "`" not in text:
+        return _inline_links(text, base)
+    pieces, pos = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        pieces += [_inline_links(text[pos : span.start()], base), span.group()]
+        pos = span.end()
+    pieces.append(_inline_links(text[pos:], base))
+    return "".join(pieces)
+
+
+def _inline_links(text: str, base: str | None) -> str:
+    if "](" not in text:
+        return text
+    return _INLINE_LINK.sub(lambda m: m.group(1) + _target(m.group(2), base), text)
 
 
 class _Scan:
@@ -250,6 +266,8 @@ def _target(raw: str, base: str | None) -> str:
 def _absolute(value: str, base: str | None) -> str:
     """An http(s) URL made safe for markdown and HTML, a relative one resolved, or ''."""
     value = value.strip()
+    if _ANCHOR.fullmatch(value):
+        return value  # a heading of the same text
     if sanitize.safe_url(value) is None:
         scheme_like = re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value)
         if not base or not value or scheme_like or value.startswith(("//", "#", "\\")):

@@ -43,6 +43,7 @@ def run(out: Path) -> int:
     """Serve the recorded answers (with two injected faults, to show the retries), run the
     generated config through `scraper run`, say where everything is; its exit status."""
     from ..cli.run import execute
+    from ..sources import huggingface, modelscope
     from . import recorded
     from .civitai import FakeCivitai
     from .hub import FakeHuggingFace, FakeModelScope
@@ -64,6 +65,10 @@ def run(out: Path) -> int:
             CIVITAI_API_BASE=civitai.base_url,
             HF_ENDPOINT=hf.base_url,
             MODELSCOPE_DOMAIN=ms.base_url,
+            # The recorded answers are the real hosts': cards and pages link there, not to
+            # the local servers, which are gone when the demo ends.
+            HF_PUBLIC_URL=huggingface.DEFAULT_ENDPOINT,
+            MODELSCOPE_PUBLIC_URL=modelscope.DEFAULT_WEB,
             SCRAPER_BACKOFF=os.environ.get("SCRAPER_BACKOFF", "0.1"),
         ),
     ):

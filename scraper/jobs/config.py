@@ -64,6 +64,7 @@ class SourceConfig:
     incremental: bool = False
     refresh: timedelta | None = None  # refresh_stats_older_than
     stale_after: timedelta = STALE_AFTER
+    public_url: str | None = None  # the web host cards and pages link to (Source.public_url)
 
     def filters(self) -> sources.Filters:
         return self.source.filters({**self.options, "incremental": self.incremental})
@@ -192,6 +193,7 @@ class _Checker:
         shared = ["limit", "rps", "stale_after"]
         shared += ["incremental"] if source.incremental else []
         shared += ["refresh_stats_older_than"] if source.refresh_batch else []
+        shared += ["public_url"] if source.public_env else []
         self.unknown(entry, where, ("name", *specs, *shared), f"for source {source.cli_name}")
         options = {o.name: () if o.multiple else o.default for o in source.sync_options}
         for key, option in specs.items():
@@ -207,6 +209,14 @@ class _Checker:
         if not isinstance(incremental, bool):
             self.fail((*where, "incremental"), "incremental must be true or false")
         refresh = self.duration(entry, (*where, "refresh_stats_older_than"), None)
+        public_url = entry.get("public_url")
+        if public_url is not None:
+            try:
+                if not isinstance(public_url, str):
+                    raise SettingError(f"public_url must be a string, not {public_url!r}")
+                source.public_url(public_url)
+            except SettingError as exc:
+                self.fail((*where, "public_url"), str(exc))
         found = SourceConfig(
             source,
             options,
@@ -215,6 +225,7 @@ class _Checker:
             incremental,
             refresh,
             self.duration(entry, (*where, "stale_after"), stale),
+            public_url,
         )
         try:
             found.filters()

@@ -119,6 +119,8 @@ class ApiClient:
         import httpx
 
         self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
+        # The public web host payloads fetched here link to (stored with them; see sources).
+        self.public_url = self.base_url
         self.policy = policy
         self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
         self.breaker = CircuitBreaker()

@@ -57,6 +57,10 @@ class Source:
     title: ClassVar[str]  # for people: Hugging Face
     base_env: ClassVar[str]  # the variable that moves the API (a mirror, a test server)
     default_base: ClassVar[str]
+    # The variable naming the public web host cards and pages link to (model pages, files,
+    # README images); unset, it is derived from the API's base URL (web_url), so a mirror keeps
+    # its links. Empty: the source's payloads carry absolute public URLs already.
+    public_env: ClassVar[str] = ""
     policy: ClassVar[HostPolicy]
     sync_help: ClassVar[str]  # the first line of `scraper sync NAME --help`
     sync_example: ClassVar[str]
@@ -88,13 +92,32 @@ class Source:
     def base_url(self) -> str:
         return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
 
-    def client(self, rps: float | None = None) -> ApiClient:
-        """A client for the configured host; SettingError (one line) for a bad base URL,
-        token or setting."""
+    def web_url(self, api_base: str) -> str:
+        """The public web host of an API base URL (by default the same URL: a hub whose
+        pages and API share a host, or a mirror of it)."""
+        return api_base
+
+    def public_url(self, configured: str | None = None) -> str:
+        """Where cards and pages link: `configured` (the run config's public_url), else the
+        public_env variable, else web_url() of the configured API; SettingError when bad."""
+        from ..net.settings import base_url
+
+        if configured:
+            return base_url(f"{self.cli_name} public_url", configured.strip()).rstrip("/")
+        if self.public_env and os.environ.get(self.public_env, "").strip():
+            value = os.environ[self.public_env].strip()
+            return base_url(self.public_env, value).rstrip("/")
+        return self.web_url(base_url(self.base_env, self.base_url())).rstrip("/")
+
+    def client(self, rps: float | None = None, public_url: str | None = None) -> ApiClient:
+        """A client for the configured host, knowing the public web host its payloads link
+        to; SettingError (one line) for a bad base URL, public URL, token or setting."""
         from ..net.client import ApiClient
         from ..net.settings import base_url
 
-        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
+        api = ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
+        api.public_url = self.public_url(public_url)
+        return api
 
     # --- sync -----------------------------------------------------------------------------
 

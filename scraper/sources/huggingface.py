@@ -10,7 +10,7 @@ from urllib.parse import quote
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound
 from ..net.paging import LinkPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import base, hferrors, hubcard
+from . import base, hferrors, hubcard, readmelinks
 from .base import Option
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -96,7 +96,13 @@ def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> di
             if found not in _NO_README:
                 raise
             readme, status = None, exc.status or 404
-        return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
+        return {
+            "info": info,
+            "readme": readme,
+            "readme_status": status,
+            "endpoint": api.base_url,
+            "web": api.public_url,
+        }
     raise AssertionError("unreachable")
 
 
@@ -136,8 +142,11 @@ def _info(api: ApiClient, repo_id: str, revision: str | None) -> dict[str, Any]:
     return info
 
 
-def parse_model(raw: Any) -> Model:
-    """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
+def parse_model(raw: Any, web: str | None = None) -> Model:
+    """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body.
+
+    Pure: links go to the public host stored with the payload ("web", else the "endpoint" it
+    was fetched from), else to `web`, else to huggingface.co; never to the environment's."""
     if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
         if not isinstance(raw.get("siblings"), list):
             raise RecordError(
@@ -151,7 +160,7 @@ def parse_model(raw: Any) -> Model:
     repo_id = info.get("id") or info.get("modelId")
     if not isinstance(repo_id, str) or not repo_id:
         raise RecordError("huggingface model without an id")
-    base = str(raw.get("endpoint") or SOURCE.base_url()).rstrip("/")
+    base = str(raw.get("web") or raw.get("endpoint") or web or DEFAULT_ENDPOINT).rstrip("/")
     card = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
     body: str | None = None
     if isinstance(raw.get("readme"), str):
@@ -159,6 +168,9 @@ def parse_model(raw: Any) -> Model:
         card = {**card, **front}
     ref = info.get("sha") or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
+    links = _links(base, repo_id, ref)
+    if body:
+        body = readmelinks.resolve(body, links)
     key = str(info.get("_id") or repo_id)
     created = _text(info.get("createdAt"))
     created = None if created == UNKNOWN_CREATED else created
@@ -176,7 +188,7 @@ def parse_model(raw: Any) -> Model:
             for s in info.get("siblings") or []
             if isinstance(s, dict) and isinstance(s.get("rfilename"), str)
         ],
-        images=[Image(url=u) for u in hubcard.images(body or "", card.get("widget"), resolve)],
+        images=[Image(url=u) for u in hubcard.images(body or "", card.get("widget"), links)],
         raw={},
     )
     gated = info.get("gated")
@@ -204,9 +216,28 @@ def parse_model(raw: Any) -> Model:
         updated_at=_text(info.get("lastModified")),
         versions=[version],
         path_id=repo_id,
-        link_base=resolve,
         raw=raw,
     )
+
+
+def _links(host: str, repo_id: str, ref: str) -> readmelinks.Resolver:
+    """Where the Hub's model page sends a README's relative targets: images to the file
+    (resolve/), links to its page (blob/), tree/ and blob/ links and root-relative paths as
+    written; `..` stays inside the repo (shared/api/HUGGINGFACE.md section 7)."""
+
+    def resolve(target: str, image: bool) -> str:
+        if target.startswith("/"):
+            return host + target
+        path, rest = readmelinks.split(target)
+        path = readmelinks.in_repo(path)
+        if not path:
+            return f"{host}/{repo_id}{rest}"
+        if path.split("/", 1)[0] in ("tree", "blob", "resolve", "raw"):
+            return f"{host}/{repo_id}/{readmelinks.encoded(path)}{rest}"
+        kind = "resolve" if image else "blob"
+        return f"{host}/{repo_id}/{kind}/{ref}/{readmelinks.encoded(path)}{rest}"
+
+    return resolve
 
 
 def _file(sibling: dict[str, Any], resolve: str) -> File:
@@ -262,6 +293,7 @@ class HuggingFace(base.Source):
     title = "Hugging Face"
     base_env = "HF_ENDPOINT"
     default_base = DEFAULT_ENDPOINT
+    public_env = "HF_PUBLIC_URL"
     policy = POLICY
     sync_help = "Crawl Hugging Face /api/models (Link paging) with file sizes and READMEs."
     sync_example = "scraper sync hf --filter lora --pipeline-tag text-to-image --limit 200"
