@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,11 +88,48 @@ def run(out: Path) -> int:
         click.echo(str(folder))
     site = out / "site" / "index.html"
     click.echo(f"demo: site: {site if site.exists() else 'not built'}")
+    scraper, sqlite_utils = _programs()
     if site.exists():
-        click.echo(f"demo: preview it: scraper site serve --out {site.parent}", err=True)
-    click.echo(f"demo: next, try: scraper status --config {config}", err=True)
-    click.echo(f"demo:       or: sqlite-utils search {out / 'models.db'} models lora", err=True)
+        click.echo(f"demo: preview it: {scraper} site serve --out {_here(site.parent)}", err=True)
+    click.echo(f"demo: next, try: {scraper} status --config {_here(config)}", err=True)
+    if sqlite_utils:
+        db = _here(out / "models.db")
+        click.echo(f"demo:       or: {sqlite_utils} search {db} models lora", err=True)
     return code
+
+
+def _programs() -> tuple[str, str | None]:
+    """How the user can run scraper (and sqlite-utils) from where they stand: the bare name
+    when PATH finds this one, else its path (`.venv/bin/scraper`), else `python -m`."""
+    program = Path(sys.argv[0])
+    folder = program.parent if program.name == "scraper" and program.is_file() else None
+    folder = folder or Path(sys.executable).parent
+
+    def spelled(name: str) -> str | None:
+        local = folder / name
+        if not local.is_file():
+            return None
+        found = shutil.which(name)
+        if found and Path(found).resolve() == local.resolve():
+            return name
+        return _here(local)
+
+    scraper = spelled("scraper") or f"{_here(Path(sys.executable))} -m scraper.cli"
+    return scraper, spelled("sqlite-utils")
+
+
+def _here(path: Path) -> str:
+    """A path as the user would type it here: relative below the current folder (quoted
+    when it needs it), else absolute."""
+    import shlex
+
+    absolute = Path(os.path.abspath(path))
+    try:
+        text = str(absolute.relative_to(Path.cwd()))
+        text = text if "/" in text else f"./{text}" if absolute.is_file() else text
+    except ValueError:
+        text = str(absolute)
+    return shlex.quote(text)
 
 
 @contextlib.contextmanager

@@ -35,6 +35,23 @@ class ConfigError(SettingError):
     """A config that cannot run, in one line: `file:line: what is wrong`."""
 
 
+def unknown_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    """`key must be one of ..., not 'x' (did you mean 'X'?)`: the allowed values named, and
+    the closest one when a value is only misspelled or in the wrong case."""
+    import difflib
+
+    message = f"{key} must be one of {', '.join(choices)}, not {value!r}"
+    if not isinstance(value, str):
+        return message
+    folded = {c.lower(): c for c in choices}
+    close = [folded[value.lower()]] if value.lower() in folded else []
+    close = close or difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = difflib.get_close_matches(value.lower(), list(folded), n=1, cutoff=0.6)
+        close = [folded[c] for c in lowered]
+    return f"{message} (did you mean {close[0]!r}?)" if close else message
+
+
 def parse_duration(text: str) -> timedelta:
     """24h, 30m, 7d, 90s; ValueError for anything else."""
     value = str(text).strip().lower()
@@ -148,10 +165,17 @@ class _Checker:
             self.fail(("sources",), f"no [[sources]]: add one per source to sync ({names})")
         seen: dict[str, int] = {}
         configured = tuple(self.source(i, entry, stale, seen) for i, entry in enumerate(entries))
+        out = self.path_of(data, "out", base) if "out" in data else self.relative("output", base)
+        self.writable(("out",) if "out" in data else (), out)
+        # A db folder that does not exist is a typo, not a wish: refused, unless it is the
+        # default output/ or the cards' folder, which the run makes anyway.
+        made = (self.relative("output", base), out)
+        if "db" in data and not db.parent.is_dir() and db.parent not in made:
+            self.fail(("db",), f"db: the folder {db.parent} does not exist; create it first")
         return Config(
             path=self.path,
             db=db,
-            out=self.path_of(data, "out", base) if "out" in data else self.relative("output", base),
+            out=out,
             languages=tuple(dict.fromkeys(languages)),
             details=details,
             site=self.site(data["site"], base) if "site" in data else None,
@@ -163,6 +187,8 @@ class _Checker:
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
         self.unknown(table, ("site",), ("out", "nsfw"), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
+        if out is not None:
+            self.writable(("site", "out"), out)
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
@@ -252,14 +278,13 @@ class _Checker:
             noun = kinds.get(option.kind, "a string")
             self.fail(where, f"{where[-1]} must be {noun}, not {value!r}")
         if option.choices and value not in option.choices:
-            choices = ", ".join(option.choices)
-            self.fail(where, f"{where[-1]} must be one of {choices}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, option.choices))
         return value
 
     def choice(self, table: dict, where: tuple, choices: tuple[str, ...], default: str) -> str:
         value = table.get(where[-1], default)
         if value not in choices:
-            self.fail(where, f"{where[-1]} must be one of {', '.join(choices)}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, choices))
         return value
 
     def duration(self, table: dict, where: tuple, default: Any) -> Any:
@@ -272,6 +297,18 @@ class _Checker:
             return parse_duration(value)
         except ValueError as exc:
             self.fail(where, f"{where[-1]}: {exc}")
+
+    def writable(self, where: tuple, folder: Path) -> None:
+        """A folder the run will write (cards, the site): it, or the nearest folder that
+        exists above it, must be a folder this user can write; checked before any request."""
+        found = folder
+        while not found.exists() and found.parent != found:
+            found = found.parent
+        name = ".".join(where) or "out"
+        if not found.is_dir():
+            self.fail(where, f"{name}: {found} is not a folder, so {folder} cannot be written")
+        if not os.access(found, os.W_OK | os.X_OK):
+            self.fail(where, f"{name}: {found} is not writable, so {folder} cannot be written")
 
     def path_of(self, table: dict, key: str, base: Path, where: tuple = ()) -> Path:
         value = table[key]

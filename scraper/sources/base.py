@@ -151,6 +151,11 @@ class Source:
             raise ValueError(f"give a {self.export_argument.name.upper()}")
         return key
 
+    def key_of_url(self, url: str) -> str | None:
+        """The model key a model page URL names (what a user copies from a browser), or None
+        when it names no model of this source."""
+        return None
+
     def fetch(self, api: ApiClient, key: str) -> Any:
         """One model's raw payload, as parse() and the store take it."""
         raise NotImplementedError

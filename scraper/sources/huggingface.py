@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound
 from ..net.paging import LinkPaging
@@ -40,6 +40,27 @@ LIST_EXPAND = (
     "pipeline_tag",
     "library_name",
     "createdAt",
+)
+# First path parts of huggingface.co pages that are not an owner's repos.
+_NOT_OWNERS = frozenset(
+    [
+        "api",
+        "datasets",
+        "spaces",
+        "models",
+        "docs",
+        "blog",
+        "papers",
+        "collections",
+        "settings",
+        "organizations",
+        "login",
+        "join",
+        "pricing",
+        "tasks",
+        "learn",
+        "posts",
+    ]
 )
 UNKNOWN_CREATED = "2022-03-02T23:29:04.000Z"  # the Hub's "before dates were stored"
 
@@ -352,6 +373,14 @@ class HuggingFace(base.Source):
             return parse_model(fetch_model(api, item["id"]))
 
         return read
+
+    def key_of_url(self, url: str) -> str | None:
+        """https://huggingface.co/owner/name[/tree/main/...] -> owner/name (not a dataset's,
+        a space's or a page of the site)."""
+        parts = [p for p in urlsplit(url).path.split("/") if p]
+        if len(parts) < 2 or parts[0] in _NOT_OWNERS:
+            return None
+        return f"{unquote(parts[0])}/{unquote(parts[1])}"
 
     def fetch(self, api: ApiClient, key: str) -> Any:
         return fetch_model(api, key)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound, Transient
 from ..net.paging import PageNumberPaging
@@ -358,6 +358,13 @@ class ModelScope(base.Source):
             return parse_model(fetch_model(api, key))
 
         return read
+
+    def key_of_url(self, url: str) -> str | None:
+        """https://modelscope.cn/models/owner/name[/summary] -> owner/name."""
+        parts = [p for p in urlsplit(url).path.split("/") if p]
+        if len(parts) < 3 or parts[0] != "models":
+            return None
+        return f"{unquote(parts[1])}/{unquote(parts[2])}"
 
     def fetch(self, api: ApiClient, key: str) -> Any:
         return fetch_model(api, key)
