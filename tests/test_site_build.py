@@ -216,6 +216,7 @@ def test_guide_joins_the_collection_with_live_data(site: Path) -> None:
     assert 'href="https://huggingface.co/black-forest-labs/FLUX.1-dev"' in flux
     sd14 = _entry(zh, "Stable Diffusion v1.4")  # a Hugging Face fixture: synced
     assert sd14.startswith('">') and 'href="models/huggingface/' in sd14
+    assert "safety_checker" not in sd14 and ".safetensors</a>" not in sd14  # components only
     assert "CLIP Skip" in zh and "safetensors" in zh and "FP16" in zh
     en = (site / "en/guide.html").read_text(encoding="utf-8")
     assert "not yet synced" in _entry(en, "Juggernaut XL")

@@ -105,10 +105,12 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
     models read again: summaries do not carry files)."""
     live = {guide.lookup_key(s.source, s.ref): s for s in summaries}
     keys = [(s.source, s.id) for s in guide.wanted(guide.collection(), live)]
+    named = guide.named_files(guide.collection(), live)
     conn = data.connect(db)
     try:
         return {
-            model_key(m.source, m.id): guide.facts(m) for m in data.load_models(conn, keys, failed)
+            model_key(m.source, m.id): guide.facts(m, named.get((m.source, m.id)))
+            for m in data.load_models(conn, keys, failed)
         }
     finally:
         conn.close()

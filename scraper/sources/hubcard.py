@@ -70,8 +70,15 @@ def text_list(value: Any) -> list[str]:
 
 
 def weight_format(name: str) -> str | None:
-    """What a file is, by its extension: pickle formats can run code when loaded."""
+    """What a file is, by its extension: pickle formats can run code when loaded. A `.bin`
+    is a pickle (PyTorch's) unless it is a CoreML bundle's weights (`*.mlmodelc/`,
+    `*.mlpackage/`) or OpenVINO's (`openvino_model.bin`), raw arrays that run nothing."""
     lower = name.lower()
+    if lower.endswith(".bin"):
+        if ".mlmodelc/" in lower or ".mlpackage/" in lower:
+            return "CoreML"
+        if lower.rsplit("/", 1)[-1].startswith("openvino"):
+            return "OpenVINO"
     for suffixes, kind in (
         ((".safetensors",), "SafeTensor"),
         ((".ckpt", ".pt", ".pth", ".bin", ".pkl"), "PickleTensor"),
