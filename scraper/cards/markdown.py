@@ -40,7 +40,7 @@ _ATTR = re.compile(r"""([^\s"'>/=\x00]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'
 # A target never spans a quote or an angle bracket, so rewriting one can never end or open an
 # HTML attribute or tag (the text may be HTML whose attribute values hold "](").
 _INLINE_LINK = re.compile(
-    r"""(\]\(\s*)(<[^<>\n"']*>|(?:[^\s()\\"'<>]|\\[^"'<>]|\((?:[^\s()\\"'<>]|\\[^"'<>])*\))*)"""
+    r"""((?<!\\)\]\(\s*)(<[^<>\n"']*>|(?:[^\s()\\"'<>]|\\[^"'<>]|\((?:[^\s()\\"'<>]|\\[^"'<>])*\))*)"""
 )
 _DEFINITION = re.compile(r"""^( {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*)(<[^<>\n"']*>|[^\s"'<>]+)""", re.M)
 _ATX = re.compile(
@@ -206,14 +206,19 @@ class _Scan:
             target = escape.url(html.unescape(link.group(1)))
             if target:
                 return f"<{target}>", link.end()
+        if not _OPENS.match(text, start + 1):
+            return "<", start + 1  # `a < b`: no tag, comment or autolink starts here
         return "&lt;", start + 1
 
 
 def _code_span(span: str) -> str:
-    """Inside code only what could be live is escaped: a `<` that opens anything but an inert
-    unknown element, or an allowed tag, without attributes (`<bos>`, `<s>` stay)."""
+    """Inside code only what could be live is escaped (a code span shows an entity as it is
+    written): a `<` that could open a tag, other than an inert one without attributes
+    (`<bos>`, `<s>`, `<lora:name:0.8>` stay), on a span of one line without a `|` (which a
+    table would split)."""
     if "<" not in span:
         return span
+    one_cell = "\n" not in span and "|" not in span
     scan, out, pos = _Scan(span), [], 0
     while (start := span.find("<", pos)) >= 0:
         out.append(span[pos:start])
@@ -222,11 +227,27 @@ def _code_span(span: str) -> str:
         if tag and not tag.group("attrs") and (name in ALLOWED or name not in _KNOWN):
             out.append(tag.group())
             pos = tag.end()
+        elif one_cell and (inert := _INERT_NAME.match(span, start)):
+            if inert.group(1).lower().split(":")[0] in _KNOWN:
+                out.append("&lt;")
+                pos = start + 1
+            else:
+                out.append(inert.group())
+                pos = inert.end()
+        elif one_cell and not _OPENS.match(span, start + 1):
+            out.append("<")
+            pos = start + 1
         else:
             out.append("&lt;")
             pos = start + 1
     out.append(span[pos:])
     return "".join(out)
+
+
+# What can follow a `<` that starts markup (a tag, a comment, a declaration, an autolink).
+_OPENS = re.compile(r"[A-Za-z/!?]")
+# An element without attributes whose name no browser knows (`<lora:name:0.8>`): inert text.
+_INERT_NAME = re.compile(r"<([A-Za-z][^\s/<>\"'=`]{0,200})>")
 
 
 _KNOWN = escape.KNOWN_ELEMENTS
@@ -311,4 +332,79 @@ def _converter() -> Any:
             alt = escape.link_text(el.get("alt") or "")
             return f"![{alt}]({target})" if target else alt
 
-    return Converter(heading_style="ATX", escape_misc=True, bullets="-")
+        def escape(self, text: str, parent_tags: Any) -> str:
+            return plain_text(text) if text else ""
+
+        def convert_em(self, el: Any, text: str, parent_tags: Any) -> str:
+            return _emphasis(text, parent_tags, "*", "em")
+
+        def convert_strong(self, el: Any, text: str, parent_tags: Any) -> str:
+            return _emphasis(text, parent_tags, "**", "strong")
+
+        convert_i = convert_em
+        convert_b = convert_strong
+
+    return Converter(heading_style="ATX", bullets="-")
+
+
+def _emphasis(text: str, parent_tags: Any, marker: str, tag: str) -> str:
+    """`*text*` where CommonMark reads it as emphasis (its inner ends are neither space nor
+    punctuation), else the HTML element: `**完全是构图。**对` would print its asterisks."""
+    import markdownify
+
+    if "_noformat" in parent_tags:
+        return text
+    prefix, suffix, inner = markdownify.chomp(text)
+    if not inner:
+        return ""
+    if _plain_edge(inner[0]) and _plain_edge(inner[-1]):
+        return f"{prefix}{marker}{inner}{marker}{suffix}"
+    return f"{prefix}<{tag}>{inner}</{tag}>{suffix}"
+
+
+def _plain_edge(char: str) -> bool:
+    import unicodedata
+
+    return not char.isspace() and unicodedata.category(char)[0] not in "PS"
+
+
+_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_LINE_START = re.compile(r"^( {0,3})(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|=+\s*$|-+\s*$)")
+_ORDERED = re.compile(r"^( {0,3}[0-9]{1,9})([.)])(?=\s|$)")
+
+
+def plain_text(text: str) -> str:
+    """Text as Markdown that renders as this very text, escaping only what would change the
+    rendering: `k_euler_a`, `DPM++`, `~40`, `modelVersionId=42086` and a `-` mid-line stay as
+    they are; backticks, emphasis that could open, a `<` that could open a tag, an entity,
+    brackets that could make a link, `~~` and block markers at the start are escaped."""
+    links = "](" in text or "][" in text or "]:" in text
+    tildes = text.count("~") >= 2
+    out: list[str] = []
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i < last else " "
+        if ch == "\\":
+            live = after in _ASCII_PUNCT
+        elif ch == "`":
+            live = True
+        elif ch == "*":
+            live = not (before.isspace() and after.isspace())
+        elif ch == "_":
+            live = not (before.isalnum() and after.isalnum())  # intraword: never emphasis
+        elif ch == "<":
+            live = after.isascii() and (after.isalpha() or after in "/!?")
+        elif ch == "&":
+            live = _ENTITY.match(text, i) is not None
+        elif ch in "[]":
+            live = links
+        elif ch == "~":
+            live = tildes
+        else:
+            live = False
+        out.append("\\" + ch if live else ch)
+    escaped = "".join(out)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)
+    return _ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)

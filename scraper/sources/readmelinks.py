@@ -24,6 +24,7 @@ _DEFINITION = re.compile(r"""^( {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*)(<[^<>\n"']*>|[
 _TAG = re.compile(r"<(img|a|source|video|audio)\b([^<>]{0,4000})>", re.I)
 _URL_ATTR = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)("[^"]*"|'[^']*'|[^\s"'=<>`]+)""", re.I)
 _CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?:(?!\1).)+?(?<!`)\1(?!`)", re.S)
+_MAY_HOLD_CODE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)
 _IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|avif)$", re.I)
 
 
@@ -84,6 +85,8 @@ def _parser() -> Any:
 
 def _code_lines(text: str, count: int) -> list[bool]:
     code = [False] * count
+    if not _MAY_HOLD_CODE.search(text):
+        return code  # no fence, no indented line: no code block (and no second full parse)
     for token in _parser().parse(text):
         if token.map and token.type in ("fence", "code_block"):
             begin, finish = token.map
