@@ -10,8 +10,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from functools import cache
-from typing import Any
 from urllib.parse import quote, unquote
 
 Resolver = Callable[[str, bool], str]  # (relative target, is it an image?) -> absolute URL
@@ -25,6 +23,7 @@ _TAG = re.compile(r"<(img|a|source|video|audio)\b([^<>]{0,4000})>", re.I)
 _URL_ATTR = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)("[^"]*"|'[^']*'|[^\s"'=<>`]+)""", re.I)
 _CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?:(?!\1).)+?(?<!`)\1(?!`)", re.S)
 _MAY_HOLD_CODE = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|avif)$", re.I)
 
 
@@ -60,8 +59,8 @@ def encoded(path: str, safe: str = "/") -> str:
 
 def resolve(text: str, resolver: Resolver) -> str:
     """The README with every relative target made absolute by `resolver`; code untouched."""
-    if not text:
-        return text
+    if not text or ("](" not in text and "]:" not in text and "<" not in text):
+        return text  # no link, image, definition or tag: nothing to resolve
     lines = text.split("\n")
     code = _code_lines(text, len(lines))
     out: list[str] = []
@@ -76,21 +75,35 @@ def resolve(text: str, resolver: Resolver) -> str:
     return "\n".join(out)
 
 
-@cache
-def _parser() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark").enable("table")
-
-
 def _code_lines(text: str, count: int) -> list[bool]:
+    """Which lines are code: fenced blocks (``` or ~~~, closed by a like fence at least as
+    long) and indented blocks (4 spaces or a tab after a blank line). A line scan, not a full
+    Markdown parse: a README is read once per parse, and a wrong guess only leaves a link as
+    written or resolves one shown as code."""
     code = [False] * count
     if not _MAY_HOLD_CODE.search(text):
-        return code  # no fence, no indented line: no code block (and no second full parse)
-    for token in _parser().parse(text):
-        if token.map and token.type in ("fence", "code_block"):
-            begin, finish = token.map
-            code[begin:finish] = [True] * (finish - begin)
+        return code
+    fence: str | None = None
+    previous_blank, indented = True, False
+    for number, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        if fence is not None:
+            code[number] = True
+            closing = _FENCE.match(line)
+            if (
+                closing
+                and closing.group(1)[0] == fence[0]
+                and len(closing.group(1)) >= len(fence)
+                and not line[closing.end() :].strip()
+            ):
+                fence = None
+        elif opening := _FENCE.match(line):
+            fence, code[number], indented = opening.group(1), True, False
+        elif stripped and line.startswith(("    ", "\t")) and (previous_blank or indented):
+            code[number] = indented = True
+        elif stripped:
+            indented = False
+        previous_blank = not stripped
     return code
 
 
