@@ -20,6 +20,7 @@ from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
 from ..sources import Option, Source
+from .validate import unknown_choice, unwritable
 
 DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
@@ -33,23 +34,6 @@ _SECRET_VALUE = re.compile(
 
 class ConfigError(SettingError):
     """A config that cannot run, in one line: `file:line: what is wrong`."""
-
-
-def unknown_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
-    """`key must be one of ..., not 'x' (did you mean 'X'?)`: the allowed values named, and
-    the closest one when a value is only misspelled or in the wrong case."""
-    import difflib
-
-    message = f"{key} must be one of {', '.join(choices)}, not {value!r}"
-    if not isinstance(value, str):
-        return message
-    folded = {c.lower(): c for c in choices}
-    close = [folded[value.lower()]] if value.lower() in folded else []
-    close = close or difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-    if not close:
-        lowered = difflib.get_close_matches(value.lower(), list(folded), n=1, cutoff=0.6)
-        close = [folded[c] for c in lowered]
-    return f"{message} (did you mean {close[0]!r}?)" if close else message
 
 
 def parse_duration(text: str) -> timedelta:
@@ -300,9 +284,7 @@ class _Checker:
         public_url = entry.get("public_url")
         if public_url is not None:
             try:
-                if not isinstance(public_url, str):
-                    raise SettingError(f"public_url must be a string, not {public_url!r}")
-                source.public_url(public_url)
+                source.public_url(str(public_url) if isinstance(public_url, str) else "-")
             except SettingError as exc:
                 self.fail((*where, "public_url"), str(exc))
         found = SourceConfig(
@@ -361,16 +343,9 @@ class _Checker:
             self.fail(where, f"{where[-1]}: {exc}")
 
     def writable(self, where: tuple, folder: Path) -> None:
-        """A folder the run will write (cards, the site): it, or the nearest folder that
-        exists above it, must be a folder this user can write; checked before any request."""
-        found = folder
-        while not found.exists() and found.parent != found:
-            found = found.parent
-        name = ".".join(where) or "out"
-        if not found.is_dir():
-            self.fail(where, f"{name}: {found} is not a folder, so {folder} cannot be written")
-        if not os.access(found, os.W_OK | os.X_OK):
-            self.fail(where, f"{name}: {found} is not writable, so {folder} cannot be written")
+        """A folder the run will write (cards, the site): refused before any request."""
+        if why := unwritable(folder):
+            self.fail(where, f"{'.'.join(where) or 'out'}: {why}")
 
     def path_of(self, table: dict, key: str, base: Path, where: tuple = ()) -> Path:
         value = table[key]
