@@ -94,6 +94,11 @@ class FakeServer:
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         raise NotImplementedError
 
+    def respond(self, request: dict[str, Any]) -> Answer:
+        """The answer to one request ({path, query, headers}); route() unless a fake needs
+        the headers (a host that answers differently with a token)."""
+        return self.route(request["path"], request["query"])
+
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -191,7 +196,7 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             fixed = api.answers.get(url.path)
             if callable(fixed):
                 fixed = fixed(request)
-            status, body, *extra = fixed or api.route(url.path, query)
+            status, body, *extra = fixed or api.respond(request)
             headers = extra[0] if extra else {}
             if isinstance(body, bytes):
                 ctype = headers.pop("Content-Type", "text/plain; charset=utf-8")

@@ -8,9 +8,8 @@ that leads elsewhere is followed without them.
 from __future__ import annotations
 
 import logging
-import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +20,7 @@ from . import redaction, settings
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from .redaction import redact
 from .retry import Transient, WaitRetryAfter, refused_wait, retry_after
+from .transport import dns_failure, read_body
 
 if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not for --help
     import httpx
@@ -47,16 +47,17 @@ class HostPolicy:
     other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
     # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
     page_cap: Callable[[Any], bool] | None = None
-    # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
-    # is a stored model marked deleted; a 404 from a plain web server or a proxy is an error.
-    not_found: Callable[[int, Any], bool] | None = None
+    # own_error(status, headers, body): is this 4xx the API's own answer (its error headers or
+    # its JSON)? Only then is a 404 "no such record" (a stored model marked deleted) and a
+    # 403 final; the same status from a plain web server, a proxy or a CDN is not.
+    own_error: Callable[[int, Mapping[str, str], Any], bool] | None = None
 
     def __post_init__(self) -> None:
         redaction.register(self.token_env, *self.other_secret_envs)
 
-    def says_not_found(self, status: int, body: Any) -> bool:
-        if self.not_found is not None:
-            return self.not_found(status, body)
+    def says_own_error(self, status: int, headers: Mapping[str, str], body: Any) -> bool:
+        if self.own_error is not None:
+            return self.own_error(status, headers, body)
         return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
@@ -76,12 +77,19 @@ class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
     def __init__(
-        self, message: str, status: int | None = None, url: str = "", body: Any = None
+        self,
+        message: str,
+        status: int | None = None,
+        url: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = redact(url)
         self.body = body  # the answer's JSON, if any: is it the API's own error?
+        # The answer's headers (lower-case names): some hosts say what failed there.
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
 
 
 class NotFound(ApiError):
@@ -121,6 +129,8 @@ class ApiClient:
 
         name = f"{policy.name} base URL"
         self.base_url = settings.base_url(name, base_url, policy.token_env).rstrip("/")
+        # The public web host payloads fetched here link to (stored with them; see sources).
+        self.public_url = self.base_url
         self.policy = policy
         rate = policy.rps if rps is None else settings.rps(rps)
         self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)
@@ -230,10 +240,10 @@ class ApiClient:
             response, content = self._send(url, params)
         except httpx.TimeoutException as exc:
             ours = "SCRAPER_TIMEOUT" in str(exc)  # the whole answer's deadline (_read)
-            detail = str(exc) if ours else type(exc).__name__
+            detail = f"{exc}={self.timeout:g}s" if ours else type(exc).__name__
             raise Transient(f"timed out ({detail}){self._via()}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            if _dns_failure(exc):
+            if dns_failure(exc):
                 host = httpx.URL(url).host
                 raise ApiError(
                     f"{self.policy.name}: cannot resolve {host} (DNS): check the base URL "
@@ -288,27 +298,13 @@ class ApiClient:
         raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
 
     def _read(self, response: httpx.Response, url: httpx.URL, deadline: float) -> bytes:
-        """The decoded body, refused past max_body (a gzip bomb fails here, not in memory) or
-        past the deadline (a body trickled a byte at a time never trips a per-read timeout)."""
-        import httpx
-
-        limit = self.max_body
-        declared = response.headers.get("content-length", "")
-        body = bytearray()  # grown in place: a 40 MB README is held once, not twice
-        if not (declared.isdigit() and int(declared) > limit):
-            for chunk in response.iter_bytes():
-                if self._clock() > deadline:
-                    raise httpx.ReadTimeout(
-                        f"the whole answer took longer than SCRAPER_TIMEOUT={self.timeout:g}s"
-                    )
-                if len(body) + len(chunk) > limit:
-                    break
-                body += chunk
-            else:
-                return body  # type: ignore[return-value]  # (bytes-like all the way)
+        """The decoded body within max_body bytes and SCRAPER_TIMEOUT (transport.read_body)."""
+        body = read_body(response, self.max_body, deadline, self._clock)
+        if body is not None:
+            return body  # type: ignore[return-value]  # (a bytearray: bytes-like all the way)
         raise ApiError(
             f"{self.policy.name}: GET {url}: the answer is larger than "
-            f"{limit / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
+            f"{self.max_body / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
             response.status_code,
             str(url),
         )
@@ -348,11 +344,18 @@ class ApiClient:
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", asked)
-        if status == 403 and body is None:
+        own = status >= 400 and self.policy.says_own_error(status, response.headers, body)
+        if status == 403 and body is None and not own:
             raise Transient("HTTP 403 with a non-JSON body (Cloudflare block?)", asked)
         if status == 404:
-            if self.policy.says_not_found(status, body):
-                raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            if own:
+                raise NotFound(
+                    f"{where}: HTTP 404 {_error_text(body)}".rstrip(),
+                    404,
+                    where,
+                    body,
+                    response.headers,
+                )
             raise ApiError(
                 f"{where}: HTTP 404 from {response.request.url.host}, not the API's own "
                 f"not-found answer (is {self.base_url} the API, or a proxy in the way?); "
@@ -368,6 +371,7 @@ class ApiClient:
                 status,
                 where,
                 body,
+                response.headers if own else None,
             )
         if expect == "text":
             return content.decode("utf-8", errors="replace"), None
@@ -411,19 +415,6 @@ class ApiClient:
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     scheme = url.scheme.lower()
     return scheme, (url.host or "").lower(), url.port or _DEFAULT_PORTS.get(scheme)
-
-
-def _dns_failure(exc: BaseException) -> bool:
-    """Whether a connection failed because the host name does not resolve (never transient
-    enough to retry for half a minute)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, socket.gaierror):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _json_or_none(response: httpx.Response, content: bytes) -> tuple[Any, str | None]:

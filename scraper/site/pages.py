@@ -65,6 +65,7 @@ def environment() -> jinja2.Environment:
         finalize=lambda value: visible(value) if type(value) is str else value,
     )
     env.globals.update(group_page=group_page, directory_page=paths.directory_page, csp=CSP)
+    env.globals["library_link"] = None  # set by site.library when files were scanned
     env.filters["thousands"] = thousands
     return env
 
@@ -140,7 +141,7 @@ def model_page(
     tags = [t for t in dict.fromkeys(t.strip() for t in model.tags) if t]
     return render_page(
         "model.html.j2",
-        paths.model_page(model.source, model.id),
+        paths.model_page(model.source, model.id, model.path_id),
         lang,
         model.name,
         model=model,
