@@ -134,3 +134,25 @@ def test_a_wait_of_years_on_one_item_ends_the_source_not_only_the_item(monkeypat
     assert "asked to wait 1157d 9h (Retry-After: 100000000)" in result.output
     assert "from 1 pages" in result.output  # the crawl ended on its first page
     assert len(listings) <= 2  # (the second one asked for ahead, never read)
+
+
+@pytest.mark.parametrize("rps", [0, 2])  # the retry's own wait, or the limiter's
+def test_a_wait_within_the_ceiling_is_honoured_in_full(serve, rps) -> None:
+    """Retry-After: 600 (under 15 minutes) is waited for, not cut to a couple of minutes; the
+    client's clock and sleep are injected, so the test waits for nothing."""
+    from scraper.net.client import ApiClient
+    from scraper.sources import civitai
+
+    server = serve([MODEL])
+    server.answers["/api/v1/models"] = once(throttled("600"))
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with ApiClient(
+        server.base_url, civitai.POLICY, rps=rps, clock=lambda: now[0], sleep=sleep
+    ) as api:
+        assert api.get_json("/models")["items"][0]["id"] == 7
+    assert max(slept) == pytest.approx(600, abs=1) and len(server.requests) == 2
