@@ -95,6 +95,9 @@ class Model:
     path_id: str | None = None
     display_name: str | None = None  # a name in Chinese beside `name`, where the API has one
     link_base: str | None = None  # where relative links in a markdown description point
+    # What the description is, as its parser knows: "html" (sanitized, or converted with
+    # --details markdown) or "markdown" (a README); no consumer guesses.
+    description_format: str = "markdown"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.demo.server import FAULTS, Faults
 from scraper.net.limits import CircuitBreaker, RateLimiter, rate_limit_hint
-from scraper.store import Store
 from tests.support import stored_raw, sync_command
 
 
@@ -128,7 +128,7 @@ def test_killed_at_random_points_integrity_and_same_end(
 def test_second_run_on_a_locked_database_refuses(serve, reference_models, tmp_path) -> None:
     serve(reference_models)
     db = tmp_path / "locked.db"
-    store = Store(db)
+    store = open_store(db)
     with store.exclusive():
         result = run("sync", "civitai", "--rps", "0", "--db", str(db))
     assert result.exit_code == 1

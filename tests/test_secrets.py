@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
-from scraper.demo.server import PlainServer
-from tests.support import hf_repos, modelscope_models
+from tests.support import PlainServer, hf_repos, modelscope_models
 
 TOKEN = "tok-9f8e7d6c5b4a3210"
 

@@ -49,11 +49,12 @@ def render_catalog(
 ) -> RenderReport:
     """OUT/<source>/<card name> for every stored model whose inputs changed (every model of a
     source with force, or when the templates, labels, release or options changed)."""
-    from ..store import snapshot
+    from ..catalog import snapshot
 
     report = RenderReport()
     key = render_key(lang, details, templates_dir)
-    with snapshot(db) as snap, manifests.Manifest(out) as manifest:
+    with snapshot(db) as reading, manifests.Manifest(out) as manifest:
+        snap = reading.snap
         attached = manifest.uri()
         if attached:
             snap.attach(attached, "man")
@@ -68,7 +69,7 @@ def render_catalog(
             if todo is not None:
                 todo += _missing(out, manifest, lang, src, set(todo))
             done = 0
-            for model in snap.models(src, report.failed, keys=todo):
+            for model in reading.models(src, report.failed, keys=todo):
                 done += 1
                 inputs = manifests.inputs(snap.conn, model.source, model.id)
                 _write(model, out, lang, details, templates_dir, manifest, inputs, report)

@@ -156,7 +156,7 @@ def details_text(model: Model, source: sources.Source, reference: bool, details:
         return Safe(description)
     from . import markdown  # not for --help, nor for the reference cards
 
-    if not source.html_description:
+    if model.description_format != "html":
         return Safe(markdown.clean_markdown(description, model.link_base))
     if details == "markdown":
         return Safe(markdown.html_to_markdown(description))

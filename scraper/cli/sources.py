@@ -67,8 +67,8 @@ def _sync_command(source: sources.Source) -> click.Command:
         refresh: Any = None,
         **options: Any,
     ) -> None:
+        from ..catalog import open_store
         from ..jobs.sync import crawl
-        from ..store import Store
 
         try:
             filters = source.filters({**options, "incremental": incremental})
@@ -76,7 +76,7 @@ def _sync_command(source: sources.Source) -> click.Command:
             raise click.UsageError(str(exc)) from None
         with (
             source.client(rps) as api,
-            contextlib.closing(Store(db_path())) as store,
+            contextlib.closing(open_store(db_path())) as store,
             exclusive(store),
             Progress(source.cli_name, limit) as p,
         ):
@@ -101,17 +101,17 @@ def _sync_command(source: sources.Source) -> click.Command:
 def _export_command(source: sources.Source) -> click.Command:
     def run(lang: str, **options: Any) -> None:
         from ..cards.render import render_card
+        from ..catalog import open_store
         from ..jobs.sync import export_one
         from ..net.client import ApiError, NotFound
         from ..records import RecordError
-        from ..store import Store
 
         key = options.pop(source.export_argument.name)
         what = _what(source, key, options)
         with source.client() as api:
             try:
                 model_key = source.locate(api, None if key is None else str(key), options)
-                with contextlib.closing(Store(db_path())) as store, exclusive(store):
+                with contextlib.closing(open_store(db_path())) as store, exclusive(store):
                     model = export_one(store, api, source, model_key)
             except NotFound:
                 raise Failed(

@@ -17,8 +17,7 @@ from typing import Any
 
 from .. import jsonio, sources
 from ..sources import Source
-from ..store import lock
-from ..store.reader import connect_readonly
+from ..store import connect_readonly, lock
 from .config import STALE_AFTER, Config, span
 
 FORMAT = 1

@@ -10,9 +10,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .. import sources
-from ..records import Model, RecordError
-from ..store.reader import connect_readonly, iter_payloads
+from .. import catalog
+from ..records import Model
+from ..store import connect_readonly
 
 Key = tuple[str, str]  # (source, model id)
 
@@ -20,9 +20,7 @@ Key = tuple[str, str]  # (source, model id)
 def connect(db_path: Path) -> sqlite3.Connection:
     """Read-only: a site build never changes the catalog; a missing, foreign or damaged file
     is one line (DatabaseProblem)."""
-    conn = connect_readonly(Path(db_path))
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
+    return connect_readonly(Path(db_path), wait=10)
 
 
 def live_models(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
@@ -68,13 +66,7 @@ def load_models(
 ) -> Iterator[Model]:
     """The models named by `keys` (live ones, from live_models), parsed, children in place and
     removed versions left out; one that cannot be read is named in `failures`."""
-    for source, model_id, payload in iter_payloads(conn, keys=sorted(keys)):
-        try:
-            if isinstance(payload, RecordError):
-                raise payload
-            yield sources.get(source).parse(payload)
-        except Exception as exc:  # one unreadable model must not stop the site
-            failures.append(f"{source} {model_id}: {exc}")
+    yield from catalog.read(conn, keys, failures)
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -19,7 +19,6 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .. import sources
 from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
 from ..sanitize import IMG_TAG, clean_html, safe_url
@@ -188,7 +187,7 @@ def description_html(model: Model) -> str:
     """The description (HTML where the source sends HTML, else a markdown README) made safe:
     sanitized, its headings moved below the page's own."""
     text = model.description or ""
-    if not sources.get(model.source).html_description:
+    if model.description_format != "html":
         text = _MARKDOWN.render(text)
     return shift_headings(clean_html(text))
 

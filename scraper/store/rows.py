@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import jsonio, sources
+from .. import jsonio
 from ..records import MODEL_STATS, Model, Version
 from . import codec, search
 from .schema import PRIMARY_KEYS
@@ -65,8 +65,13 @@ class Texts:
     """The JSON text of each row of one model, made only when a row is written, with any
     configured token blanked (scrub) before it is packed."""
 
-    def __init__(self, m: Model, scrub: Callable[[str], str] | None = None) -> None:
-        self.nest = sources.get(m.source).nesting
+    def __init__(
+        self,
+        m: Model,
+        nest: tuple[str, str, str] | None,
+        scrub: Callable[[str], str] | None = None,
+    ) -> None:
+        self.nest = nest
         self.m = m
         self.scrub = scrub
 
