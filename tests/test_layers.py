@@ -5,6 +5,7 @@ names in the text."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -38,6 +39,7 @@ SQL = re.compile(
 EXECUTE = {"execute", "executemany", "executescript"}
 
 
+@functools.cache
 def modules() -> list[tuple[str, Path, ast.Module]]:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import sanitize, sources
-from ..records import File, Image, Model
+from ..records import MODEL_STATS, VERSION_STATS, File, Image, Model
 from . import escape
 from .escape import Safe
 
@@ -144,6 +144,8 @@ def render_card(
         status=status_label(model, labels(lang, templates_dir)),
         description=details_text(model, source, reference, details),
         thumbnail=source.thumbnail,
+        model_stats=MODEL_STATS,
+        version_stats=VERSION_STATS,
     )
 
 

@@ -15,12 +15,32 @@ from .options import DURATION, Failed, click_param, db_option, db_path, verbose_
 from .progress import Progress
 
 
-@click.group()
+class PerSource(click.Group):
+    """One subcommand per registered source, made when first asked for: a source registered
+    after the CLI was imported has its commands too."""
+
+    def __init__(self, *args: Any, make: Callable[[sources.Source], click.Command], **kw: Any):
+        super().__init__(*args, **kw)
+        self._make = make
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(s.cli_name for s in sources.SOURCES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        source = next((s for s in sources.SOURCES if s.cli_name == name), None)
+        if source is None:
+            return None
+        if name not in self.commands:
+            self.add_command(self._make(source))
+        return self.commands[name]
+
+
+@click.group(cls=PerSource, make=lambda s: _sync_command(s))
 def sync() -> None:
     """Crawl a source into the database (resumes an interrupted crawl with the same options)."""
 
 
-@click.group()
+@click.group(cls=PerSource, make=lambda s: _export_command(s))
 def export() -> None:
     """Fetch one model, store it and print its card."""
 
@@ -143,11 +163,6 @@ def _command(
 ) -> click.Command:
     command = click.Command(name, callback=run, params=params, help=_with_example(text, example))
     return verbose_option(db_option(command))
-
-
-for _source in sources.SOURCES:
-    sync.add_command(_sync_command(_source))
-    export.add_command(_export_command(_source))
 
 
 @contextlib.contextmanager

@@ -85,6 +85,11 @@ class FakeServer:
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         raise NotImplementedError
 
+    def respond(self, request: dict[str, Any]) -> Answer:
+        """The answer to a request ({method, path, query, headers, body}); route() by default,
+        which sees the path and query (an API of POSTs overrides this)."""
+        return self.route(request["path"], request["query"])
+
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -143,9 +148,21 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
                 super().handle()
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.answer("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.answer("POST")
+
+        def answer(self, method: str) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query, keep_blank_values=True)
-            request = {"path": url.path, "query": query, "headers": dict(self.headers.items())}
+            request = {
+                "method": method,
+                "path": url.path,
+                "query": query,
+                "headers": dict(self.headers.items()),
+                "body": self._body(),
+            }
             with api._lock:
                 api.requests.append(request)
             if api.faults.latency:
@@ -156,13 +173,23 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             fixed = api.answers.get(url.path)
             if callable(fixed):
                 fixed = fixed(request)
-            status, body, *extra = fixed or api.route(url.path, query)
+            status, body, *extra = fixed or api.respond(request)
             headers = extra[0] if extra else {}
             if isinstance(body, bytes):
                 ctype = headers.pop("Content-Type", "text/plain; charset=utf-8")
                 self.send(status, body, ctype, headers)
             else:
                 self.send(status, orjson.dumps(body), "application/json", headers)
+
+        def _body(self) -> Any:
+            """A request's JSON body (None: none, or not JSON)."""
+            size = int(self.headers.get("Content-Length") or 0)
+            if not size:
+                return None
+            try:
+                return orjson.loads(self.rfile.read(size))
+            except orjson.JSONDecodeError:
+                return None
 
         def misbehave(self, fault: str) -> bool:
             """Answer with the fault; False when it only delays the real answer."""

@@ -25,10 +25,18 @@ DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
-_SECRET_VALUE = re.compile(
-    r"(?:hf_[A-Za-z0-9]{20,}|ms-[0-9a-fA-F-]{20,}|Bearer\s+\S+|[0-9a-fA-F]{32,}"
-    r"|(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,})"
+# Token-like values of any host; each source's policy adds its own token format.
+_SECRET_SHAPES = (
+    r"Bearer\s+\S+",
+    r"[0-9a-fA-F]{32,}",
+    r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,}",
 )
+
+
+def _secret_value() -> re.Pattern[str]:
+    """The shapes of a token: the generic ones and every registered source's token format."""
+    own = [s.policy.token_format for s in sources.SOURCES if s.policy.token_format]
+    return re.compile("(?:" + "|".join([*own, *_SECRET_SHAPES]) + ")")
 
 
 class ConfigError(SettingError):
@@ -293,7 +301,7 @@ class _Checker:
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.secrets(item, (*where, index) if isinstance(item, dict) else where)
-        elif isinstance(value, str) and (value in values or _SECRET_VALUE.fullmatch(value)):
+        elif isinstance(value, str) and (value in values or _secret_value().fullmatch(value)):
             self.fail(where, f"the value of {where[-1]!r} looks like a token: {why}")
 
 

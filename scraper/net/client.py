@@ -1,8 +1,8 @@
 """One HTTP client per API host: rate limit, bounded retries, JSON checks, no secrets in errors.
 
-Credentials (the Authorization header, a policy's cookie) go with a request only when it is for
-the configured origin (scheme, host and port): redirects are followed here, hop by hop, so one
-that leads elsewhere is followed without them.
+Credentials (the policy's httpx.Auth: by default a Bearer header and the policy's cookie) go
+with a request only when it is for the configured origin (scheme, host and port): redirects are
+followed here, hop by hop, so one that leads elsewhere is followed without them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import __version__, jsonio
 from ..records import RecordError
 from . import redaction, settings
-from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
+from .limits import CircuitBreaker, Clock, RateLimiter, Sleep, rate_limit_hint
 from .redaction import redact
 from .retry import Transient, WaitRetryAfter, retry_after
 
@@ -43,6 +43,11 @@ class HostPolicy:
     token_env: str
     cookie: str | None = None  # also send the token as this cookie (for APIs that read one)
     other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
+    # The token's own shape (a regular expression), so a config file holding one is refused.
+    token_format: str | None = None
+    # auth(token): the httpx.Auth that puts the credential on a request (signs it, say);
+    # None: the token as a Bearer header, and as the cookie when the policy names one.
+    auth: Callable[[str], httpx.Auth] | None = None
     # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
     page_cap: Callable[[Any], bool] | None = None
     # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
@@ -51,11 +56,31 @@ class HostPolicy:
 
     def __post_init__(self) -> None:
         redaction.register(self.token_env, *self.other_secret_envs)
+        if self.cookie:
+            redaction.register_names(self.cookie)  # its value, in a URL or a header, redacted
+
+    def credential(self, token: str) -> httpx.Auth:
+        """The httpx.Auth for this host's token."""
+        return self.auth(token) if self.auth else BearerAuth(token, self.cookie)
 
     def says_not_found(self, status: int, body: Any) -> bool:
         if self.not_found is not None:
             return self.not_found(status, body)
         return isinstance(body, dict)  # at least an answer in JSON, not a web page
+
+
+def BearerAuth(token: str, cookie: str | None = None) -> httpx.Auth:  # noqa: N802 (a class)
+    """`Authorization: Bearer <token>`, and `Cookie: <cookie>=<token>` when the API reads one."""
+    import httpx
+
+    class _Bearer(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Any:
+            request.headers["Authorization"] = f"Bearer {token}"
+            if cookie:
+                request.headers["Cookie"] = f"{cookie}={token}"
+            yield request
+
+    return _Bearer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +132,27 @@ class ApiClient:
         attempts: int | None = None,
         backoff: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        """clock and sleep (time.monotonic and time.sleep by default) pace the limiter, the
+        breaker and the retries' waits: a test's move a fake time instead of waiting."""
+        import time
+
         import httpx
 
         self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
         self.policy = policy
-        self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
-        self.breaker = CircuitBreaker()
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
+        rate = policy.rps if rps is None else rps
+        self.limiter = RateLimiter(rate, policy.burst, self.clock, self.sleep)
+        self.breaker = CircuitBreaker(clock=self.clock)
         self.attempts = attempts or settings.attempts()
         self.backoff = backoff if backoff is not None else settings.backoff()
         self.max_body = settings.max_body()
-        self._token = redaction.token(policy.token_env)
+        token = redaction.token(policy.token_env)
+        self._auth = policy.credential(token) if token else None
         self._origin = _origin(httpx.URL(self.base_url))
         self._proxy = settings.proxy()
         # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
@@ -161,8 +196,11 @@ class ApiClient:
         expect: str = "json",
         check: Callable[[Any], Any] | None = None,
         lenient: bool = False,
+        method: str = "GET",
+        json: Any = None,
     ) -> Fetched:
-        """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next').
+        """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next');
+        another `method` (a listing that is a POST) sends `json` as its body.
 
         expect="json" treats a non-JSON body as transient; expect="text" returns the text.
         check(body) may unwrap an envelope or raise (Transient is retried like any other).
@@ -183,21 +221,22 @@ class ApiClient:
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
             before_sleep=self._before_sleep,
+            sleep=self.sleep,
             reraise=True,
         )
         try:
-            fetched = retrying(self._get_once, url, params, expect, check)
+            fetched = retrying(self._get_once, url, params, expect, check, method, json)
         except Transient as exc:
             self.breaker.record(ok=False)
             tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
             raise ApiError(
-                f"{self.policy.name}: GET {url} still failing after {tries} ({exc}); "
+                f"{self.policy.name}: {method} {url} still failing after {tries} ({exc}); "
                 "try again later or lower --rps",
                 url=url,
             ) from None
         self.breaker.record(ok=True)
         if fetched.damaged and not lenient:
-            raise DamagedAnswer(f"{self.policy.name}: GET {redact(url)}: {fetched.damaged}")
+            raise DamagedAnswer(f"{self.policy.name}: {method} {redact(url)}: {fetched.damaged}")
         return fetched
 
     def _get_once(
@@ -206,12 +245,14 @@ class ApiClient:
         params: list[tuple[str, str]] | None,
         expect: str,
         check: Callable[[Any], Any] | None,
+        method: str = "GET",
+        json: Any = None,
     ) -> Fetched:
         import httpx
 
         sent_at = self.limiter.acquire()
         try:
-            response, content = self._send(url, params)
+            response, content = self._send(url, params, method, json)
         except httpx.TimeoutException as exc:
             raise Transient(f"timed out ({type(exc).__name__}){self._via()}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -240,30 +281,37 @@ class ApiClient:
             damaged,
         )
 
-    def _send(self, url: str, params: list[tuple[str, str]] | None) -> tuple[httpx.Response, bytes]:
-        """One GET, its redirects followed (credentials only on our origin), its body read up
-        to max_body bytes decoded."""
+    def _send(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        method: str = "GET",
+        json: Any = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """One request, its redirects followed (credentials only on our origin), its body read
+        up to max_body bytes decoded."""
         for _ in range(MAX_REDIRECTS + 1):
-            request = self._http.build_request("GET", url, params=params)
-            request.headers.update(self._credentials(request.url))
+            request = self._http.build_request(method, url, params=params, json=json)
             self.requests += 1
-            response = self._http.send(request, stream=True)
+            response = self._http.send(request, stream=True, auth=self._credentials(request.url))
             try:
                 if response.is_redirect:
                     target = request.url.join(response.headers["location"])
                     if target.scheme not in ("http", "https"):
                         raise ApiError(
-                            f"{self.policy.name}: GET {request.url} redirects to a "
+                            f"{self.policy.name}: {method} {request.url} redirects to a "
                             f"{target.scheme or 'relative'}: URL; refused",
                             response.status_code,
                             str(request.url),
                         )
                     url, params = str(target), None
+                    if response.status_code not in (307, 308):  # as browsers and httpx do
+                        method, json = "GET", None
                     continue
                 return response, self._read(response, request.url)
             finally:
                 response.close()
-        raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
+        raise ApiError(f"{self.policy.name}: {method} {url}: more than {MAX_REDIRECTS} redirects")
 
     def _read(self, response: httpx.Response, url: httpx.URL) -> bytes:
         """The decoded body, refused past max_body (a gzip bomb fails here, not in memory)."""
@@ -279,19 +327,17 @@ class ApiClient:
             else:
                 return b"".join(chunks)
         raise ApiError(
-            f"{self.policy.name}: GET {url}: the answer is larger than "
+            f"{self.policy.name}: {response.request.method} {url}: the answer is larger than "
             f"{limit / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
             response.status_code,
             str(url),
         )
 
-    def _credentials(self, url: httpx.URL) -> dict[str, str]:
-        if not self._token or _origin(url) != self._origin:
-            return {}
-        headers = {"Authorization": f"Bearer {self._token}"}
-        if self.policy.cookie:
-            headers["Cookie"] = f"{self.policy.cookie}={self._token}"
-        return headers
+    def _credentials(self, url: httpx.URL) -> httpx.Auth | None:
+        """The host's auth for a request to the configured origin; None anywhere else."""
+        if self._auth is None or _origin(url) != self._origin:
+            return None
+        return self._auth
 
     def _via(self) -> str:
         if self._proxy is None:
@@ -309,7 +355,7 @@ class ApiClient:
         status = response.status_code
         content = response.content if content is None else content
         body, damaged = _json_or_none(response, content)
-        where = f"{self.policy.name}: GET {response.request.url}"
+        where = f"{self.policy.name}: {response.request.method} {response.request.url}"
         page_cap = self.policy.page_cap
         if status == 429 and not (page_cap and page_cap(body)):
             wait = retry_after(response)
@@ -369,10 +415,6 @@ class ApiClient:
         if old and old != self.base_url and url.startswith(old + "/"):
             return self.base_url + url[len(old) :]
         return self.on_own_host(url)
-
-    def redact(self, text: str) -> str:
-        """Remove the token and any token-like value from text bound for a log or error."""
-        return redact(text)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..records import Model, Page
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..net.client import ApiClient, HostPolicy
 
 
@@ -88,13 +90,21 @@ class Source:
     def base_url(self) -> str:
         return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
 
-    def client(self, rps: float | None = None) -> ApiClient:
-        """A client for the configured host; SettingError (one line) for a bad base URL,
-        token or setting."""
+    def client(
+        self,
+        rps: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> ApiClient:
+        """A client for the configured host; a test or an embedder may give the transport,
+        and the clock and sleep its limiter and retries wait by. SettingError (one line) for
+        a bad base URL, token or setting."""
         from ..net.client import ApiClient
         from ..net.settings import base_url
 
-        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
+        url = base_url(self.base_env, self.base_url())
+        return ApiClient(url, self.policy, rps=rps, transport=transport, clock=clock, sleep=sleep)
 
     # --- sync -----------------------------------------------------------------------------
 
@@ -111,6 +121,12 @@ class Source:
         `item_keys`, `stored` is the payload already stored, so an unchanged item can cost no
         request."""
         return lambda item, stored: self.parse(item)
+
+    def item_key(self, item: Any) -> str | None:
+        """The key a listing item is known by, to name it when it fails (None: unknown)."""
+        if isinstance(item, dict) and item.get("id") is not None:
+            return str(item["id"])
+        return None
 
     def item_keys(self, items: list[Any]) -> list[str | None] | None:
         """The stored model key of each item, when read() wants the stored payloads."""

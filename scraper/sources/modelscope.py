@@ -33,6 +33,7 @@ POLICY = HostPolicy(
     burst=2,
     token_env="MODELSCOPE_API_TOKEN",
     cookie="m_session_id",
+    token_format=r"ms-[0-9a-fA-F-]{20,}",  # SDK tokens (modelscope.cn/my/myaccesstoken)
     not_found=_says_not_found,
 )
 
@@ -303,6 +304,13 @@ class ModelScope(base.Source):
             api, "/openapi/v1/models", filters.listing(), _page_models, _more, check=unwrap
         )
         return paging.pages(cursor)
+
+    def item_key(self, item: Any) -> str | None:
+        """The listing's OWNER/NAME id, or the legacy API's Path."""
+        if super().item_key(item):
+            return super().item_key(item)
+        path = item.get("Path") if isinstance(item, dict) else None
+        return None if path is None else str(path)
 
     def item_keys(self, items: list[Any]) -> list[str | None]:
         return [i.get("id") if isinstance(i, dict) else None for i in items]

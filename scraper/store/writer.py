@@ -275,7 +275,7 @@ class Writer:
             [(source, i, stamp) for i in ids],
         )
 
-    def stale_ids(self, source: str, older_than: str, limit: int | None = None) -> list[str]:
+    def stale_ids(self, source: str, older_than: str) -> list[str]:
         """Live models whose counters were last fetched before `older_than`, oldest first."""
         sql = (
             "SELECT m.id FROM models m LEFT JOIN checks c "
@@ -283,8 +283,6 @@ class Writer:
             "WHERE m.source = ? AND m.deleted_at IS NULL "
             "AND (c.checked_at IS NULL OR c.checked_at < ?) ORDER BY c.checked_at"
         )
-        if limit:
-            sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self.db.execute(sql, [source, older_than])]
 
     def mark_deleted(self, source: str, model_id: str) -> int:
