@@ -104,14 +104,21 @@ def separator_row(images: list[Image]) -> Safe:
     return Safe(" | ".join(["----"] * len(images)))
 
 
-def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
-    """What matters for choosing a file, after its link: format, size, precision, pruned or
-    full, scan results; a pickle file carries a warning."""
+def file_fact_values(f: File) -> tuple[list[str], list[str]]:
+    """What matters for choosing a file, as plain text for each format to escape for its
+    place: (format, size, precision, pruned or full; the scan results, once each)."""
     facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
-    facts = [escape.text(fact) for fact in facts]
-    scans = [escape.text(s) for s in (f.pickle_scan, f.virus_scan) if s]
+    scans = list(dict.fromkeys(s for s in (f.pickle_scan, f.virus_scan) if s))
+    return facts, scans
+
+
+def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
+    """A card's facts of a file, after its link, escaped for markdown; a pickle file carries a
+    warning."""
+    values, scans = file_fact_values(f)
+    facts = [escape.text(fact) for fact in values]
     if scans:
-        facts.append(f"{L['scan']}{L['colon']}{'/'.join(dict.fromkeys(scans))}")
+        facts.append(f"{L['scan']}{L['colon']}{'/'.join(escape.text(s) for s in scans)}")
     text = "".join(f" · {fact}" for fact in facts)
     if f.format == "PickleTensor":
         text += f" · {L['pickle']}"

@@ -40,7 +40,7 @@ def one_line(exc: BaseException, verbose: bool = False) -> click.ClickException 
         return BadSetting(str(exc))
     if verbose or not isinstance(exc, Exception):
         return None
-    from ..store.checks import DatabaseProblem
+    from ..store.integrity import DatabaseProblem
 
     if isinstance(exc, DatabaseProblem):
         return Failed(str(exc))

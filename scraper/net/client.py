@@ -61,26 +61,14 @@ class HostPolicy:
 
     def credential(self, token: str) -> httpx.Auth:
         """The httpx.Auth for this host's token."""
+        from .auth import BearerAuth
+
         return self.auth(token) if self.auth else BearerAuth(token, self.cookie)
 
     def says_not_found(self, status: int, body: Any) -> bool:
         if self.not_found is not None:
             return self.not_found(status, body)
         return isinstance(body, dict)  # at least an answer in JSON, not a web page
-
-
-def BearerAuth(token: str, cookie: str | None = None) -> httpx.Auth:  # noqa: N802 (a class)
-    """`Authorization: Bearer <token>`, and `Cookie: <cookie>=<token>` when the API reads one."""
-    import httpx
-
-    class _Bearer(httpx.Auth):
-        def auth_flow(self, request: httpx.Request) -> Any:
-            request.headers["Authorization"] = f"Bearer {token}"
-            if cookie:
-                request.headers["Cookie"] = f"{cookie}={token}"
-            yield request
-
-    return _Bearer()
 
 
 @dataclass(frozen=True, slots=True)

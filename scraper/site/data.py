@@ -25,7 +25,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return connect_readonly(Path(db_path), wait=10)
 
 
-def load_models(
+def read_models(
     conn: sqlite3.Connection, keys: Iterable[Key], failures: list[str]
 ) -> Iterator[Model]:
     """The models named by `keys` (live ones, from live_models), parsed, children in place and

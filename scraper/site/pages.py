@@ -159,11 +159,14 @@ def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> l
 
 
 def _file_view(f: Any, L: render.Labels) -> dict[str, Any]:  # noqa: N803
-    facts = render.file_facts(f, L)
+    """A file's link and facts as plain text (the template escapes them for HTML); its pickle
+    warning is the template's own element."""
+    facts, scans = render.file_fact_values(f)
+    if scans:
+        facts.append(f"{L.scan}{L.colon}{'/'.join(scans)}")
+    text = "".join(f" · {fact}" for fact in facts)
     pickle = f.format == "PickleTensor"
-    if pickle:
-        facts = facts.removesuffix(f" · {L.pickle}")
-    return {"name": f.name, "href": safe_url(f.url), "facts": facts, "pickle": pickle}
+    return {"name": f.name, "href": safe_url(f.url), "facts": text, "pickle": pickle}
 
 
 def _gallery(source: str, images: list, is_nsfw: bool, mode: str) -> list[dict[str, Any]]:

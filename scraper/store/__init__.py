@@ -16,13 +16,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import checks, codec, lock, schema
-from .checks import DatabaseProblem, connect_readonly
+from . import codec, integrity, lock, schema
+from .integrity import DatabaseProblem, connect_readonly
 from .layout import Layout, Layouts
 from .lock import Busy
 from .reader import Snapshot, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
-from .writer import Writer
+from .writer import ModelWriter
 
 DEFAULT_DB = Path("output") / "models.db"
 log = logging.getLogger("scraper.store")
@@ -47,7 +47,7 @@ def default_path() -> Path:
     return Path(os.environ.get("SCRAPER_DB") or DEFAULT_DB)
 
 
-class Store(RunLog, Writer):
+class Store(RunLog, ModelWriter):
     """The database opened for writing, its schema brought up to date.
 
     All writes of one page happen in one transaction, so a crash never leaves half a page.
@@ -57,7 +57,7 @@ class Store(RunLog, Writer):
     def __init__(self, path: Path | str, layouts: Layouts) -> None:
         path = Path(path)
         self.layouts = layouts
-        checks.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
+        integrity.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._started = time.monotonic()

@@ -19,7 +19,7 @@ from typing import Any
 from .. import jsonio
 from ..records import RecordError
 from . import codec
-from .checks import connect_readonly, damaged
+from .integrity import connect_readonly, damaged
 from .layout import Layouts, of
 
 __all__ = ["Snapshot", "iter_payloads", "snapshot"]

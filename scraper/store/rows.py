@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import jsonio
 from ..records import MODEL_STATS, Model, Version
-from . import codec, search
+from . import codec, fulltext
 from .schema import PRIMARY_KEYS
 
 _dumps = jsonio.dumps
@@ -102,7 +102,7 @@ class Texts:
 
 def model_row(m: Model, raw: str, stats: str, stamp: str, body: str, first_seen: str) -> tuple:
     s = m.stats
-    searched = search.columns(m)
+    searched = fulltext.columns(m)
     packed, size = codec.pack(raw)
     return (
         m.source, m.id, m.name, m.type, None if m.nsfw is None else int(m.nsfw), m.nsfw_level,

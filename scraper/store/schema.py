@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from .checks import DatabaseProblem
+from .integrity import DatabaseProblem
 from .layout import Layouts
 
 log = logging.getLogger("scraper.store")
@@ -189,9 +189,9 @@ def _rebuild(db: sqlite_utils.Database, name: str, drop: str | None = None) -> N
 def _search_and_status(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Version 3: full-text search over models, and indexes that keep `scraper status` to
     indexed counts. `checks` holds live models only, so counting stale counters is one range."""
-    from . import search
+    from . import fulltext
 
-    search.install(db, layouts)
+    fulltext.install(db, layouts)
     db.execute(
         "DELETE FROM checks WHERE EXISTS (SELECT 1 FROM models m WHERE m.source = checks.source "
         "AND m.id = checks.model_id AND m.deleted_at IS NOT NULL)"

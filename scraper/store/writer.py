@@ -69,7 +69,7 @@ class _Known:
     first_seen_at: str
 
 
-class Writer:
+class ModelWriter:
     """The data tables of a Store: models, versions, files, images, tags, creators, history."""
 
     db: sqlite_utils.Database
