@@ -92,3 +92,16 @@ def read(conn: sqlite3.Connection, keys: Iterable[Key], failures: list[str]) -> 
     """The models named by `keys` on an open read-only connection, as records, children in
     place and removed versions left out; one that cannot be read is named in `failures`."""
     yield from records(iter_payloads(conn, layouts(), keys=sorted(keys)), failures)
+
+
+def stored_models(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[str, Model]:
+    """The stored models of `source` by id, as records (deleted ones too: their last good
+    data); one that no longer parses is left out."""
+    found: dict[str, Model] = {}
+    keys = [(source, i) for i in sorted(ids)]
+    for _, model_id, payload in iter_payloads(conn, layouts(), keys=keys):
+        try:
+            found[model_id] = parse(source, payload)
+        except Exception:  # an unreadable row: the card waits for a fresh fetch
+            continue
+    return found

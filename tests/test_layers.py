@@ -22,11 +22,11 @@ RANK = {
     "datasette_plugin": 3,
     "cards": 4,
     "site": 5,
-    "library": 5,
-    "jobs": 6,
-    "demo": 7,
-    "cli": 8,
-    "entry": 9,
+    "library": 6,  # local model files: uses the site's NSFW rules
+    "jobs": 7,
+    "demo": 8,
+    "cli": 9,
+    "entry": 10,
 }
 # What shared code may use of the registry: the registry and the interface, no source module.
 REGISTRY = {"SOURCES", "Source", "Option", "Filters", "get", "titles", "saved_items", "register"}

@@ -86,6 +86,18 @@ def lines(found: dict[str, Any]) -> list[str]:
                 f"{r['unchanged'] or 0}, deleted {r['deleted'] or 0}, failed {r['failed'] or 0}"
             )
             out += [f"    error: {e}" for e in r["errors"][:3]]
+    library = found.get("library")
+    if library:
+        out.append(
+            f"library: {library['files']:,} files; known {library['known']:,}, metadata only "
+            f"{library['metadata_only']:,}, unknown {library['unknown']:,}"
+        )
+        for r in library["runs"]:
+            out.append(
+                f"  scan {r['id']} {r['started_at']} {r['seconds'] or 0:.1f}s {r['status']}: "
+                f"hashed {r['hashed'] or 0}, unchanged {r['cached'] or 0}, "
+                f"lines {r['failed'] or 0}"
+            )
     problems = found["problems"]
     out.append(f"status: {'ok' if not problems else f'{len(problems)} problem(s)'}")
     out += [f"  {p}" for p in problems]

@@ -40,7 +40,12 @@ class FakeCivitai(FakeServer):
                 self.versions[str(version["id"])] = (model, version)
                 for file in version.get("files") or []:
                     for value in (file.get("hashes") or {}).values():
-                        self.hashes[str(value).upper()] = (model, version)
+                        # Several files with one hash: the oldest publishedAt wins (by-hash
+                        # handler, /work/shared/api/CIVITAI.md section 4).
+                        key = str(value).upper()
+                        held = self.hashes.get(key)
+                        if held is None or _published(version) < _published(held[1]):
+                            self.hashes[key] = (model, version)
 
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         parts = [p for p in path.split("/") if p]
@@ -61,11 +66,22 @@ class FakeCivitai(FakeServer):
         return 404, {"error": "Not found"}
 
     def version_body(self, found: tuple[dict, dict] | None) -> tuple[int, Any]:
+        """`/model-versions/{id}` and `/model-versions/by-hash/{hash}` share a handler and
+        their answers (CIVITAI.md section 4, civitai/civitai src/pages/api/v1/model-versions/
+        by-hash/[hash].ts): the version with `modelId` and `model {name, type, nsfw, poi,
+        mode?}`, files' `primary` always a boolean; 404 {"error": "Model not found"} for an
+        unknown hash or version, {"error": "Missing model file"} without a primary file.
+        A by-hash hash is upper-cased first, so any case and AutoV1/V2/V3, SHA256, CRC32 and
+        BLAKE3 values are found."""
         if not found:
             return 404, {"error": "Model not found"}
         model, version = found
-        body = dict(version, modelId=model["id"])
-        body["model"] = {k: model.get(k) for k in ("name", "type", "nsfw", "poi")}
+        files = [dict(f, primary=bool(f.get("primary"))) for f in version.get("files") or []]
+        if files and not any(f["primary"] for f in files):
+            return 404, {"error": "Missing model file"}
+        body = dict(version, modelId=model["id"], files=files)
+        keys = ("name", "type", "nsfw", "poi") + (("mode",) if model.get("mode") else ())
+        body["model"] = {k: model.get(k) for k in keys}
         return 200, body
 
     def list_models(self, query: dict[str, list[str]]) -> tuple[int, Any]:
@@ -133,6 +149,10 @@ class FakeCivitai(FakeServer):
         if query.get("sort", [None])[0] == "Newest":
             items = sorted(items, key=lambda m: (_date(m), int(m["id"])), reverse=True)
         return items
+
+
+def _published(version: dict[str, Any]) -> str:
+    return str(version.get("publishedAt") or version.get("createdAt") or "")
 
 
 def _tag_names(model: dict[str, Any]) -> set[str]:

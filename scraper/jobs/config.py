@@ -84,6 +84,29 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class LibraryConfig:
+    """One [[library]] entry: what `scraper scan PATH` would be given."""
+
+    path: Path
+    lang: str = "zh"
+    info: bool = True
+    card: bool = True
+    force: bool = False
+    out: Path | None = None
+    rps: float | None = None
+    retry_after: timedelta = timedelta(days=7)
+    preview: bool = False
+    nsfw: str = "hide"
+    jobs: int | None = None  # files hashed at once (None: the cores, up to 4)
+
+
+LIBRARY_KEYS = (
+    "path", "lang", "info", "card", "force", "out", "rps", "retry_after", "preview", "nsfw",
+    "jobs",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     db: Path
@@ -92,6 +115,7 @@ class Config:
     details: str
     site: SiteConfig | None
     sources: tuple[SourceConfig, ...]
+    libraries: tuple[LibraryConfig, ...] = ()
 
 
 def default_path() -> Path:
@@ -135,7 +159,7 @@ class _Checker:
 
     def config(self, data: dict[str, Any]) -> Config:
         self.secrets(data, ())
-        known = ("db", "out", "languages", "details", "stale_after", "site", "sources")
+        known = ("db", "out", "languages", "details", "stale_after", "site", "sources", "library")
         self.unknown(data, (), known, "at the top level")
         base = self.path.parent
         if "db" in data:
@@ -149,10 +173,17 @@ class _Checker:
             self.fail(("languages",), f"languages must be a list of {', '.join(LANGS)}")
         details = self.choice(data, ("details",), DETAILS, "html")
         stale = self.duration(data, ("stale_after",), STALE_AFTER)
-        entries = data.get("sources")
-        if not isinstance(entries, list) or not entries:
+        libraries = data.get("library", [])
+        if not isinstance(libraries, list):
+            self.fail(("library",), "library must be an array of tables: [[library]] path = ...")
+        entries = data.get("sources", [] if libraries else None)
+        if not isinstance(entries, list) or not (entries or libraries):
             names = ", ".join(s.cli_name for s in sources.SOURCES)
-            self.fail(("sources",), f"no [[sources]]: add one per source to sync ({names})")
+            self.fail(
+                ("sources",),
+                f"no [[sources]] and no [[library]]: add one per source to sync ({names}) "
+                "or a folder of model files to scan",
+            )
         seen: dict[str, int] = {}
         configured = tuple(self.source(i, entry, stale, seen) for i, entry in enumerate(entries))
         return Config(
@@ -163,6 +194,37 @@ class _Checker:
             details=details,
             site=self.site(data["site"], base) if "site" in data else None,
             sources=configured,
+            libraries=tuple(self.library(i, entry, base) for i, entry in enumerate(libraries)),
+        )
+
+    def library(self, index: int, entry: Any, base: Path) -> LibraryConfig:
+        where: tuple = ("library", index)
+        if not isinstance(entry, dict):
+            self.fail(where, "each [[library]] entry must be a table")
+        self.unknown(entry, where, LIBRARY_KEYS, "in [[library]]")
+        if "path" not in entry:
+            self.fail(where, "[[library]] needs path = the folder of model files to scan")
+        for key in ("info", "card", "force", "preview"):
+            if not isinstance(entry.get(key, True), bool):
+                self.fail((*where, key), f"{key} must be true or false")
+        rps = entry.get("rps")
+        if rps is not None and (type(rps) not in (int, float) or rps < 0):
+            self.fail((*where, "rps"), f"rps must be a number >= 0 (0: no limit), not {rps!r}")
+        jobs = entry.get("jobs")
+        if jobs is not None and (type(jobs) is not int or jobs < 1):
+            self.fail((*where, "jobs"), f"jobs must be a positive integer, not {jobs!r}")
+        return LibraryConfig(
+            path=self.path_of(entry, "path", base, where),
+            lang=self.choice(entry, (*where, "lang"), LANGS, "zh"),
+            info=entry.get("info", True),
+            card=entry.get("card", True),
+            force=entry.get("force", False),
+            out=self.path_of(entry, "out", base, where) if "out" in entry else None,
+            rps=None if rps is None else float(rps),
+            retry_after=self.duration(entry, (*where, "retry_after"), timedelta(days=7)),
+            preview=entry.get("preview", False),
+            nsfw=self.choice(entry, (*where, "nsfw"), ("hide", "show"), "hide"),
+            jobs=jobs,
         )
 
     def site(self, table: Any, base: Path) -> SiteConfig:

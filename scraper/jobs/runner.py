@@ -21,7 +21,7 @@ from typing import Any
 from ..cards.output import render_catalog
 from ..catalog import open_store
 from ..store import Store, lock
-from .config import Config, SourceConfig, span
+from .config import Config, LibraryConfig, SourceConfig, span
 from .sync import crawl
 
 log = logging.getLogger("scraper.run")
@@ -91,6 +91,8 @@ def run(
             store.recover()
             for entry in config.sources:
                 statuses[entry.source.name] = _sync(store, entry, progress or _quiet)
+            for number, library in enumerate(config.libraries, 1):
+                statuses[f"library {number}"] = _scan(store, library)
         finally:
             store.close()
         cards = _render(config)
@@ -135,6 +137,37 @@ def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
     return outcome.status
 
 
+def _scan(store: Store, library: LibraryConfig) -> str:
+    """One [[library]] folder scanned (before the cards and the site); its status."""
+    from ..library.scan import Options, scan
+
+    log.info("library: scan of %s started", library.path)
+    started = time.monotonic()
+    options = Options(
+        lang=library.lang,
+        info=library.info,
+        card=library.card,
+        force=library.force,
+        out=library.out,
+        rps=library.rps,
+        retry_after=library.retry_after,
+        preview=library.preview,
+        nsfw=library.nsfw,
+    )
+    if library.jobs:
+        options.jobs = library.jobs
+    try:
+        report = scan(store, [library.path], options)
+    except Exception as exc:  # one folder's trouble must not stop the rest
+        log.error("library %s: failed: %s", library.path, exc)
+        return "failed"
+    first, *rest = report.lines(time.monotonic() - started)
+    log.log(logging.INFO if report.status == "ok" else logging.WARNING, "%s", first)
+    for line in rest:
+        log.warning("%s", line.strip())
+    return report.status
+
+
 def describe(entry: SourceConfig) -> str:
     """The options a source runs with, for its first log line."""
     given = [
@@ -168,8 +201,8 @@ def _render(config: Config) -> Step:
     for lang in config.languages:
         before = len(failures)
         counts = [0, 0, 0]
-        for entry in config.sources:
-            report = render_catalog(config.db, config.out, lang, config.details, entry.source.name)
+        for name in _rendered(config):
+            report = render_catalog(config.db, config.out, lang, config.details, name)
             failures += report.failed
             counts = [
                 counts[0] + report.written,
@@ -192,6 +225,17 @@ def _render(config: Config) -> Step:
         log.warning("  failed: %s", failure)
     line = f"cards {written} written, {unchanged} unchanged, {len(failures)} failed"
     return Step(not failures, line)
+
+
+def _rendered(config: Config) -> list[str]:
+    """The sources whose cards a run renders: those synced, and the one a library's files
+    are looked up in."""
+    names = [entry.source.name for entry in config.sources]
+    if config.libraries:
+        from ..library.lookup import hash_source
+
+        names.append(hash_source().name)
+    return list(dict.fromkeys(names))
 
 
 def _build_site(config: Config) -> Step | None:

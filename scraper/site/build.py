@@ -23,7 +23,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import DEFAULT_OUT, data, guide, output, pages, paths, search
+from . import DEFAULT_OUT, data, guide, library, output, pages, paths, search
 from .indexes import site_pages
 from .paths import LANGS, localized
 from .summary import Summary, compact, model_key, summarize
@@ -79,6 +79,9 @@ def build(settings: Settings) -> Report:
             same_code = trusted and old.stamp == stamp
             reusable = {p: h for p, h in old.inputs.items() if p in old.pages} if same_code else {}
             inputs: dict[str, str] = {}
+            on_site = {(s.source, s.id) for s in summaries}
+            for path, body in library.build(settings.db, on_site):  # before the home page
+                new_pages[path] = writer.write(path, body)
             pages_out = site_pages(summaries, settings.postings_per_shard, reusable, facts)
             for path, body, made_of in pages_out:
                 if made_of is not None:

@@ -61,6 +61,7 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.globals.update(group_page=group_page, directory_page=paths.directory_page, csp=CSP)
+    env.globals["library_link"] = None  # set by site.library when files were scanned
     env.filters["thousands"] = thousands
     return env
 

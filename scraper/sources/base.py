@@ -84,6 +84,10 @@ class Source:
     refresh_batch: ClassVar[int] = 0  # > 0: fetch_many() refreshes counters this many at once
     exact_zh: ClassVar[bool] = False  # zh cards follow the 2023 reference format byte for byte
     html_description: ClassVar[bool] = False  # --details markdown converts the description
+    # `scraper scan`: a source that can name the model behind a file's SHA256 (its version
+    # answer is written beside the file under info_suffix, as other tools read it).
+    hash_lookup: ClassVar[bool] = False
+    info_suffix: ClassVar[str] = ""
 
     # --- the host -------------------------------------------------------------------------
 
@@ -155,6 +159,16 @@ class Source:
     def saved_items(self, payload: Any) -> list[Any] | None:
         """The model payloads of a saved API response, or None when it is not this source's."""
         return None
+
+    # --- local files (hash_lookup sources) -----------------------------------------------
+
+    def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
+        """The version answer for a file's SHA256; NotFound when the host does not know it."""
+        raise NotImplementedError
+
+    def version_keys(self, body: Any) -> tuple[str, str]:
+        """(model key, version key) of a version_by_hash answer; RecordError if it has none."""
+        raise NotImplementedError
 
     # --- cards ----------------------------------------------------------------------------
 

@@ -181,6 +181,13 @@ class Civitai(base.Source):
     incremental = True
     exact_zh = True
     html_description = True
+    hash_lookup = True
+    # Civitai Helper's name for the by-hash answer beside a model file: base + ".civitai" +
+    # ".info", written json.dumps(info, indent=4) (butaixianran/Stable-Diffusion-Webui-
+    # Civitai-Helper, scripts/ch_lib/civitai.py `suffix`, scripts/ch_lib/model.py `info_ext`,
+    # `write_model_info`); sd-civitai-browser-plus writes the same name
+    # (BlafKing/sd-civitai-browser-plus, scripts/civitai_file_manage.py `save_images`).
+    info_suffix = ".civitai.info"
 
     def filters(self, options: dict[str, Any]) -> Filters:
         sort = options.get("sort") or ("Newest" if options.get("incremental") else None)
@@ -236,6 +243,16 @@ class Civitai(base.Source):
 
     def thumbnail(self, url: str, width: int = 450) -> str:
         return thumbnail(url, f"width={width}")
+
+    def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
+        return get_version_by_hash(api, sha256)
+
+    def version_keys(self, body: Any) -> tuple[str, str]:
+        model_id = body.get("modelId") if isinstance(body, dict) else None
+        version_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(model_id, int) or not isinstance(version_id, int):
+            raise RecordError("the by-hash answer names no modelId or id")
+        return str(model_id), str(version_id)
 
 
 SOURCE = Civitai()

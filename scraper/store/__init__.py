@@ -19,6 +19,7 @@ import sqlite_utils
 from . import codec, integrity, lock, schema
 from .integrity import DatabaseProblem, connect_readonly
 from .layout import Layout, Layouts
+from .library import Library
 from .lock import Busy
 from .reader import Snapshot, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
@@ -47,7 +48,7 @@ def default_path() -> Path:
     return Path(os.environ.get("SCRAPER_DB") or DEFAULT_DB)
 
 
-class Store(RunLog, ModelWriter):
+class Store(RunLog, ModelWriter, Library):
     """The database opened for writing, its schema brought up to date.
 
     All writes of one page happen in one transaction, so a crash never leaves half a page.
