@@ -124,3 +124,22 @@ def test_rate_limiter_spaces_requests(serve) -> None:
             api.get_json("/models/7")
         elapsed = time.monotonic() - started
     assert elapsed >= 0.45  # 10 gaps of 50 ms after the first token
+
+
+def test_a_source_client_goes_through_the_transport_it_is_given(serve) -> None:
+    import httpx
+
+    class Counting(httpx.HTTPTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sent: list[str] = []
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            self.sent.append(request.url.path)
+            return super().handle_request(request)
+
+    serve([MODEL])
+    transport = Counting()
+    with civitai.SOURCE.client(rps=0, transport=transport) as api:
+        assert api.get_json("/models/7")["id"] == 7
+    assert transport.sent == ["/api/v1/models/7"]
