@@ -55,7 +55,7 @@ POLICY = HostPolicy(
     token_env="FAKEHUB_KEY",
     token_format=r"fk-[0-9a-f]{24}",
     auth=SignedAuth,
-    not_found=lambda status, body: isinstance(body, dict) and "error" in body,
+    own_error=lambda status, headers, body: isinstance(body, dict) and "error" in body,
 )
 
 

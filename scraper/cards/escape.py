@@ -101,15 +101,40 @@ def _defuse(match: re.Match[str]) -> str:
 
 
 def link_text(value: Any) -> Safe:
-    """The text between [ and ] of a link: no bracket, code span or tag can escape it."""
+    """The text between [ and ] of a link: no bracket, code span or tag can escape it.
+
+    Balanced brackets stay as they are (CommonMark allows them in link text: a file named
+    `a[b].safetensors` reads as it is); an unbalanced one, or a pair that would make a link
+    of its own (`](`, `][`), is escaped."""
     line = one_line(value)
     if _LINK_TEXT.search(line):
-        line = _LINK_TEXT.sub(_link_char, line)
+        live = _live_brackets(line) if "[" in line or "]" in line else set()
+        line = _LINK_TEXT.sub(lambda m: _link_char(m, live), line)
     return Safe(line)
 
 
-def _link_char(match: re.Match[str]) -> str:
+def _live_brackets(line: str) -> set[int]:
+    """Positions of the brackets to escape: unmatched ones, and both of a pair whose `]` is
+    followed by `(` or `[` (a link or a reference inside the link text)."""
+    escape: set[int] = set()
+    opened: list[int] = []
+    for index, char in enumerate(line):
+        if char == "[":
+            opened.append(index)
+        elif char == "]":
+            if not opened:
+                escape.add(index)
+                continue
+            start = opened.pop()
+            if line[index + 1 : index + 2] in ("(", "["):
+                escape.update((start, index))
+    return escape.union(opened)
+
+
+def _link_char(match: re.Match[str], live: set[int]) -> str:
     found = match.group()
+    if found in "[]" and match.start() not in live:
+        return found
     return {"<": "&lt;", "&": "&amp;"}.get(found) or "\\" + found
 
 

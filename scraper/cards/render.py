@@ -166,7 +166,7 @@ def details_text(model: Model, source: sources.Source, reference: bool, details:
     from . import markdown  # not for --help, nor for the reference cards
 
     if model.description_format != "html":
-        return Safe(markdown.clean_markdown(description, model.link_base))
+        return Safe(markdown.clean_markdown(description))  # its links resolved by its parser
     if details == "markdown":
         return Safe(markdown.html_to_markdown(description))
     # nh3's output holds no raw HTML but the allow-list; only markdown links in its text

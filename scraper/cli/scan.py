@@ -87,9 +87,9 @@ def scan(
     Example:
       scraper scan ~/models/Lora --lang en
     """
+    from ..catalog import open_store
     from ..library.scan import Options
     from ..library.scan import scan as run_scan
-    from ..catalog import open_store
     from .sources import exclusive
 
     options = Options(

@@ -127,6 +127,11 @@ def _export_command(source: sources.Source) -> click.Command:
         from ..records import RecordError
 
         key = options.pop(source.export_argument.name)
+        if isinstance(key, str) and key.strip().startswith(("http://", "https://")):
+            named = source.key_of_url(key.strip())
+            if named is None:
+                raise click.UsageError(f"{key} is not the URL of a {source.title} model page")
+            key = named
         what = _what(source, key, options)
         with source.client() as api:
             try:

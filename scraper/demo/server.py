@@ -86,8 +86,9 @@ class FakeServer:
         raise NotImplementedError
 
     def respond(self, request: dict[str, Any]) -> Answer:
-        """The answer to a request ({method, path, query, headers, body}); route() by default,
-        which sees the path and query (an API of POSTs overrides this)."""
+        """The answer to one request ({method, path, query, headers, body}); route() unless a
+        fake needs the headers (a host that answers differently with a token) or the body (an
+        API of POSTs)."""
         return self.route(request["path"], request["query"])
 
     @property

@@ -20,23 +20,11 @@ from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
 from ..sources import Option, Source
+from .validate import SECRET_KEY, secret_value, unknown_choice, unwritable
 
 DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
-# Token-like values of any host; each source's policy adds its own token format.
-_SECRET_SHAPES = (
-    r"Bearer\s+\S+",
-    r"[0-9a-fA-F]{32,}",
-    r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,}",
-)
-
-
-def _secret_value() -> re.Pattern[str]:
-    """The shapes of a token: the generic ones and every registered source's token format."""
-    own = [s.policy.token_format for s in sources.SOURCES if s.policy.token_format]
-    return re.compile("(?:" + "|".join([*own, *_SECRET_SHAPES]) + ")")
 
 
 class ConfigError(SettingError):
@@ -72,6 +60,7 @@ class SourceConfig:
     incremental: bool = False
     refresh: timedelta | None = None  # refresh_stats_older_than
     stale_after: timedelta = STALE_AFTER
+    public_url: str | None = None  # the web host cards and pages link to (Source.public_url)
 
     def filters(self) -> sources.Filters:
         return self.source.filters({**self.options, "incremental": self.incremental})
@@ -186,10 +175,17 @@ class _Checker:
             )
         seen: dict[str, int] = {}
         configured = tuple(self.source(i, entry, stale, seen) for i, entry in enumerate(entries))
+        out = self.path_of(data, "out", base) if "out" in data else self.relative("output", base)
+        self.writable(("out",) if "out" in data else (), out)
+        # A db folder that does not exist is a typo, not a wish: refused, unless it is the
+        # default output/ or the cards' folder, which the run makes anyway.
+        made = (self.relative("output", base), out)
+        if "db" in data and not db.parent.is_dir() and db.parent not in made:
+            self.fail(("db",), f"db: the folder {db.parent} does not exist; create it first")
         return Config(
             path=self.path,
             db=db,
-            out=self.path_of(data, "out", base) if "out" in data else self.relative("output", base),
+            out=out,
             languages=tuple(dict.fromkeys(languages)),
             details=details,
             site=self.site(data["site"], base) if "site" in data else None,
@@ -232,6 +228,8 @@ class _Checker:
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
         self.unknown(table, ("site",), ("out", "nsfw"), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
+        if out is not None:
+            self.writable(("site", "out"), out)
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
@@ -262,6 +260,7 @@ class _Checker:
         shared = ["limit", "rps", "stale_after"]
         shared += ["incremental"] if source.incremental else []
         shared += ["refresh_stats_older_than"] if source.refresh_batch else []
+        shared += ["public_url"] if source.public_env else []
         self.unknown(entry, where, ("name", *specs, *shared), f"for source {source.cli_name}")
         options = {o.name: () if o.multiple else o.default for o in source.sync_options}
         for key, option in specs.items():
@@ -277,6 +276,12 @@ class _Checker:
         if not isinstance(incremental, bool):
             self.fail((*where, "incremental"), "incremental must be true or false")
         refresh = self.duration(entry, (*where, "refresh_stats_older_than"), None)
+        public_url = entry.get("public_url")
+        if public_url is not None:
+            try:
+                source.public_url(str(public_url) if isinstance(public_url, str) else "-")
+            except SettingError as exc:
+                self.fail((*where, "public_url"), str(exc))
         found = SourceConfig(
             source,
             options,
@@ -285,6 +290,7 @@ class _Checker:
             incremental,
             refresh,
             self.duration(entry, (*where, "stale_after"), stale),
+            public_url,
         )
         try:
             found.filters()
@@ -311,14 +317,13 @@ class _Checker:
             noun = kinds.get(option.kind, "a string")
             self.fail(where, f"{where[-1]} must be {noun}, not {value!r}")
         if option.choices and value not in option.choices:
-            choices = ", ".join(option.choices)
-            self.fail(where, f"{where[-1]} must be one of {choices}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, option.choices))
         return value
 
     def choice(self, table: dict, where: tuple, choices: tuple[str, ...], default: str) -> str:
         value = table.get(where[-1], default)
         if value not in choices:
-            self.fail(where, f"{where[-1]} must be one of {', '.join(choices)}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, choices))
         return value
 
     def duration(self, table: dict, where: tuple, default: Any) -> Any:
@@ -331,6 +336,11 @@ class _Checker:
             return parse_duration(value)
         except ValueError as exc:
             self.fail(where, f"{where[-1]}: {exc}")
+
+    def writable(self, where: tuple, folder: Path) -> None:
+        """A folder the run will write (cards, the site): refused before any request."""
+        if why := unwritable(folder):
+            self.fail(where, f"{'.'.join(where) or 'out'}: {why}")
 
     def path_of(self, table: dict, key: str, base: Path, where: tuple = ()) -> Path:
         value = table[key]
@@ -357,13 +367,13 @@ class _Checker:
         why = f"tokens are read from the environment only ({', '.join(envs)}), never from here"
         if isinstance(value, dict):
             for key, item in value.items():
-                if _SECRET_KEY.search(key.lower()):
+                if SECRET_KEY.search(key.lower()):
                     self.fail((*where, key), f"{key!r} looks like a secret: {why}")
                 self.secrets(item, (*where, key))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.secrets(item, (*where, index) if isinstance(item, dict) else where)
-        elif isinstance(value, str) and (value in values or _secret_value().fullmatch(value)):
+        elif isinstance(value, str) and (value in values or secret_value().fullmatch(value)):
             self.fail(where, f"the value of {where[-1]!r} looks like a token: {why}")
 
 

@@ -116,7 +116,10 @@ def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
     log.info("%s: sync started (%s)", source.name, describe(entry))
     started = time.monotonic()
     try:
-        with source.client(entry.rps) as api, progress(source.cli_name, entry.limit) as bar:
+        with (
+            source.client(entry.rps, entry.public_url) as api,
+            progress(source.cli_name, entry.limit) as bar,
+        ):
             outcome = crawl(
                 store,
                 api,

@@ -325,7 +325,7 @@ def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
         _interrupted(store, run_id, counts, api, exc)
         raise
     except NotFound:
-        counts.deleted += store.mark_deleted(source.name, str(key))
+        counts.deleted += _mark_gone(store, source, str(key))
         counts.failed.append(f"model {key}: not found")
         store.finish_run(run_id, "failed", counts, api.requests, api.bytes)
         raise
@@ -335,3 +335,17 @@ def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
         raise
     store.finish_run(run_id, "ok", counts, api.requests, api.bytes)
     return model
+
+
+def _mark_gone(store: Store, source: Source, key: str) -> int:
+    """Mark the model an export asked for deleted: by its key, or (a Hub repo asked by its
+    name, stored under its stable id) by the stored model of that name."""
+    if marked := store.mark_deleted(source.name, key):
+        return marked
+    stored = store.payloads(source.name, [key], "name").get(key)
+    if stored is None:
+        return 0
+    try:
+        return store.mark_deleted(source.name, source.parse(stored).id)
+    except RecordError:
+        return 0

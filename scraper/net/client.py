@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +18,7 @@ from .. import __version__, jsonio
 from ..records import RecordError
 from . import redaction, settings
 from .limits import CircuitBreaker, Clock, RateLimiter, Sleep, rate_limit_hint
+from .policy import HostPolicy
 from .redaction import redact
 from .retry import Transient, WaitRetryAfter, retry_after
 
@@ -30,45 +31,6 @@ log = logging.getLogger("scraper.net")
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True, slots=True)
-class HostPolicy:
-    """What one API host needs: a polite rate and burst, where its token lives and how it is
-    sent, and which answers are not what their status says."""
-
-    name: str
-    rps: float
-    burst: int
-    token_env: str
-    cookie: str | None = None  # also send the token as this cookie (for APIs that read one)
-    other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
-    # The token's own shape (a regular expression), so a config file holding one is refused.
-    token_format: str | None = None
-    # auth(token): the httpx.Auth that puts the credential on a request (signs it, say);
-    # None: the token as a Bearer header, and as the cookie when the policy names one.
-    auth: Callable[[str], httpx.Auth] | None = None
-    # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
-    page_cap: Callable[[Any], bool] | None = None
-    # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
-    # is a stored model marked deleted; a 404 from a plain web server or a proxy is an error.
-    not_found: Callable[[int, Any], bool] | None = None
-
-    def __post_init__(self) -> None:
-        redaction.register(self.token_env, *self.other_secret_envs)
-        if self.cookie:
-            redaction.register_names(self.cookie)  # its value, in a URL or a header, redacted
-
-    def credential(self, token: str) -> httpx.Auth:
-        """The httpx.Auth for this host's token."""
-        from .auth import BearerAuth
-
-        return self.auth(token) if self.auth else BearerAuth(token, self.cookie)
-
-    def says_not_found(self, status: int, body: Any) -> bool:
-        if self.not_found is not None:
-            return self.not_found(status, body)
-        return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +49,19 @@ class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
     def __init__(
-        self, message: str, status: int | None = None, url: str = "", body: Any = None
+        self,
+        message: str,
+        status: int | None = None,
+        url: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = redact(url)
         self.body = body  # the answer's JSON, if any: is it the API's own error?
+        # The answer's headers (lower-case names): some hosts say what failed there.
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
 
 
 class NotFound(ApiError):
@@ -130,6 +99,8 @@ class ApiClient:
         import httpx
 
         self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
+        # The public web host payloads fetched here link to (stored with them; see sources).
+        self.public_url = self.base_url
         self.policy = policy
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
@@ -353,13 +324,20 @@ class ApiClient:
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
             raise Transient(f"HTTP {status}", retry_after(response))
-        if status == 403 and body is None:
+        own = status >= 400 and self.policy.says_own_error(status, response.headers, body)
+        if status == 403 and body is None and not own:
             raise Transient(
                 "HTTP 403 with a non-JSON body (Cloudflare block?)", retry_after(response)
             )
         if status == 404:
-            if self.policy.says_not_found(status, body):
-                raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            if own:
+                raise NotFound(
+                    f"{where}: HTTP 404 {_error_text(body)}".rstrip(),
+                    404,
+                    where,
+                    body,
+                    response.headers,
+                )
             raise ApiError(
                 f"{where}: HTTP 404 from {response.request.url.host}, not the API's own "
                 f"not-found answer (is {self.base_url} the API, or a proxy in the way?); "
@@ -375,6 +353,7 @@ class ApiClient:
                 status,
                 where,
                 body,
+                response.headers if own else None,
             )
         if expect == "text":
             return content.decode("utf-8", errors="replace"), None

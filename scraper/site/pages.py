@@ -136,7 +136,7 @@ def model_page(
     ]
     return render_page(
         "model.html.j2",
-        paths.model_page(model.source, model.id),
+        paths.model_page(model.source, model.id, model.path_id),
         lang,
         model.name,
         model=model,

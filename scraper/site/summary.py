@@ -40,6 +40,7 @@ class Summary:
     thumb_blur: bool = False
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
+    moved_from: list[str] = field(default_factory=list)  # earlier pages: redirects left there
 
     @property
     def key(self) -> str:
@@ -48,7 +49,7 @@ class Summary:
     @property
     def page(self) -> str:
         """The Chinese page's path; the English one adds en/."""
-        return model_page(self.source, self.id)
+        return model_page(self.source, self.id, self.path_id)
 
     @property
     def ref(self) -> str:

@@ -278,6 +278,18 @@ def _library(db: sqlite_utils.Database, layouts: Layouts) -> None:
     )
 
 
+def _repo_ids(db: sqlite_utils.Database, layouts: Layouts) -> None:
+    """Models found by their readable id (a Hub repo's `owner/name`) next to the stable key
+    (`_id`): the view `repo_ids` holds each model whose page URL ends with its name, and an
+    index finds a model by name (`SELECT * FROM repo_ids WHERE repo_id = 'owner/name'`)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_models_name ON models (source, name)")
+    db.execute(
+        "CREATE VIEW IF NOT EXISTS repo_ids AS SELECT source, name AS repo_id, id, url, "
+        "updated_at, deleted_at FROM models WHERE instr(name, '/') > 0 "
+        "AND substr(url, -length(name) - 1) = '/' || name"
+    )
+
+
 # Migrations 2 and 3 read payloads back through today's reader (store/reader.py): a change of the
 # storage layout must keep them working (the reader reads files by version before version 5),
 # or an old database can no longer be upgraded.
@@ -288,6 +300,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database, Layouts], bool | None]] = [
     _checkpoint_base,
     _rows_by_model,
     _library,
+    _repo_ids,
 ]
 VERSION = len(MIGRATIONS)
 
