@@ -94,6 +94,9 @@ class Model:
     # Readable id for file names where `id` is an opaque stable key (a database id, say).
     path_id: str | None = None
     display_name: str | None = None  # a name in Chinese beside `name`, where the API has one
+    # What the description is, as its parser knows: "html" (sanitized, or converted with
+    # --details markdown) or "markdown" (a README); no consumer guesses.
+    description_format: str = "markdown"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cards.render import render_card
+from scraper.catalog import load_models
 from scraper.cli import main
 from scraper.demo.hub import FakeHuggingFace
 from scraper.net.client import ApiClient
 from scraper.sources import huggingface
-from scraper.store import load_models
 from tests.support import everything_stored, hf_repos, stored_raw
 
 

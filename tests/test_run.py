@@ -24,8 +24,8 @@ from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace
 from scraper.demo.recorded import GATED
 from scraper.demo.server import Faults
-from scraper.jobs.status import QUERIES
 from scraper.store import schema
+from scraper.store.queries import STATUS as QUERIES
 from tests.support import default_sigint, hf_repos
 
 CONFIG = """\

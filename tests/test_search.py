@@ -12,8 +12,9 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
+from scraper.catalog import open_store
 from scraper.cli import main
-from scraper.store import Store, schema
+from scraper.store import schema
 from tests.support import old_database, sync_inputs
 
 
@@ -77,7 +78,7 @@ def test_index_follows_changes_but_not_counter_refreshes(serve, reference_models
 
 def test_previous_release_database_gets_the_index_the_writer_makes(tmp_path, monkeypatch):
     db = old_database(tmp_path)
-    Store(db).close()
+    open_store(db).close()
     sql = "SELECT source, name, tags, description FROM models ORDER BY source, name"
     fresh = tmp_path / "fresh.db"
     sync_inputs(fresh, monkeypatch)

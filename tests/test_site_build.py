@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cards.render import render_card
+from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.files import OutsideFolder
 from scraper.records import Model
@@ -28,7 +29,7 @@ from scraper.site.build import Settings, build
 from scraper.site.paths import page_name
 from scraper.site.serve import server
 from scraper.sources import civitai
-from scraper.store import Counts, Store
+from scraper.store import Counts
 from tests.sitedata import (
     DELETED,
     HOSTILE_ID,
@@ -321,7 +322,7 @@ def test_rebuild_writes_only_what_changed(catalog: Path, tmp_path: Path) -> None
     assert (again.written, again.rendered, again.removed) == (0, 0, 0)
     assert stamps() == before
 
-    store = Store(db)
+    store = open_store(db)
     changed = next(m for m in reference_payloads() if m["id"] == 4717)
     save(store, "civitai", [bumped(bumped(changed, 1.1), 3)])  # counters moved: a new snapshot
     store.mark_deleted("civitai", "4468")
@@ -422,7 +423,7 @@ def test_demo_ends_with_a_built_site(tmp_path: Path) -> None:
 
 def test_a_model_without_versions_description_or_counters_still_builds(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
-    store = Store(db)
+    store = open_store(db)
     bare = Model(source="civitai", id="1", name="bare", raw={"id": 1, "name": "bare"})
     store.save_models([bare], Counts())
     store.close()

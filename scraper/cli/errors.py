@@ -41,7 +41,7 @@ def one_line(exc: BaseException, verbose: bool = False) -> click.ClickException 
     if verbose or not isinstance(exc, Exception):
         return None
     from ..files import OutsideFolder
-    from ..store.checks import DatabaseProblem
+    from ..store.integrity import DatabaseProblem
 
     if isinstance(exc, DatabaseProblem | OutsideFolder):
         return Failed(str(exc))

@@ -9,8 +9,12 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..jobs.runner import ProgressFactory
 
 # `scraper run`'s config, as the demo writes it beside its output (paths are relative to it).
 CONFIG = """\
@@ -41,10 +45,11 @@ rps = 0
 """
 
 
-def run(out: Path) -> int:
+def run(out: Path, progress: ProgressFactory | None = None) -> int:
     """Serve the recorded answers (with two injected faults, to show the retries), run the
-    generated config through `scraper run`, say where everything is; its exit status."""
-    from ..cli.run import execute
+    generated config as `scraper run` does, say where everything is; its exit status. Busy
+    when another run holds the demo's database."""
+    from ..jobs.runner import run_file
     from ..sources import huggingface, modelscope
     from . import recorded
     from .civitai import FakeCivitai
@@ -80,7 +85,7 @@ def run(out: Path) -> int:
             f"running {config}",
             err=True,
         )
-        code = execute(config, locked=True)
+        code = run_file(config, locked=True, progress=progress)
     folders = [out / name for name in ("civitai", "huggingface", "modelscope")]
     cards = sum(1 for folder in folders for _ in folder.glob("*.md"))
     click.echo(f"demo: {cards} cards (zh, en, bilingual) in:", err=True)
@@ -134,16 +139,12 @@ def _here(path: Path) -> str:
 
 @contextlib.contextmanager
 def _exclusive(db: Path) -> Iterator[None]:
-    """The demo's database to itself: another demo or run on it is one line, and waits for
+    """The demo's database to itself: another demo or run on it is Busy, and waits for
     nothing."""
-    from ..cli.errors import Failed
-    from ..store import Busy, lock
+    from ..store import lock
 
-    try:
-        with lock.exclusive(db):
-            yield
-    except Busy as exc:
-        raise Failed(str(exc)) from None
+    with lock.exclusive(db):
+        yield
 
 
 @contextlib.contextmanager

@@ -95,8 +95,9 @@ class FakeServer:
         raise NotImplementedError
 
     def respond(self, request: dict[str, Any]) -> Answer:
-        """The answer to one request ({path, query, headers}); route() unless a fake needs
-        the headers (a host that answers differently with a token)."""
+        """The answer to one request ({method, path, query, headers, body}); route() unless a
+        fake needs the headers (a host that answers differently with a token) or the body (an
+        API of POSTs)."""
         return self.route(request["path"], request["query"])
 
     @property
@@ -141,32 +142,6 @@ class FakeServer:
         return None
 
 
-class PlainServer(FakeServer):
-    """A web server that is not the API: every path answers the same (a 404 page by default),
-    as a wrong host, a proxy or a captive portal does."""
-
-    def __init__(self, answer: Answer = (404, b"<html><body>Not Found</body></html>")) -> None:
-        super().__init__()
-        self.answer = answer
-
-    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
-        status, body, *extra = self.answer
-        headers = dict(extra[0]) if extra else {"Content-Type": "text/html"}
-        return status, body, headers
-
-
-def gzip_bomb(megabytes: int) -> Answer:
-    """A small gzip body that inflates to `megabytes` MB of JSON-looking text."""
-    import zlib
-
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
-    chunk = b" " * (1 << 20)
-    parts = [packer.compress(b'{"items": [')]
-    parts += [packer.compress(chunk) for _ in range(megabytes)]
-    parts += [packer.compress(b"]}"), packer.flush()]
-    return 200, b"".join(parts), {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-
-
 def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -183,9 +158,21 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
                 super().handle()
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.answer("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.answer("POST")
+
+        def answer(self, method: str) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query, keep_blank_values=True)
-            request = {"path": url.path, "query": query, "headers": dict(self.headers.items())}
+            request = {
+                "method": method,
+                "path": url.path,
+                "query": query,
+                "headers": dict(self.headers.items()),
+                "body": self._body(),
+            }
             with api._lock:
                 api.requests.append(request)
             if api.faults.latency:
@@ -203,6 +190,16 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self.send(status, body, ctype, headers)
             else:
                 self.send(status, orjson.dumps(body), "application/json", headers)
+
+        def _body(self) -> Any:
+            """A request's JSON body (None: none, or not JSON)."""
+            size = int(self.headers.get("Content-Length") or 0)
+            if not size:
+                return None
+            try:
+                return orjson.loads(self.rfile.read(size))
+            except orjson.JSONDecodeError:
+                return None
 
         def misbehave(self, fault: str) -> bool:
             """Answer with the fault; False when it only delays the real answer."""

@@ -20,17 +20,20 @@ from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
 from ..sources import Option, Source
-from .validate import parse_duration, span, unknown_choice, unwritable, valid_rps
+from .validate import (
+    SECRET_KEY,
+    parse_duration,
+    secret_value,
+    span,
+    unknown_choice,
+    unwritable,
+    valid_rps,
+)
 
 __all__ = ["parse_duration", "span"]  # (where the CLI and the status read them)
 
 DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
-_SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
-_SECRET_VALUE = re.compile(
-    r"(?:hf_[A-Za-z0-9]{20,}|ms-[0-9a-fA-F-]{20,}|Bearer\s+\S+|[0-9a-fA-F]{32,}"
-    r"|(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,})"
-)
 
 
 class ConfigError(SettingError):
@@ -364,13 +367,13 @@ class _Checker:
         why = f"tokens are read from the environment only ({', '.join(envs)}), never from here"
         if isinstance(value, dict):
             for key, item in value.items():
-                if _SECRET_KEY.search(key.lower()):
+                if SECRET_KEY.search(key.lower()):
                     self.fail((*where, key), f"{key!r} looks like a secret: {why}")
                 self.secrets(item, (*where, key))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.secrets(item, (*where, index) if isinstance(item, dict) else where)
-        elif isinstance(value, str) and (value in values or _SECRET_VALUE.fullmatch(value)):
+        elif isinstance(value, str) and (value in values or secret_value().fullmatch(value)):
             self.fail(where, f"the value of {where[-1]!r} looks like a token: {why}")
 
 

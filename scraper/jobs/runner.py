@@ -8,14 +8,18 @@ well (0) or something failed (1), for cron, systemd and monitors.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..cards.output import render_catalog
+from ..catalog import open_store
 from ..files import OutsideFolder
 from ..store import Store, lock
 from .config import Config, LibraryConfig, SourceConfig, span
@@ -36,6 +40,42 @@ class Step:
     short: str = ""  # for the final line
 
 
+def run_file(
+    config_path: Path,
+    wait: float = 0,
+    db: Path | None = None,
+    locked: bool = False,
+    progress: ProgressFactory | None = None,
+) -> int:
+    """Load the config and run it; the exit status (2: a bad config), every failure logged as
+    one line. The entry point of `scraper run` and of the demo. locked: the caller holds the
+    database's lock already (the demo)."""
+    from ..interrupt import exit_code, signal_name
+    from ..store import Busy
+    from ..store.schema import SchemaError
+    from .config import ConfigError, load
+
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        log.error("config: %s", exc)
+        return 2
+    if db is not None:  # --db given on the command line wins over the config's
+        config = dataclasses.replace(config, db=db)
+    try:
+        return run(config, wait, progress, locked)
+    except (Busy, SchemaError, sqlite3.DatabaseError) as exc:  # nothing could be synced
+        log.error("run: %s", exc)
+        return 1
+    except KeyboardInterrupt as exc:
+        log.error(
+            "run: interrupted by %s; what was committed is kept, the source's run is "
+            "recorded as interrupted and the next run goes on from there",
+            signal_name(exc),
+        )
+        return exit_code(exc)
+
+
 def run(
     config: Config,
     wait: float = 0,
@@ -47,7 +87,7 @@ def run(
     started = time.monotonic()
     statuses: dict[str, str] = {}
     with contextlib.nullcontext() if locked else lock.exclusive(config.db, wait):
-        store = Store(config.db)  # migrated under the lock: two upgrades never race
+        store = open_store(config.db)  # migrated under the lock: two upgrades never race
         try:
             store.recover()
             for entry in config.sources:

@@ -75,12 +75,14 @@ def crawl(
     progress: Progress | None = None,
     incremental: bool = False,
     refresh_older_than: timedelta | None = None,
+    long_crawl: int = LONG_CRAWL,
 ) -> Outcome:
     """Page through a listing; each page's records and the cursor after it commit together.
 
     incremental: stop at the first page in which nothing is new or changed (for a newest-first
     listing, everything after it is known). refresh_older_than: afterwards, refresh the
     counters of known models not fetched for that long (sources that can fetch many by id).
+    long_crawl: models written after which the store's lookup indexes wait for the end.
     """
     params = filters.params()
     key = crawl_key(source.name, params, limit)
@@ -122,9 +124,7 @@ def crawl(
                     items = page.items if limit is None else page.items[: max(0, limit - done)]
                     readable = items
                     if page.damaged:
-                        readable = _set_aside(
-                            store, source.name, items, page.damaged, counts, run_id
-                        )
+                        readable = _set_aside(store, source, items, page.damaged, counts, run_id)
                     models, previous, early = _read_in_slices(
                         store, source, readable, (read, pool), counts, run_id, previous
                     )
@@ -137,7 +137,7 @@ def crawl(
                     mark = Checkpoint(
                         key, source.name, params, cursor, pages, done, run_id, api.base_url
                     )
-                    if not deferred and done - resumed_from >= LONG_CRAWL and not finished:
+                    if not deferred and done - resumed_from >= long_crawl and not finished:
                         store.defer_lookups()
                         deferred = True
                     saved_page = store.save_models(models, counts, mark, run_id)
@@ -204,7 +204,7 @@ def _restore_lookups(store: Store) -> None:
 
 
 def _set_aside(
-    store: Store, source: str, items: list, damaged: str, counts: Counts, run_id: int
+    store: Store, source: Source, items: list, damaged: str, counts: Counts, run_id: int
 ) -> list:
     """A page that needed repair (invalid UTF-8, nesting too deep): the items holding the
     repair go to quarantine as they were read; the others are read as usual."""
@@ -212,8 +212,9 @@ def _set_aside(
     for position, item in enumerate(items):
         text = jsonio.dumps_safe(item)  # \\ufffd: the same mark, escaped next to a surrogate
         if jsonio.DAMAGE in text or "\\ufffd" in text:
-            message = f"model {_item_key(item, position)}: the answer was damaged ({damaged})"
-            store.quarantine(source, _item_key(item, position), message, item, run_id)
+            key = _item_key(source, item, position)
+            message = f"model {key}: the answer was damaged ({damaged})"
+            store.quarantine(source.name, key, message, item, run_id)
             counts.failed.append(message)
         else:
             kept.append(item)
@@ -242,7 +243,7 @@ def _read_in_slices(
         part = items[start : start + size]
         reader = pool.map if source.workers > 1 else map
         results = list(reader(read, part, _stored(store, source, part)))
-        found = _read_items(store, source.name, part, results, counts, run_id, seen)
+        found = _read_items(store, source, part, results, counts, run_id, seen)
         page_ids.update(m.id for m in found)
         found = [m for m in found if m.id not in previous]
         if start + size < len(items):
@@ -263,7 +264,7 @@ def _stored(store: Store, source: Source, items: list) -> list[Any]:
 
 def _read_items(
     store: Store,
-    source: str,
+    source: Source,
     items: list,
     results: list[Any],
     counts: Counts,
@@ -280,14 +281,14 @@ def _read_items(
                 seen.add(result.id)
                 models.append(result)
             continue
-        key = _item_key(item, position)
+        key = _item_key(source, item, position)
         if isinstance(result, WaitTooLong):  # the server asks for days: the source ends here
             raise result
         if isinstance(result, ApiError):  # not fetched (gone, host paused): named, not stored
-            counts.failed.append(f"{source} {key}: {result}")
+            counts.failed.append(f"{source.name} {key}: {result}")
             continue
         message = f"model {key}: {result}"
-        store.quarantine(source, key, message, item, run_id)
+        store.quarantine(source.name, key, message, item, run_id)
         counts.failed.append(message)
     return models
 
@@ -304,12 +305,9 @@ def _attempt(call: Callable[..., Any]) -> Callable[..., Any]:
     return attempt
 
 
-def _item_key(item: Any, position: int) -> str:
-    if isinstance(item, dict):
-        for key in ("id", "_id", "Path"):
-            if item.get(key) is not None:
-                return str(item[key])
-    return f"item-{position}"
+def _item_key(source: Source, item: Any, position: int) -> str:
+    """The item's key as its source knows it, or its place on the page."""
+    return source.item_key(item) or f"item-{position}"
 
 
 def refresh_counters(
@@ -340,7 +338,7 @@ def refresh_counters(
                 counts.failed.append(f"stats of {len(batch)} models not refreshed: {result}")
                 continue
             read = [parse(item) for item in result]
-            models = _read_items(store, source.name, result, read, counts, run_id)
+            models = _read_items(store, source, result, read, counts, run_id)
             store.save_models(models, counts, run_id=run_id)
             returned = {m.id for m in models}
             missing += [i for i in batch if i not in returned]

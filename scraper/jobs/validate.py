@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from .. import sources
 from ..net.settings import SettingError
 from ..net.settings import rps as checked_rps
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
+# Token-like values of any host; each source's policy adds its own token format.
+_SECRET_SHAPES = (
+    r"Bearer\s+\S+",
+    r"[0-9a-fA-F]{32,}",
+    r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{32,}",
+)
+
+
+def secret_value() -> re.Pattern[str]:
+    """The shapes of a token: the generic ones and every registered source's token format."""
+    own = [s.policy.token_format for s in sources.SOURCES if s.policy.token_format]
+    return re.compile("(?:" + "|".join([*own, *_SECRET_SHAPES]) + ")")
 
 
 def unknown_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -1,8 +1,8 @@
 """One HTTP client per API host: rate limit, bounded retries, JSON checks, no secrets in errors.
 
-Credentials (the Authorization header, a policy's cookie) go with a request only when it is for
-the configured origin (scheme, host and port): redirects are followed here, hop by hop, so one
-that leads elsewhere is followed without them.
+Credentials (the policy's httpx.Auth: by default a Bearer header and the policy's cookie) go
+with a request only when it is for the configured origin (scheme, host and port): redirects are
+followed here, hop by hop, so one that leads elsewhere is followed without them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import __version__, jsonio
 from ..records import RecordError
 from . import redaction, settings
-from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
+from .limits import CircuitBreaker, Clock, RateLimiter, Sleep, rate_limit_hint
+from .policy import HostPolicy
 from .redaction import redact
 from .retry import Transient, WaitRetryAfter, refused_wait, retry_after
 from .transport import dns_failure, read_body
@@ -32,33 +33,6 @@ USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/h
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WAITED = {403, 429, 499, *range(500, 600)}  # statuses whose Retry-After is read
-
-
-@dataclass(frozen=True, slots=True)
-class HostPolicy:
-    """What one API host needs: a polite rate and burst, where its token lives and how it is
-    sent, and which answers are not what their status says."""
-
-    name: str
-    rps: float
-    burst: int
-    token_env: str
-    cookie: str | None = None  # also send the token as this cookie (for APIs that read one)
-    other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
-    # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
-    page_cap: Callable[[Any], bool] | None = None
-    # own_error(status, headers, body): is this 4xx the API's own answer (its error headers or
-    # its JSON)? Only then is a 404 "no such record" (a stored model marked deleted) and a
-    # 403 final; the same status from a plain web server, a proxy or a CDN is not.
-    own_error: Callable[[int, Mapping[str, str], Any], bool] | None = None
-
-    def __post_init__(self) -> None:
-        redaction.register(self.token_env, *self.other_secret_envs)
-
-    def says_own_error(self, status: int, headers: Mapping[str, str], body: Any) -> bool:
-        if self.own_error is not None:
-            return self.own_error(status, headers, body)
-        return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +96,11 @@ class ApiClient:
         backoff: float | None = None,
         transport: httpx.BaseTransport | None = None,
         max_wait: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        """clock and sleep (time.monotonic and time.sleep by default) pace the limiter, the
+        breaker and the retries' waits: a test's move a fake time instead of waiting."""
         import httpx
 
         name = f"{policy.name} base URL"
@@ -132,16 +108,18 @@ class ApiClient:
         # The public web host payloads fetched here link to (stored with them; see sources).
         self.public_url = self.base_url
         self.policy = policy
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
         rate = policy.rps if rps is None else settings.rps(rps)
-        self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)
-        self.breaker = CircuitBreaker()
+        self.limiter = RateLimiter(rate, policy.burst, self.clock, self.sleep)
+        self.breaker = CircuitBreaker(clock=self.clock)
         self.attempts = attempts or settings.attempts()
         self.backoff = backoff if backoff is not None else settings.backoff()
         self.max_body = settings.max_body()
         self.max_wait = settings.max_wait() if max_wait is None else max_wait
         self.timeout = settings.timeout()
-        self._clock, self._sleep = clock, sleep  # injectable: a test of a wait need not wait
-        self._token = redaction.token(policy.token_env)
+        token = redaction.token(policy.token_env)
+        self._auth = policy.credential(token) if token else None
         self._origin = _origin(httpx.URL(self.base_url))
         self._proxy = settings.proxy()
         # SCRAPER_TIMEOUT bounds each read here and the whole answer in _send; proxies come
@@ -186,8 +164,11 @@ class ApiClient:
         expect: str = "json",
         check: Callable[[Any], Any] | None = None,
         lenient: bool = False,
+        method: str = "GET",
+        json: Any = None,
     ) -> Fetched:
-        """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next').
+        """GET a path under base_url (or an absolute URL on the same host, e.g. a Link 'next');
+        another `method` (a listing that is a POST) sends `json` as its body.
 
         expect="json" treats a non-JSON body as transient; expect="text" returns the text.
         check(body) may unwrap an envelope or raise (Transient is retried like any other).
@@ -208,22 +189,22 @@ class ApiClient:
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
             before_sleep=self._before_sleep,
+            sleep=self.sleep,
             reraise=True,
-            sleep=self._sleep,
         )
         try:
-            fetched = retrying(self._get_once, url, params, expect, check)
+            fetched = retrying(self._get_once, url, params, expect, check, method, json)
         except Transient as exc:
             self.breaker.record(ok=False)
             tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
             raise ApiError(
-                f"{self.policy.name}: GET {url} still failing after {tries} ({exc}); "
+                f"{self.policy.name}: {method} {url} still failing after {tries} ({exc}); "
                 "try again later or lower --rps",
                 url=url,
             ) from None
         self.breaker.record(ok=True)
         if fetched.damaged and not lenient:
-            raise DamagedAnswer(f"{self.policy.name}: GET {redact(url)}: {fetched.damaged}")
+            raise DamagedAnswer(f"{self.policy.name}: {method} {redact(url)}: {fetched.damaged}")
         return fetched
 
     def _get_once(
@@ -232,12 +213,14 @@ class ApiClient:
         params: list[tuple[str, str]] | None,
         expect: str,
         check: Callable[[Any], Any] | None,
+        method: str = "GET",
+        json: Any = None,
     ) -> Fetched:
         import httpx
 
         sent_at = self.limiter.acquire()
         try:
-            response, content = self._send(url, params)
+            response, content = self._send(url, params, method, json)
         except httpx.TimeoutException as exc:
             ours = "SCRAPER_TIMEOUT" in str(exc)  # the whole answer's deadline (_read)
             detail = f"{exc}={self.timeout:g}s" if ours else type(exc).__name__
@@ -271,51 +254,56 @@ class ApiClient:
             damaged,
         )
 
-    def _send(self, url: str, params: list[tuple[str, str]] | None) -> tuple[httpx.Response, bytes]:
-        """One GET, its redirects followed (credentials only on our origin), its body read up
-        to max_body bytes decoded, all of it within SCRAPER_TIMEOUT."""
-        deadline = self._clock() + self.timeout
+    def _send(
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        method: str = "GET",
+        json: Any = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """One request, its redirects followed (credentials only on our origin), its body read
+        up to max_body bytes decoded, all of it within SCRAPER_TIMEOUT."""
+        deadline = self.clock() + self.timeout
         for _ in range(MAX_REDIRECTS + 1):
-            request = self._http.build_request("GET", url, params=params)
-            request.headers.update(self._credentials(request.url))
+            request = self._http.build_request(method, url, params=params, json=json)
             self.requests += 1
-            response = self._http.send(request, stream=True)
+            response = self._http.send(request, stream=True, auth=self._credentials(request.url))
             try:
                 if response.is_redirect:
                     target = request.url.join(response.headers["location"])
                     if target.scheme not in ("http", "https"):
                         raise ApiError(
-                            f"{self.policy.name}: GET {request.url} redirects to a "
+                            f"{self.policy.name}: {method} {request.url} redirects to a "
                             f"{target.scheme or 'relative'}: URL; refused",
                             response.status_code,
                             str(request.url),
                         )
                     url, params = str(target), None
+                    if response.status_code not in (307, 308):  # as browsers and httpx do
+                        method, json = "GET", None
                     continue
                 return response, self._read(response, request.url, deadline)
             finally:
                 response.close()
-        raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
+        raise ApiError(f"{self.policy.name}: {method} {url}: more than {MAX_REDIRECTS} redirects")
 
     def _read(self, response: httpx.Response, url: httpx.URL, deadline: float) -> bytes:
         """The decoded body within max_body bytes and SCRAPER_TIMEOUT (transport.read_body)."""
-        body = read_body(response, self.max_body, deadline, self._clock)
+        body = read_body(response, self.max_body, deadline, self.clock)
         if body is not None:
             return body  # type: ignore[return-value]  # (a bytearray: bytes-like all the way)
         raise ApiError(
-            f"{self.policy.name}: GET {url}: the answer is larger than "
+            f"{self.policy.name}: {response.request.method} {url}: the answer is larger than "
             f"{self.max_body / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
             response.status_code,
             str(url),
         )
 
-    def _credentials(self, url: httpx.URL) -> dict[str, str]:
-        if not self._token or _origin(url) != self._origin:
-            return {}
-        headers = {"Authorization": f"Bearer {self._token}"}
-        if self.policy.cookie:
-            headers["Cookie"] = f"{self.policy.cookie}={self._token}"
-        return headers
+    def _credentials(self, url: httpx.URL) -> httpx.Auth | None:
+        """The host's auth for a request to the configured origin; None anywhere else."""
+        if self._auth is None or _origin(url) != self._origin:
+            return None
+        return self._auth
 
     def _via(self) -> str:
         if self._proxy is None:
@@ -333,7 +321,7 @@ class ApiClient:
         status = response.status_code
         content = response.content if content is None else content
         body, damaged = _json_or_none(response, content)
-        where = f"{self.policy.name}: GET {response.request.url}"
+        where = f"{self.policy.name}: {response.request.method} {response.request.url}"
         page_cap = self.policy.page_cap
         asked = self._ceiling(retry_after(response.headers), where) if status in _WAITED else None
         if status == 429 and not (page_cap and page_cap(body)):
@@ -406,10 +394,6 @@ class ApiClient:
         if old and old != self.base_url and url.startswith(old + "/"):
             return self.base_url + url[len(old) :]
         return self.on_own_host(url)
-
-    def redact(self, text: str) -> str:
-        """Remove the token and any token-like value from text bound for a log or error."""
-        return redact(text)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

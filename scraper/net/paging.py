@@ -3,8 +3,12 @@
 Each yields `Page(items, next_cursor, cursor, damaged)`; the cursor is opaque text the crawl
 stores in its checkpoint, so a killed crawl resumes from the page after the last one
 committed. Pages are read leniently: an answer with one bad item still gives the others.
+
 Every paginator ends: a Progress remembers this crawl's cursors and last page, and a server
 that repeats a cursor or a link, or answers the same page again, ends it as EndlessListing.
+
+A listing that is not a GET (a search API that takes a POST) gives `method` and `body`: the
+query, cursor or page number included, is then sent as body(params), a JSON body.
 """
 
 from __future__ import annotations
@@ -23,6 +27,21 @@ if TYPE_CHECKING:
 Params = list[tuple[str, str]]
 T = TypeVar("T")
 Items = Callable[[Any], list[Any]]  # the items of a page body (RecordError when there are none)
+Body = Callable[[Params], Any]  # a listing's query as the JSON body of a request that is no GET
+
+
+def _ask(
+    api: ApiClient,
+    path: str,
+    params: Params,
+    method: str,
+    body: Body | None,
+    check: Callable[[Any], Any] | None = None,
+) -> Any:
+    """One page: the query as the URL's query, or as body(query) for a listing that is no GET."""
+    if body is None:
+        return api.fetch(path, params, check=check, lenient=True, method=method)
+    return api.fetch(path, None, check=check, lenient=True, method=method, json=body(params))
 
 
 class EndlessListing(RecordError):
@@ -79,6 +98,8 @@ class CursorPaging:
     next_cursor: Callable[[Any], str | None]
     param: str = "cursor"
     send: Callable[[str], str] = str  # the cursor as asked for (the page keeps the API's)
+    method: str = "GET"
+    body: Body | None = None
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         progress = Progress("cursor")
@@ -86,7 +107,7 @@ class CursorPaging:
             progress.ask(cursor)
             asked = None if cursor is None else self.send(cursor)
             params = self.params if asked is None else [*self.params, (self.param, asked)]
-            fetched = self.api.fetch(self.path, params, lenient=True)
+            fetched = _ask(self.api, self.path, params, self.method, self.body)
             items = self.items(fetched.body)
             following = self.next_cursor(fetched.body)
             progress.got(items, following is not None)
@@ -157,13 +178,15 @@ class PageNumberPaging:
     param: str = "page_number"
     check: Callable[[Any], Any] | None = None  # unwraps an envelope, raises on an error one
     last: int | None = None  # the deepest page the listing serves
+    method: str = "GET"
+    body: Body | None = None
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         number = int(cursor) if cursor else 1
         progress = Progress("page")
         while True:
             params = [*self.params, (self.param, str(number))]
-            fetched = self.api.fetch(self.path, params, check=self.check, lenient=True)
+            fetched = _ask(self.api, self.path, params, self.method, self.body, self.check)
             items = self.items(fetched.body)
             more = self.more(fetched.body, number, items)
             more = more and (self.last is None or number < self.last)

@@ -115,7 +115,7 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
     try:
         return {
             model_key(m.source, m.id): guide.facts(m, named.get((m.source, m.id)))
-            for m in data.load_models(conn, keys, failed)
+            for m in data.read_models(conn, keys, failed)
         }
     finally:
         conn.close()
@@ -210,7 +210,7 @@ def render_job(job: Job) -> JobResult:
         ids = [i for s, i, _ in job.models if s == source]
         histories[source] = data.download_history(conn, source, ids)
     try:
-        for model in data.load_models(conn, list(fingerprints), failures):
+        for model in data.read_models(conn, list(fingerprints), failures):
             key = model_key(model.source, model.id)
             fingerprint = fingerprints.get((model.source, model.id), "")
             try:

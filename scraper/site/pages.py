@@ -19,7 +19,6 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .. import sources
 from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
 from ..sanitize import IMG_TAG, capped, clean_html, safe_url, visible
@@ -166,11 +165,14 @@ def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> l
 
 
 def _file_view(f: Any, L: render.Labels) -> dict[str, Any]:  # noqa: N803
-    facts = render.file_facts(f, L)
+    """A file's link and facts as plain text (the template escapes them for HTML); its pickle
+    warning is the template's own element."""
+    facts, scans = render.file_fact_values(f)
+    if scans:
+        facts.append(f"{L.scan}{L.colon}{'/'.join(scans)}")
+    text = "".join(f" · {fact}" for fact in facts)
     pickle = f.format == "PickleTensor"
-    if pickle:
-        facts = facts.removesuffix(f" · {L.pickle}")
-    return {"name": f.name, "href": safe_url(f.url), "facts": facts, "pickle": pickle}
+    return {"name": f.name, "href": safe_url(f.url), "facts": text, "pickle": pickle}
 
 
 def _gallery(source: str, images: list, is_nsfw: bool, mode: str) -> list[dict[str, Any]]:
@@ -194,7 +196,7 @@ def description_html(model: Model) -> str:
     """The description (HTML where the source sends HTML, else a markdown README) made safe:
     sanitized, its headings moved below the page's own."""
     text = capped(model.description or "", render.CUT_NOTE)
-    if not sources.get(model.source).html_description:
+    if model.description_format != "html":
         text = _MARKDOWN.render(text)
     return shift_headings(clean_html(text))
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..records import Model, Page
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..net.client import ApiClient, HostPolicy
 
 
@@ -118,14 +120,23 @@ class Source:
             return base_url(self.public_env, value).rstrip("/")
         return self.web_url(base_url(self.base_env, self.base_url())).rstrip("/")
 
-    def client(self, rps: float | None = None, public_url: str | None = None) -> ApiClient:
+    def client(
+        self,
+        rps: float | None = None,
+        public_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> ApiClient:
         """A client for the configured host, knowing the public web host its payloads link
-        to; SettingError (one line) for a bad base URL, public URL, token or setting."""
+        to; a test or an embedder may give the transport, and the clock and sleep its limiter
+        and retries wait by. SettingError (one line) for a bad base URL, public URL, token or
+        setting."""
         from ..net.client import ApiClient
         from ..net.settings import base_url
 
         url = base_url(self.base_env, self.base_url(), self.policy.token_env)
-        api = ApiClient(url, self.policy, rps=rps)
+        api = ApiClient(url, self.policy, rps=rps, transport=transport, clock=clock, sleep=sleep)
         api.public_url = self.public_url(public_url)
         return api
 
@@ -144,6 +155,12 @@ class Source:
         `item_keys`, `stored` is the payload already stored, so an unchanged item can cost no
         request."""
         return lambda item, stored: self.parse(item)
+
+    def item_key(self, item: Any) -> str | None:
+        """The key a listing item is known by, to name it when it fails (None: unknown)."""
+        if isinstance(item, dict) and item.get("id") is not None:
+            return str(item["id"])
+        return None
 
     def item_keys(self, items: list[Any]) -> list[str | None] | None:
         """The stored model key of each item, when read() wants the stored payloads."""

@@ -79,6 +79,7 @@ def parse_model(raw: Any) -> Model:
         name=name,
         type=_text(raw.get("type")),
         description=raw.get("description") if isinstance(raw.get("description"), str) else None,
+        description_format="html",
         tags=_tags(raw.get("tags")),
         stats=_stats(raw.get("stats")),
         nsfw=raw.get("nsfw") if isinstance(raw.get("nsfw"), bool) else None,

@@ -27,6 +27,7 @@ POLICY = HostPolicy(
     burst=5,
     token_env="HF_TOKEN",
     other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
+    token_format=r"hf_[A-Za-z0-9]{20,}",  # User Access Tokens (huggingface.co/settings/tokens)
     own_error=hferrors.own_error,
 )
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
@@ -377,6 +378,10 @@ class HuggingFace(base.Source):
     def pages(self, api: ApiClient, filters: base.Filters, cursor: str | None) -> Iterator[Page]:
         return LinkPaging(api, "/api/models", filters.params(), _page_items).pages(cursor)
 
+    def item_key(self, item: Any) -> str | None:
+        """The repo id, or the Hub's database id when an item lacks it."""
+        return super().item_key(item) or _text_of(item, "_id")
+
     def item_keys(self, items: list[Any]) -> list[str | None]:
         return [str(i.get("_id")) if isinstance(i, dict) else None for i in items]
 
@@ -416,3 +421,8 @@ class HuggingFace(base.Source):
 
 
 SOURCE = HuggingFace()
+
+
+def _text_of(item: Any, key: str) -> str | None:
+    value = item.get(key) if isinstance(item, dict) else None
+    return None if value is None else str(value)

@@ -34,6 +34,7 @@ POLICY = HostPolicy(
     burst=2,
     token_env="MODELSCOPE_API_TOKEN",
     cookie="m_session_id",
+    token_format=r"ms-[0-9a-fA-F-]{20,}",  # SDK tokens (modelscope.cn/my/myaccesstoken)
     own_error=_says_not_found,
 )
 
@@ -339,6 +340,13 @@ class ModelScope(base.Source):
         )
         paging.last = MAX_DEPTH // PAGE_SIZE  # the cap, whatever page_size the answers say
         return paging.pages(cursor)
+
+    def item_key(self, item: Any) -> str | None:
+        """The listing's OWNER/NAME id, or the legacy API's Path."""
+        if super().item_key(item):
+            return super().item_key(item)
+        path = item.get("Path") if isinstance(item, dict) else None
+        return None if path is None else str(path)
 
     def item_keys(self, items: list[Any]) -> list[str | None]:
         return [i.get("id") if isinstance(i, dict) else None for i in items]

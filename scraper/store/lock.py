@@ -17,7 +17,7 @@ class Busy(RuntimeError):
 def exclusive(path: Path, wait: float = 0) -> Iterator[None]:
     """Hold `<db>.lock` for the block, waiting up to `wait` seconds for another run to end;
     two syncs at full speed would share no rate budget."""
-    from .checks import DatabaseProblem, accepted
+    from .integrity import DatabaseProblem, accepted
 
     accepted(Path(path))  # no `passwd.lock` beside a file that is refused anyway
     lock_path = Path(f"{path}.lock")

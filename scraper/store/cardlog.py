@@ -1,10 +1,10 @@
-"""What was rendered from what: a manifest beside the outputs, so a run renders only the models
-whose inputs changed and the database stays read-only.
+"""The card log: what each card was rendered from, in a file beside the cards, so a run renders
+only the models whose inputs changed and the database stays read-only.
 
 `OUT/.scraper-manifest.db` (SQLite) holds, per model and language, the file written and the
 inputs it was written from (the model's content and counters hashes); per language, the key of
-the templates, labels, code and options. Attached read-only to the database's read snapshot, it
-finds the changed models with one query.
+the templates, labels, code and options. Attached read-only to the database's read snapshot as
+`man`, it finds the changed models, and their inputs, with one query.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..files import refuse_link
+from .reader import Snapshot
 
 NAME = ".scraper-manifest.db"
 INPUTS = "m.content_hash || '|' || ifnull(m.stats_hash, '') || '|' || ifnull(m.deleted_at, '')"
@@ -31,8 +32,8 @@ TABLES = (
 )
 
 
-class Manifest:
-    """The manifest of one output folder, open for writing. WAL, so that the read snapshot
+class CardLog:
+    """The card log of one output folder, open for writing. WAL, so that the read snapshot
     that has it attached does not block its writes; a run that changes nothing writes nothing
     to it (and its -wal and -shm files go when it closes).
 
@@ -69,7 +70,7 @@ class Manifest:
         self.flush()
         self.conn.close()
 
-    def __enter__(self) -> Manifest:
+    def __enter__(self) -> CardLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,33 +169,55 @@ class Manifest:
         legacy.unlink(missing_ok=True)
 
 
-def changed(conn: sqlite3.Connection, lang: str, source: str) -> list[tuple[str, str]]:
-    """(source, id) of the models whose inputs differ from what their card was rendered from;
-    `conn` is the database's read snapshot with the manifest attached as `man`."""
-    return conn.execute(
-        f"SELECT m.source, m.id FROM models m LEFT JOIN man.cards c "
+ATTACHED = "man"  # the name the card log is attached under in a snapshot
+
+
+def attach(snap: Snapshot, log: CardLog) -> bool:
+    """The card log attached to the snapshot, for the joins below; False when it could not be
+    opened (every card is then rendered)."""
+    uri = log.uri()
+    if uri:
+        snap.attach(uri, ATTACHED)
+    return uri is not None
+
+
+def changed(snap: Snapshot, lang: str, source: str) -> dict[tuple[str, str], str]:
+    """(source, id) -> inputs of the models whose inputs differ from what their card was
+    rendered from, in id order."""
+    rows = snap.conn.execute(
+        f"SELECT m.source, m.id, {INPUTS} FROM models m LEFT JOIN man.cards c "
         f"ON c.source = m.source AND c.id = m.id AND c.lang = ? "
         f"WHERE m.source = ? AND (c.inputs IS NULL OR c.inputs != {INPUTS}) "
         "ORDER BY length(m.id), m.id",
         [lang, source],
-    ).fetchall()
+    )
+    return {(src, model_id): inputs for src, model_id, inputs in rows}
 
 
-def gone(conn: sqlite3.Connection, lang: str, source: str) -> list[tuple[str, str, str]]:
+def gone(snap: Snapshot, lang: str, source: str) -> list[tuple[str, str, str]]:
     """(source, id, file) of cards whose model the database no longer holds."""
-    return conn.execute(
+    return snap.conn.execute(
         "SELECT c.source, c.id, c.name FROM man.cards c WHERE c.lang = ? AND c.source = ? "
         "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.source = c.source AND m.id = c.id)",
         [lang, source],
     ).fetchall()
 
 
-def count(conn: sqlite3.Connection, source: str) -> int:
-    return conn.execute("SELECT count(*) FROM models WHERE source = ?", [source]).fetchone()[0]
+def count(snap: Snapshot, source: str) -> int:
+    return snap.conn.execute("SELECT count(*) FROM models WHERE source = ?", [source]).fetchone()[0]
 
 
-def inputs(conn: sqlite3.Connection, source: str, model_id: str) -> str | None:
-    row = conn.execute(
-        f"SELECT {INPUTS} FROM models m WHERE m.source = ? AND m.id = ?", [source, model_id]
-    ).fetchone()
-    return row[0] if row else None
+def inputs(snap: Snapshot, source: str, ids: list[str]) -> dict[str, str]:
+    """id -> inputs of these models of `source`, in one query per 500: what each card is
+    rendered from, recorded beside it."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            snap.conn.execute(
+                f"SELECT m.id, {INPUTS} FROM models m WHERE m.source = ? AND m.id IN ({marks})",
+                [source, *chunk],
+            )
+        )
+    return found
