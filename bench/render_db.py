@@ -15,13 +15,14 @@ from pathlib import Path
 
 from _common import Replicas, floor_cmd, run_measured, scraper_cmd, table
 
+from scraper.catalog import open_store
 from scraper.sources.civitai import parse_model
-from scraper.store import Counts, Store
+from scraper.store import Counts
 
 
 def build(db: Path, n: int, bump: int = 0, every: int = 1) -> float:
     """Store models 1..n (every `every`-th one only), their download counts raised by bump."""
-    store = Store(db)
+    store = open_store(db)
     models = Replicas(n)
     started = time.perf_counter()
     for start in range(0, n, 100):

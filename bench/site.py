@@ -30,8 +30,9 @@ from pathlib import Path
 
 from _common import Replicas, scraper_cmd, table
 
+from scraper.catalog import open_store
 from scraper.sources.civitai import parse_model
-from scraper.store import Counts, Store
+from scraper.store import Counts
 
 ZH = ("人像", "国风", "古风", "赛博朋克", "水墨", "汉服", "机甲", "猫娘", "写实", "动漫", "风景")
 EN = ("portrait", "anime", "realistic", "style", "landscape", "cyberpunk", "armor", "fantasy")
@@ -59,7 +60,7 @@ def more_downloads(model: dict, factor: float) -> dict:
 def make_db(db: Path, n: int) -> float:
     """N models, saved twice (two snapshots); seconds taken."""
     started = time.perf_counter()
-    store = Store(db)
+    store = open_store(db)
     models = Replicas(n)
     for factor in (1.0, 1.05):
         for start in range(0, n, 500):
@@ -74,7 +75,7 @@ def make_db(db: Path, n: int) -> float:
 
 def change_one_percent(db: Path, n: int) -> int:
     """Every 100th model: a new name word, a longer description, more downloads."""
-    store = Store(db)
+    store = open_store(db)
     models = Replicas(n)
     changed = []
     for i in range(0, n, 100):

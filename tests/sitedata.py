@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scraper import sources
+from scraper.catalog import open_store
 from scraper.demo.civitai import read_models
 from scraper.site.build import Settings, build
 from scraper.store import Counts, Store
@@ -143,7 +144,7 @@ def ms_records() -> list[dict]:
 
 def make_catalog(db: Path, beacon: str = "http://127.0.0.1:9/beacon") -> Store:
     """Write the test catalog into `db`; returns the (open) store for further changes."""
-    store = Store(db)
+    store = open_store(db)
     civitai_items = [*reference_payloads(), *search_payloads(), hostile_payload(beacon)]
     save(store, "civitai", civitai_items)
     save(store, "civitai", [bumped(m, 1.1) for m in civitai_items])  # a second snapshot

@@ -17,6 +17,7 @@ from scraper.demo.civitai import FakeCivitai
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
 from scraper.demo.recorded import DATA as RECORDED
 from scraper.demo.recorded import hf_fixture, hf_repos, modelscope_models
+from scraper.demo.server import Answer, FakeServer
 from scraper.store import codec
 
 DATA = Path(__file__).parent / "data"
@@ -29,6 +30,14 @@ __all__ = ["RECORDED", "hf_fixture", "hf_repos", "modelscope_models"]
 def sync_command(db: Path) -> list[str]:
     """`scraper sync civitai` as its own process, for tests that kill it."""
     return [sys.executable, "-m", "scraper.cli", "sync", "civitai", "--rps", "0", "--db", str(db)]
+
+
+def default_sigint() -> None:
+    """For Popen(preexec_fn=...): the child gets the default SIGINT disposition, whatever the
+    shell gave pytest (a background job starts with SIGINT ignored, and children inherit it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def reference_ids() -> list[str]:
@@ -184,3 +193,29 @@ def one_line(result) -> str:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output, result.output
     return lines[0]
+
+
+class PlainServer(FakeServer):
+    """A web server that is not the API: every path answers the same (a 404 page by default),
+    as a wrong host, a proxy or a captive portal does."""
+
+    def __init__(self, answer: Answer = (404, b"<html><body>Not Found</body></html>")) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+        status, body, *extra = self.answer
+        headers = dict(extra[0]) if extra else {"Content-Type": "text/html"}
+        return status, body, headers
+
+
+def gzip_bomb(megabytes: int) -> Answer:
+    """A small gzip body that inflates to `megabytes` MB of JSON-looking text."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    chunk = b" " * (1 << 20)
+    parts = [packer.compress(b'{"items": [')]
+    parts += [packer.compress(chunk) for _ in range(megabytes)]
+    parts += [packer.compress(b"]}"), packer.flush()]
+    return 200, b"".join(parts), {"Content-Type": "application/json", "Content-Encoding": "gzip"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import random
@@ -16,10 +17,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from scraper import sources
+from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.demo.server import FAULTS, Faults
+from scraper.jobs.sync import crawl
 from scraper.net.limits import CircuitBreaker, RateLimiter, rate_limit_hint
-from scraper.store import Store
 from tests.support import stored_raw, sync_command
 
 
@@ -50,13 +53,20 @@ def clean_view(serve, reference_models, tmp_path_factory) -> dict[str, list]:
     return data_view(db)
 
 
-def sync_until_done(db: Path, attempts: int = 6) -> int:
-    """Cron-like: run again after a failed run; the number of runs it took."""
-    for attempt in range(1, attempts + 1):
-        result = run("sync", "civitai", "--rps", "0", "--db", str(db))
-        if result.exit_code == 0:
-            return attempt
-    raise AssertionError(f"not done after {attempts} runs: {result.output}")
+def sync_until_done(db: Path, attempts: int = 6) -> list[float]:
+    """Cron-like: sync again after a failed run, as `scraper sync civitai --rps 0` does; the
+    waits the retries asked for, recorded by the client's sleep instead of slept."""
+    source = sources.get("civitai")
+    waits: list[float] = []
+    for _ in range(attempts):
+        with (
+            source.client(rps=0, sleep=waits.append) as api,
+            contextlib.closing(open_store(db)) as store,
+        ):
+            outcome = crawl(store, api, source, source.filters({"incremental": False}))
+        if outcome.status == "ok":
+            return waits
+    raise AssertionError(f"not done after {attempts} runs: {outcome.counts.failed}")
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -66,9 +76,11 @@ def test_each_fault_ends_with_the_clean_database(
     monkeypatch.setenv("SCRAPER_TIMEOUT", "0.3")
     faults = Faults(rate=0.3, kinds=(fault,), seed=7, slow_seconds=0.6)
     server = serve(reference_models, page_size=20, faults=faults)
-    sync_until_done(tmp_path / "f.db")
+    waits = sync_until_done(tmp_path / "f.db")
     assert data_view(tmp_path / "f.db") == clean_view
     assert len(server.requests) > 7  # faults really were served and retried
+    if fault == "429-retry-after":  # the server's Retry-After: 1, not the backoff, was waited
+        assert waits and all(w == 1.0 for w in waits)
 
 
 def test_all_faults_at_once(serve, reference_models, clean_view, tmp_path, monkeypatch) -> None:
@@ -128,7 +140,7 @@ def test_killed_at_random_points_integrity_and_same_end(
 def test_second_run_on_a_locked_database_refuses(serve, reference_models, tmp_path) -> None:
     serve(reference_models)
     db = tmp_path / "locked.db"
-    store = Store(db)
+    store = open_store(db)
     with store.exclusive():
         result = run("sync", "civitai", "--rps", "0", "--db", str(db))
     assert result.exit_code == 1

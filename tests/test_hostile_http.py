@@ -11,10 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cli import main
-from scraper.demo.server import PlainServer, gzip_bomb
 from scraper.net.client import ApiClient, ApiError, NotFound
 from scraper.sources import civitai
-from tests.support import one_line
+from tests.support import PlainServer, gzip_bomb, one_line
 
 MODEL = {"id": 7, "name": "m", "modelVersions": []}
 

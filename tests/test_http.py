@@ -21,9 +21,13 @@ def client(server, **kwargs) -> ApiClient:
 def test_transient_failures_are_retried(serve, fault: str) -> None:
     server = serve([MODEL], faults=Faults())
     server.faults.script.extend([fault, fault])
-    with client(server) as api:
+    waits: list[float] = []
+    with client(server, sleep=waits.append) as api:  # the waits recorded, not slept
         assert api.get_json("/models/7")["name"] == "m"
         assert api.requests == 3 and api.retries == 2
+    assert len(waits) == 2 and all(
+        0 < w <= (1.0 if "retry-after" in fault else 0.02) for w in waits
+    )
 
 
 def test_slow_answer_times_out_and_is_retried(serve, monkeypatch) -> None:
@@ -40,10 +44,15 @@ def test_retry_after_is_honoured(serve) -> None:
 
     server = serve([MODEL])
     server.faults.script.append("429-retry-after")  # Retry-After: 1
-    with client(server) as api:
+    with client(server) as api:  # slept for real once, by the default sleep
         started = time.monotonic()
         api.get_json("/models/7")
         assert time.monotonic() - started >= 0.95
+    server.faults.script.append("429-retry-after")
+    waits: list[float] = []
+    with client(server, sleep=waits.append) as api:
+        api.get_json("/models/7")
+    assert waits == [1.0]  # Retry-After, not the 0.01 s backoff
 
 
 def test_gives_up_with_one_clear_line(serve) -> None:
@@ -115,3 +124,22 @@ def test_rate_limiter_spaces_requests(serve) -> None:
             api.get_json("/models/7")
         elapsed = time.monotonic() - started
     assert elapsed >= 0.45  # 10 gaps of 50 ms after the first token
+
+
+def test_a_source_client_goes_through_the_transport_it_is_given(serve) -> None:
+    import httpx
+
+    class Counting(httpx.HTTPTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sent: list[str] = []
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            self.sent.append(request.url.path)
+            return super().handle_request(request)
+
+    serve([MODEL])
+    transport = Counting()
+    with civitai.SOURCE.client(rps=0, transport=transport) as api:
+        assert api.get_json("/models/7")["id"] == 7
+    assert transport.sent == ["/api/v1/models/7"]

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from scraper.cards.render import render_card
+from scraper.catalog import load_models
 from scraper.cli import main
 from scraper.demo.hub import FakeHuggingFace
 from scraper.net.client import ApiClient
 from scraper.sources import huggingface
-from scraper.store import load_models
 from tests.support import everything_stored, hf_repos, stored_raw
 
 
@@ -83,7 +83,7 @@ def test_gated_repo_is_recorded_not_failed(hub, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "- Status: gated: access must be requested" in result.output
     [raw] = stored_raw(tmp_path / "models.db")
-    assert '"readme_status":403' in raw
+    assert '"readme_status":401' in raw  # GatedRepo, asked without a token
 
 
 def test_renamed_repo_followed_and_keyed_by_id(hub, tmp_path) -> None:

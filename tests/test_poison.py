@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from scraper.catalog import load_models
 from scraper.cli import main
-from scraper.store import load_models
 from tests.support import one_line
 
 GOOD = 6  # reference models served after the poison: all must be stored

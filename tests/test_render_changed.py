@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from scraper.cards import render
 from scraper.cards.output import card_name, render_catalog
+from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.sources.civitai import parse_model
-from scraper.store import Counts, Store
+from scraper.store import Counts
 from tests.support import expected_card
 
 
@@ -24,7 +25,7 @@ def run(*args: str):
 
 def stored(tmp_path: Path, models: list[dict]) -> Path:
     db = tmp_path / "models.db"
-    store = Store(db)
+    store = open_store(db)
     store.save_models([parse_model(m) for m in models], Counts())
     store.close()
     return db
@@ -46,7 +47,7 @@ def test_second_render_renders_nothing_and_a_change_renders_one(reference_models
     assert stamps(out / "civitai") == before
     changed = json.loads(json.dumps(models[3]))
     changed["stats"]["downloadCount"] += 1
-    Store(db).save_models([parse_model(changed)], Counts())
+    open_store(db).save_models([parse_model(changed)], Counts())
     third = render_catalog(db, out)
     assert (third.written, third.unchanged) == (1, 19)
     name = card_name(parse_model(changed))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import sqlite3
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
+from scraper.catalog import open_store
 from scraper.cli import main
-from scraper.store import Store, schema
+from scraper.store import schema
 from tests.support import old_database, sync_inputs
 
 
@@ -76,17 +78,28 @@ def test_index_follows_changes_but_not_counter_refreshes(serve, reference_models
 
 def test_previous_release_database_gets_the_index_the_writer_makes(tmp_path, monkeypatch):
     db = old_database(tmp_path)
-    Store(db).close()
+    open_store(db).close()
     sql = "SELECT source, name, tags, description FROM models ORDER BY source, name"
     fresh = tmp_path / "fresh.db"
     sync_inputs(fresh, monkeypatch)
     with sqlite3.connect(db) as old, sqlite3.connect(fresh) as new:
         assert old.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         upgraded, written = old.execute(sql).fetchall(), new.execute(sql).fetchall()
+    # README links are resolved against the host each payload was fetched from: the old
+    # database's test server had another port than this one.
+    upgraded, written = _any_port(upgraded), _any_port(written)
     assert upgraded == written and len(upgraded) == 17
     assert sum(1 for row in upgraded if row[2] and row[3]) == 11  # filled, not left empty
     assert search(db, "s1dlxBrew") == ["4717"]
     integrity(db)
+
+
+def _any_port(rows: list[tuple]) -> list[tuple]:
+    local = re.compile(r"http://127\.0\.0\.1:[0-9]+")
+    return [
+        tuple(local.sub("http://127.0.0.1:PORT", v) if isinstance(v, str) else v for v in r)
+        for r in rows
+    ]
 
 
 def test_sqlite_utils_command_line_finds_the_index(serve, reference_models, tmp_path) -> None:

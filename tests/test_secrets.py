@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from scraper.cli import main
 from scraper.demo.hub import FakeHuggingFace, FakeModelScope
-from scraper.demo.server import PlainServer
-from tests.support import hf_repos, modelscope_models
+from tests.support import PlainServer, hf_repos, modelscope_models
 
 TOKEN = "tok-9f8e7d6c5b4a3210"
 
@@ -169,3 +168,13 @@ def test_a_token_echoed_into_model_data_is_not_stored(
     assert "named ***" in names and quarantined == 1
     for stored in tmp_path.glob("models.db*"):
         assert TOKEN.encode() not in stored.read_bytes()
+
+
+def test_a_policy_cookie_is_redacted_wherever_its_value_appears() -> None:
+    from scraper.net.client import HostPolicy
+    from scraper.net.redaction import redact
+
+    assert redact("Cookie: m_session_id=abc123; lang=zh") == "Cookie: m_session_id=***; lang=zh"
+    assert redact("GET /x?example_sess=abc123") == "GET /x?example_sess=abc123"
+    HostPolicy(name="example", rps=1, burst=1, token_env="EXAMPLE_TOKEN", cookie="example_sess")
+    assert redact("GET /x?example_sess=abc123&page=2") == "GET /x?example_sess=***&page=2"

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from scraper import sources
 from scraper.cards.output import card_name
 from scraper.cards.render import render_card
+from scraper.catalog import load_models, open_store
 from scraper.cli import main
-from scraper.store import Store, codec, load_models, schema
+from scraper.store import codec, schema
 from tests.support import expected_card, old_database, sync_inputs
 
 PACKAGE = Path(sources.__file__).parent.parent
@@ -94,7 +95,7 @@ def test_old_database_is_upgraded_in_place_and_renders_the_same_cards(tmp_path, 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
         runs_before = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
-    Store(db).close()
+    open_store(db).close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == runs_before
@@ -131,7 +132,7 @@ def test_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
     with pytest.raises(schema.SchemaError, match="newer than this scraper"):
-        Store(db)
+        open_store(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
 

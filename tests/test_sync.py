@@ -15,11 +15,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from scraper import sources
+from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.demo.server import Faults
 from scraper.jobs.sync import crawl
-from scraper.store import Store
-from tests.support import stored_raw, sync_command
+from tests.support import default_sigint, stored_raw, sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 
@@ -120,13 +120,14 @@ def test_next_page_is_asked_for_while_this_one_is_written(
     asked_during: list[int] = []
 
     def progress(done: int, pages: int) -> None:
-        """Called after a page is committed; waits until the server has the next request."""
-        deadline = time.monotonic() + 5
+        """Called after a page is committed; waits until the server has the next request (the
+        last page names none: nothing to wait for)."""
+        deadline = time.monotonic() + (5 if done < len(reference_models) else 0)
         while len(server.requests) <= pages and time.monotonic() < deadline:
             time.sleep(0.01)
         asked_during.append(len(server.requests))
 
-    with source.client(rps=0) as api, contextlib.closing(Store(tmp_path / "m.db")) as store:
+    with source.client(rps=0) as api, contextlib.closing(open_store(tmp_path / "m.db")) as store:
         outcome = crawl(store, api, source, source.filters({}), progress=progress)
     assert outcome.status == "ok" and outcome.counts.new == 122
     assert asked_during == [2, 3, 4, 4]  # the last page names no next: nothing more is asked
@@ -245,7 +246,7 @@ def test_store_schema_upgrade_adds_missing_columns(tmp_path) -> None:
         conn.execute(
             "CREATE TABLE models (source TEXT, id TEXT, name TEXT, PRIMARY KEY (source, id))"
         )
-    store = Store(db)
+    store = open_store(db)
     assert "raw" in store.db.table("models").columns_dict
     store.close()
 
@@ -254,7 +255,13 @@ def test_sigint_ends_a_sync_cleanly_recorded_and_resumable(serve, reference_mode
     server = serve(reference_models, page_size=5, faults=Faults(latency=0.05))
     db = tmp_path / "int.db"
     env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
-    process = subprocess.Popen(sync_command(db), env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        sync_command(db),
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only resets a signal disposition)
+    )
     deadline = time.monotonic() + 30
     while not stored_yet(db):
         assert time.monotonic() < deadline and process.poll() is None
@@ -304,7 +311,7 @@ def replicas(models: list[dict], n: int) -> list[dict]:
 def test_long_crawl_builds_its_lookup_indexes_once_at_the_end(
     serve, reference_models, tmp_path
 ) -> None:
-    serve(replicas(reference_models, 2_300), page_size=100)
+    serve(replicas(reference_models, 230), page_size=10)
     source = sources.get("civitai")
     db = tmp_path / "long.db"
     present: list[bool] = []
@@ -312,10 +319,11 @@ def test_long_crawl_builds_its_lookup_indexes_once_at_the_end(
     def progress(done: int, pages: int) -> None:
         present.append(lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"})
 
-    with source.client(rps=0) as api, contextlib.closing(Store(db)) as store:
-        outcome = crawl(store, api, source, source.filters({}), progress=progress)
-    assert outcome.status == "ok" and outcome.counts.new == 2_300
-    assert present == [True] * 19 + [False] * 4  # dropped with the 2,000th model, to the end
+    with source.client(rps=0) as api, contextlib.closing(open_store(db)) as store:
+        filters = source.filters({})
+        outcome = crawl(store, api, source, filters, progress=progress, long_crawl=200)
+    assert outcome.status == "ok" and outcome.counts.new == 230
+    assert present == [True] * 19 + [False] * 4  # dropped with the 200th model, to the end
     assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}
     with sqlite3.connect(db) as conn:
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT * FROM files WHERE sha256 = 'x'").fetchall()
@@ -328,20 +336,20 @@ def test_long_crawl_that_fails_builds_its_lookup_indexes_all_the_same(
 ) -> None:
     monkeypatch.setenv("SCRAPER_RETRIES", "1")
     script = deque([""] * 22 + ["503"] * 5)  # the 23rd page never comes
-    serve(replicas(reference_models, 2_500), page_size=100, faults=Faults(script=script))
+    serve(replicas(reference_models, 250), page_size=10, faults=Faults(script=script))
     source = sources.get("civitai")
     db = tmp_path / "failed.db"
-    with source.client(rps=0) as api, contextlib.closing(Store(db)) as store:
-        outcome = crawl(store, api, source, source.filters({}))
-    assert outcome.status == "failed" and outcome.counts.new == 2_200
+    with source.client(rps=0) as api, contextlib.closing(open_store(db)) as store:
+        outcome = crawl(store, api, source, source.filters({}), long_crawl=200)
+    assert outcome.status == "failed" and outcome.counts.new == 220
     assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}
 
 
 def test_lookup_indexes_a_killed_crawl_dropped_come_back_with_the_next_run(tmp_path) -> None:
     db = tmp_path / "killed.db"
-    with contextlib.closing(Store(db)) as store:
+    with contextlib.closing(open_store(db)) as store:
         store.defer_lookups()  # as a long crawl does, then killed before its end
     assert lookup_indexes(db) == set()
-    with contextlib.closing(Store(db)) as store, store.exclusive():
+    with contextlib.closing(open_store(db)) as store, store.exclusive():
         pass
     assert lookup_indexes(db) == {"idx_files_sha256", "idx_tags_tag"}

@@ -1,32 +1,35 @@
 """Cards on disk: their file names, and writing only the cards whose inputs changed.
 
-`render_catalog` asks the manifest (manifests.py) which models changed since their card was
-written, in the same read snapshot as the models themselves, and renders only those; a card
-whose model is gone is removed, and one left under an old name (the model was renamed) too.
+`render_catalog` asks the card log (store/cardlog.py) which models changed since their card
+was written, in the same read snapshot as the models themselves, and renders only those; a
+card whose model is gone is removed, and one left under an old name (the model was renamed) too.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import safe_stem, slugify, write_atomic
+from ..files import OutsideFolder, check_folder, remove_inside, safe_stem, slugify, write_atomic
 from ..records import Model
-from . import manifest as manifests
+from ..store import cardlog
+from ..store.cardlog import CardLog
 from .render import render_card, render_key
 
 
-def card_name(model: Model, lang: str = "zh") -> str:
+def card_name(model: Model, lang: str = "zh", hashed: bool = False) -> str:
     """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual.
-    Names are safe and unique everywhere (files.safe_stem)."""
+    Names are safe and unique everywhere (files.safe_stem; `hashed` when the plain name is
+    another model's ignoring case)."""
     key = f"{model.source}:{model.id}"
     if model.path_id:
-        stem = safe_stem(model.path_id, key)
+        stem = safe_stem(model.path_id, key, hashed)
     else:
         slug = slugify(model.name)
-        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key)
+        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key, hashed)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 
@@ -49,38 +52,49 @@ def render_catalog(
 ) -> RenderReport:
     """OUT/<source>/<card name> for every stored model whose inputs changed (every model of a
     source with force, or when the templates, labels, release or options changed)."""
-    from ..store import snapshot
+    from ..catalog import snapshot
 
     report = RenderReport()
     key = render_key(lang, details, templates_dir)
-    with snapshot(db) as snap, manifests.Manifest(out) as manifest:
-        attached = manifest.uri()
-        if attached:
-            snap.attach(attached, "man")
+    _first_render(out, _folders(source), lang, force)
+    with snapshot(db) as reading, CardLog(out) as log:
+        snap = reading.snap
+        attached = cardlog.attach(snap, log)
         for src in _folders(source):
-            manifest.import_legacy(out / src, src, lang)
-            for _, model_id, name in manifests.gone(snap.conn, lang, src) if attached else ():
-                _remove(out / src, name)
-                manifest.forget(src, model_id, lang)
+            check_folder(out, out / src)
+            log.import_legacy(out / src, src, lang)
+            for _, model_id, name in cardlog.gone(snap, lang, src) if attached else ():
+                _remove(out, out / src, name)
+                log.forget(src, model_id, lang)
                 report.removed += 1
-            full = force or not attached or manifest.key(lang, src) != key
-            todo = None if full else manifests.changed(snap.conn, lang, src)
+            full = force or not attached or log.key(lang, src) != key
+            known = {} if full else cardlog.changed(snap, lang, src)
+            todo = None if full else list(known)
             if todo is not None:
-                todo += _missing(out, manifest, lang, src, set(todo))
+                todo += _missing(out, log, lang, src, set(todo))
             done = 0
-            for model in snap.models(src, report.failed, keys=todo):
-                done += 1
-                inputs = manifests.inputs(snap.conn, model.source, model.id)
-                _write(model, out, lang, details, templates_dir, manifest, inputs, report)
-            report.unchanged += manifests.count(snap.conn, src) - done
+            for batch in _batches(reading.models(src, report.failed, keys=todo)):
+                unknown = [m.id for m in batch if (src, m.id) not in known]
+                found = cardlog.inputs(snap, src, unknown) if unknown else {}
+                for model in batch:
+                    done += 1
+                    inputs = known.get((src, model.id)) or found.get(model.id)
+                    _write(model, out, lang, details, templates_dir, log, inputs, report)
+            report.unchanged += cardlog.count(snap, src) - done
             if not report.failed:
-                manifest.set_key(lang, src, key)
-        manifest.flush()
-        if attached:  # so that the manifest's own connection is the last, and tidies its WAL
-            snap.detach("man")
-        if manifest.problem:
-            report.failed.append(f"the manifest {manifest.problem}")
+                log.set_key(lang, src, key)
+        log.flush()
+        if attached:  # so that the card log's own connection is the last, and tidies its WAL
+            snap.detach(cardlog.ATTACHED)
+        if log.problem:
+            report.failed.append(f"the manifest {log.problem}")
     return report
+
+
+def _batches(models: Iterator[Model], size: int = 500) -> Iterator[list[Model]]:
+    """Models a few hundred at a time: their card inputs are read in one query."""
+    while batch := list(itertools.islice(models, size)):
+        yield batch
 
 
 def render_all(
@@ -93,9 +107,10 @@ def render_all(
     """A card for each of these records (no database: no inputs to compare, so each card is
     rendered and written only if its bytes changed); renamed cards are still followed."""
     report = RenderReport()
-    with manifests.Manifest(out) as manifest:
+    with CardLog(out) as log:
         for model in models:
-            _write(model, out, lang, details, templates_dir, manifest, None, report)
+            check_folder(out, out / model.source)
+            _write(model, out, lang, details, templates_dir, log, None, report)
     return report
 
 
@@ -105,7 +120,7 @@ def _write(
     lang: str,
     details: str,
     templates_dir: str | None,
-    manifest: manifests.Manifest,
+    manifest: CardLog,
     inputs: str | None,
     report: RenderReport,
 ) -> None:
@@ -114,12 +129,20 @@ def _write(
     old = manifest.name(model.source, model.id, lang)
     try:
         name = card_name(model, lang)
+        owner = manifest.owner(model.source, lang, name)
+        if owner is not None and owner != model.id:  # the same name ignoring case: the hash
+            name = card_name(model, lang, hashed=True)
+            owner = manifest.owner(model.source, lang, name)
+        if owner is not None and owner != model.id:
+            raise OutsideFolder(f"its card {name} is model {owner}'s already; not overwritten")
         text = render_card(model, lang, details, templates_dir)
         # A card never written before has no bytes to compare with.
         written = write_atomic(folder / name, text, if_changed=old is not None)
         if old and old != name:
-            _remove(folder, old)
+            _remove(out, folder, old)
             report.removed += 1
+    except OutsideFolder:
+        raise
     except Exception as exc:  # an odd record, a template bug, a full disk: this card only
         report.failed.append(f"{model.source} {model.id}: {_reason(exc)}")
         return
@@ -137,14 +160,35 @@ def _reason(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _remove(folder: Path, name: str) -> None:
-    """A card file the manifest names, never a path outside its folder."""
+def _remove(out: Path, folder: Path, name: str) -> None:
+    """A card file the manifest names, never a path outside its folder nor through a link."""
     if name and "/" not in name and "\\" not in name and name not in (".", ".."):
-        (folder / name).unlink(missing_ok=True)
+        remove_inside(out, folder / name)
+
+
+def _first_render(out: Path, folders: list[str], lang: str, force: bool) -> None:
+    """A folder never rendered into (no manifest) whose source folders hold files already is
+    someone else's: refused, so no file of theirs is overwritten or later removed."""
+    if force or os.path.lexists(out / cardlog.NAME):
+        return
+    for src in folders:
+        check_folder(out, out / src)
+        if (out / src / f".cards-{lang}.json").exists():
+            continue  # rendered by a release before the manifest
+        try:
+            with os.scandir(out / src) as entries:
+                taken = any(True for _ in entries)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if taken:
+            raise OutsideFolder(
+                f"{out / src} holds files this tool did not write (no {cardlog.NAME} in "
+                f"{out}); choose an empty --out, or give --force to write there anyway"
+            )
 
 
 def _missing(
-    out: Path, manifest: manifests.Manifest, lang: str, src: str, already: set[tuple[str, str]]
+    out: Path, manifest: CardLog, lang: str, src: str, already: set[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     """Cards the manifest lists but someone deleted: a count of the folder first, and a look
     at each file only when the counts differ."""

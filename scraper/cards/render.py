@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import sanitize, sources
-from ..records import File, Image, Model
+from ..records import MODEL_STATS, VERSION_STATS, File, Image, Model
 from . import escape
 from .escape import Safe
 
@@ -104,14 +104,21 @@ def separator_row(images: list[Image]) -> Safe:
     return Safe(" | ".join(["----"] * len(images)))
 
 
-def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
-    """What matters for choosing a file, after its link: format, size, precision, pruned or
-    full, scan results; a pickle file carries a warning."""
+def file_fact_values(f: File) -> tuple[list[str], list[str]]:
+    """What matters for choosing a file, as plain text for each format to escape for its
+    place: (format, size, precision, pruned or full; the scan results, once each)."""
     facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
-    facts = [escape.text(fact) for fact in facts]
-    scans = [escape.text(s) for s in (f.pickle_scan, f.virus_scan) if s]
+    scans = list(dict.fromkeys(s for s in (f.pickle_scan, f.virus_scan) if s))
+    return facts, scans
+
+
+def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
+    """A card's facts of a file, after its link, escaped for markdown; a pickle file carries a
+    warning."""
+    values, scans = file_fact_values(f)
+    facts = [escape.text(fact) for fact in values]
     if scans:
-        facts.append(f"{L['scan']}{L['colon']}{'/'.join(dict.fromkeys(scans))}")
+        facts.append(f"{L['scan']}{L['colon']}{'/'.join(escape.text(s) for s in scans)}")
     text = "".join(f" · {fact}" for fact in facts)
     if f.format == "PickleTensor":
         text += f" · {L['pickle']}"
@@ -144,20 +151,30 @@ def render_card(
         status=status_label(model, labels(lang, templates_dir)),
         description=details_text(model, source, reference, details),
         thumbnail=source.thumbnail,
+        model_stats=MODEL_STATS,
+        version_stats=VERSION_STATS,
     )
+
+
+# After a description or README cut at sanitize.MAX_TEXT characters: plain text, safe as
+# Markdown and as HTML.
+CUT_NOTE = (
+    "\n\n(cut here: the first {shown:,} of {total:,} characters are shown; "
+    "the database keeps the whole text)\n"
+)
 
 
 def details_text(model: Model, source: sources.Source, reference: bool, details: str) -> Safe:
     """The details section: the reference format keeps its HTML as it is (the 2023 cards do);
     every other card gets the allow-list (HTML kept as HTML, or converted to Markdown), and a
     markdown body (a README) is cleaned as Markdown; headings sit below the card's own."""
-    description = model.description or ""
+    description = sanitize.capped(model.description or "", CUT_NOTE)
     if not description or (reference and details == "html"):
         return Safe(description)
     from . import markdown  # not for --help, nor for the reference cards
 
-    if not source.html_description:
-        return Safe(markdown.clean_markdown(description, model.link_base))
+    if model.description_format != "html":
+        return Safe(markdown.clean_markdown(description))  # its links resolved by its parser
     if details == "markdown":
         return Safe(markdown.html_to_markdown(description))
     # nh3's output holds no raw HTML but the allow-list; only markdown links in its text

@@ -25,5 +25,14 @@ def demo(out: Path) -> None:
       scraper demo --out output/demo
     """
     from ..demo import run
+    from ..store import Busy
+    from .errors import Failed
+    from .logs import event_log
+    from .progress import Progress
 
-    sys.exit(run(out))
+    try:
+        with event_log():
+            code = run(out, Progress)
+    except Busy as exc:
+        raise Failed(str(exc)) from None
+    sys.exit(code)

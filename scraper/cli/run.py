@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -67,35 +65,11 @@ def execute(
     log_file: Path | None = None,
     verbose: bool = False,
     db: Path | None = None,
-    locked: bool = False,
 ) -> int:
-    """Load the config and run it with one-line timestamped events; the exit status.
-    locked: the caller holds the database's lock already (the demo)."""
-    from ..interrupt import exit_code, signal_name
-    from ..jobs import runner
-    from ..jobs.config import ConfigError, load
-    from ..store import Busy
-    from ..store.schema import SchemaError
+    """The run with one-line timestamped events and a progress display; the exit status."""
+    from ..jobs.runner import run_file
     from .logs import event_log
     from .progress import Progress
 
     with event_log(verbose, log_file):
-        try:
-            config = load(config_path)
-        except ConfigError as exc:
-            log.error("config: %s", exc)
-            return 2
-        if db is not None:  # --db given on the command line wins over the config's
-            config = dataclasses.replace(config, db=db)
-        try:
-            return runner.run(config, wait, Progress, locked)
-        except (Busy, SchemaError, sqlite3.DatabaseError) as exc:  # nothing could be synced
-            log.error("run: %s", exc)
-            return 1
-        except KeyboardInterrupt as exc:
-            log.error(
-                "run: interrupted by %s; what was committed is kept, the source's run is "
-                "recorded as interrupted and the next run goes on from there",
-                signal_name(exc),
-            )
-            return exit_code(exc)
+        return run_file(config_path, wait, db, progress=Progress)

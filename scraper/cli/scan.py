@@ -87,9 +87,9 @@ def scan(
     Example:
       scraper scan ~/models/Lora --lang en
     """
+    from ..catalog import open_store
     from ..library.scan import Options
     from ..library.scan import scan as run_scan
-    from ..store import Store
     from .sources import exclusive
 
     options = Options(
@@ -111,7 +111,7 @@ def scan(
         raise click.UsageError(f"no such folder: {', '.join(missing)}")
     started = time.monotonic()
     with (
-        contextlib.closing(Store(db_path())) as store,
+        contextlib.closing(open_store(db_path())) as store,
         exclusive(store),
         ByteProgress("scan") as meter,
     ):

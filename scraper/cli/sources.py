@@ -15,12 +15,32 @@ from .options import DURATION, Failed, click_param, db_option, db_path, verbose_
 from .progress import Progress
 
 
-@click.group()
+class PerSource(click.Group):
+    """One subcommand per registered source, made when first asked for: a source registered
+    after the CLI was imported has its commands too."""
+
+    def __init__(self, *args: Any, make: Callable[[sources.Source], click.Command], **kw: Any):
+        super().__init__(*args, **kw)
+        self._make = make
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(s.cli_name for s in sources.SOURCES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        source = next((s for s in sources.SOURCES if s.cli_name == name), None)
+        if source is None:
+            return None
+        if name not in self.commands:
+            self.add_command(self._make(source))
+        return self.commands[name]
+
+
+@click.group(cls=PerSource, make=lambda s: _sync_command(s))
 def sync() -> None:
     """Crawl a source into the database (resumes an interrupted crawl with the same options)."""
 
 
-@click.group()
+@click.group(cls=PerSource, make=lambda s: _export_command(s))
 def export() -> None:
     """Fetch one model, store it and print its card."""
 
@@ -32,7 +52,9 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
     params: list[click.Parameter] = [
         click.Option(["--limit"], type=click.IntRange(min=1), help="Stop after N models in total."),
         click.Option(
-            ["--rps"], type=click.FloatRange(min=0), help="Requests per second (0: no limit)."
+            ["--rps"],
+            type=RPS,
+            help="Requests per second: 0.001 to 1000, or 0 for no limit.",
         ),
     ]
     if source.incremental:
@@ -55,6 +77,24 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
     return params
 
 
+class _Rps(click.ParamType):
+    """A request rate, checked as the client checks it (finite, 0 or 0.001 to 1000)."""
+
+    name = "rps"
+
+    def convert(self, value: object, param: object, ctx: object) -> float:
+        from ..net.settings import SettingError, rps
+
+        try:
+            return rps(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, SettingError) as exc:
+            text = str(exc) if isinstance(exc, SettingError) else f"{value!r} is not a number"
+            self.fail(text, param, ctx)  # type: ignore[arg-type]
+
+
+RPS = _Rps()
+
+
 def _with_example(text: str, example: str) -> str:
     return f"{text}\n\n\b\nExample:\n  {example}"
 
@@ -67,8 +107,8 @@ def _sync_command(source: sources.Source) -> click.Command:
         refresh: Any = None,
         **options: Any,
     ) -> None:
+        from ..catalog import open_store
         from ..jobs.sync import crawl
-        from ..store import Store
 
         try:
             filters = source.filters({**options, "incremental": incremental})
@@ -76,7 +116,7 @@ def _sync_command(source: sources.Source) -> click.Command:
             raise click.UsageError(str(exc)) from None
         with (
             source.client(rps) as api,
-            contextlib.closing(Store(db_path())) as store,
+            contextlib.closing(open_store(db_path())) as store,
             exclusive(store),
             Progress(source.cli_name, limit) as p,
         ):
@@ -101,17 +141,22 @@ def _sync_command(source: sources.Source) -> click.Command:
 def _export_command(source: sources.Source) -> click.Command:
     def run(lang: str, **options: Any) -> None:
         from ..cards.render import render_card
+        from ..catalog import open_store
         from ..jobs.sync import export_one
         from ..net.client import ApiError, NotFound
         from ..records import RecordError
-        from ..store import Store
 
         key = options.pop(source.export_argument.name)
+        if isinstance(key, str) and key.strip().startswith(("http://", "https://")):
+            named = source.key_of_url(key.strip())
+            if named is None:
+                raise click.UsageError(f"{key} is not the URL of a {source.title} model page")
+            key = named
         what = _what(source, key, options)
         with source.client() as api:
             try:
                 model_key = source.locate(api, None if key is None else str(key), options)
-                with contextlib.closing(Store(db_path())) as store, exclusive(store):
+                with contextlib.closing(open_store(db_path())) as store, exclusive(store):
                     model = export_one(store, api, source, model_key)
             except NotFound:
                 raise Failed(
@@ -143,11 +188,6 @@ def _command(
 ) -> click.Command:
     command = click.Command(name, callback=run, params=params, help=_with_example(text, example))
     return verbose_option(db_option(command))
-
-
-for _source in sources.SOURCES:
-    sync.add_command(_sync_command(_source))
-    export.add_command(_export_command(_source))
 
 
 @contextlib.contextmanager

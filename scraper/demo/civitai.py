@@ -24,6 +24,7 @@ class FakeCivitai(FakeServer):
         super().__init__(faults, port)
         self.models: list[dict[str, Any]] = list(models)
         self.page_size = page_size
+        self.first_cursor: str | None = None
         self._index()
 
     @property
@@ -107,7 +108,18 @@ class FakeCivitai(FakeServer):
         end = start + limit
         if end < len(items):
             metadata["nextCursor"] = f"{end}|{items[end]['id']}"
+        self._repeat(cursor, metadata)
         return 200, {"items": page, "metadata": metadata}
+
+    def _repeat(self, cursor: str | None, metadata: dict[str, Any]) -> None:
+        """Faults.repeat_cursor: every page after the first names the first page's next
+        cursor again, so the listing never ends for a client that trusts it."""
+        if not self.faults.repeat_cursor:
+            return
+        if cursor is None:
+            self.first_cursor = metadata.get("nextCursor")
+        else:
+            metadata["nextCursor"] = self.first_cursor
 
     def newest_page(self, items: list[dict], limit: int, cursor: str | None) -> Answer:
         """sort=Newest as Civitai pages it (2024-09, #1372): the next cursor is the ISO date of
@@ -125,6 +137,7 @@ class FakeCivitai(FakeServer):
         metadata: dict[str, Any] = {}
         if start + limit < len(items):
             metadata["nextCursor"] = _format_date(_date(items[start + limit]))
+        self._repeat(cursor, metadata)
         return 200, {"items": items[start : start + limit], "metadata": metadata}
 
     def filtered(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:

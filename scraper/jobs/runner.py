@@ -8,14 +8,19 @@ well (0) or something failed (1), for cron, systemd and monitors.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..cards.output import render_catalog
+from ..catalog import open_store
+from ..files import OutsideFolder
 from ..store import Store, lock
 from .config import Config, LibraryConfig, SourceConfig, span
 from .sync import crawl
@@ -35,6 +40,42 @@ class Step:
     short: str = ""  # for the final line
 
 
+def run_file(
+    config_path: Path,
+    wait: float = 0,
+    db: Path | None = None,
+    locked: bool = False,
+    progress: ProgressFactory | None = None,
+) -> int:
+    """Load the config and run it; the exit status (2: a bad config), every failure logged as
+    one line. The entry point of `scraper run` and of the demo. locked: the caller holds the
+    database's lock already (the demo)."""
+    from ..interrupt import exit_code, signal_name
+    from ..store import Busy
+    from ..store.schema import SchemaError
+    from .config import ConfigError, load
+
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        log.error("config: %s", exc)
+        return 2
+    if db is not None:  # --db given on the command line wins over the config's
+        config = dataclasses.replace(config, db=db)
+    try:
+        return run(config, wait, progress, locked)
+    except (Busy, SchemaError, sqlite3.DatabaseError) as exc:  # nothing could be synced
+        log.error("run: %s", exc)
+        return 1
+    except KeyboardInterrupt as exc:
+        log.error(
+            "run: interrupted by %s; what was committed is kept, the source's run is "
+            "recorded as interrupted and the next run goes on from there",
+            signal_name(exc),
+        )
+        return exit_code(exc)
+
+
 def run(
     config: Config,
     wait: float = 0,
@@ -46,11 +87,13 @@ def run(
     started = time.monotonic()
     statuses: dict[str, str] = {}
     with contextlib.nullcontext() if locked else lock.exclusive(config.db, wait):
-        store = Store(config.db)  # migrated under the lock: two upgrades never race
+        store = open_store(config.db)  # migrated under the lock: two upgrades never race
         try:
             store.recover()
             for entry in config.sources:
-                statuses[entry.source.name] = _sync(store, entry, progress or _quiet)
+                statuses[entry.source.name] = _sync(
+                    store, entry, progress or _quiet, config.max_wait
+                )
             for number, library in enumerate(config.libraries, 1):
                 statuses[f"library {number}"] = _scan(store, library)
         finally:
@@ -70,13 +113,20 @@ def run(
     return 0 if ok else 1
 
 
-def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
+def _sync(
+    store: Store, entry: SourceConfig, progress: ProgressFactory, max_wait: float | None = None
+) -> str:
     """One source's crawl (and counters refresh); its status, summary logged."""
     source = entry.source
     log.info("%s: sync started (%s)", source.name, describe(entry))
     started = time.monotonic()
     try:
-        with source.client(entry.rps) as api, progress(source.cli_name, entry.limit) as bar:
+        with (
+            source.client(entry.rps, entry.public_url) as api,
+            progress(source.cli_name, entry.limit) as bar,
+        ):
+            if max_wait is not None:
+                api.max_wait = max_wait  # the config's max_wait over SCRAPER_MAX_WAIT
             outcome = crawl(
                 store,
                 api,
@@ -162,7 +212,11 @@ def _render(config: Config) -> Step:
         before = len(failures)
         counts = [0, 0, 0]
         for name in _rendered(config):
-            report = render_catalog(config.db, config.out, lang, config.details, name)
+            try:
+                report = render_catalog(config.db, config.out, lang, config.details, name)
+            except OutsideFolder as exc:  # a planted link, someone's folder: said, not followed
+                failures.append(str(exc))
+                continue
             failures += report.failed
             counts = [
                 counts[0] + report.written,
@@ -203,15 +257,20 @@ def _build_site(config: Config) -> Step | None:
     if config.site is None:
         return None
     from ..site.build import Settings, build
+    from ..site.output import UnsafePath
 
-    report = build(
-        Settings(
-            db=config.db,
-            out=config.site.out,
-            nsfw=config.site.nsfw,
-            base_url=config.site.base_url,
+    try:
+        report = build(
+            Settings(
+                db=config.db,
+                out=config.site.out,
+                nsfw=config.site.nsfw,
+                base_url=config.site.base_url,
+            )
         )
-    )
+    except (OutsideFolder, UnsafePath) as exc:
+        log.error("site: %s", exc)
+        return Step(False, f"site: {exc}", "site failed")
     line = (
         f"site: {report.models} models, {report.written} files written, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed under {config.site.out}"

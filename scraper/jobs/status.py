@@ -17,30 +17,13 @@ from typing import Any
 
 from .. import jsonio, sources
 from ..sources import Source
-from ..store import lock
+from ..store import connect_readonly, lock, queries
 from ..store.library import library_summary
-from ..store.reader import connect_readonly
 from .config import STALE_AFTER, Config, span
 
 FORMAT = 1
 RUNS_SHOWN = 5
 ERRORS_SHOWN = 5
-RUN_COLUMNS = (
-    "id", "command", "started_at", "finished_at", "seconds", "status", "requests", "bytes",
-    "new", "updated", "refreshed", "unchanged", "deleted", "failed", "errors",
-)  # fmt: skip
-# Every query status makes; tests check that each one is answered from an index.
-QUERIES = {
-    "runs": f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE source = ? AND command = 'sync' "
-    "ORDER BY id DESC LIMIT ?",
-    "last_success": "SELECT finished_at FROM runs WHERE source = ? AND command = 'sync' "
-    "AND status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1",
-    "models": "SELECT count(*) FROM models WHERE source = ?",
-    "deleted": "SELECT count(*) FROM models WHERE source = ? AND deleted_at IS NOT NULL",
-    "quarantined": "SELECT count(*) FROM quarantine WHERE source = ?",
-    "counters_older": "SELECT count(*) FROM checks WHERE source = ? AND checked_at < ?",
-    "has_runs": "SELECT 1 FROM runs WHERE source = ? AND command = 'sync' LIMIT 1",
-}
 
 
 @dataclass(frozen=True)
@@ -58,11 +41,7 @@ def watches(config: Config | None, db: Path) -> list[Watch]:
     if config is not None:
         return [Watch(e.source, e.stale_after, e.refresh, True) for e in config.sources]
     with contextlib.closing(connect_readonly(db)) as conn:
-        return [
-            Watch(s)
-            for s in sources.SOURCES
-            if conn.execute(QUERIES["has_runs"], [s.name]).fetchone()
-        ]
+        return [Watch(s) for s in sources.SOURCES if queries.has_synced(conn, s.name)]
 
 
 def report(db: Path, watched: list[Watch], now: datetime | None = None) -> dict[str, Any]:
@@ -71,7 +50,7 @@ def report(db: Path, watched: list[Watch], now: datetime | None = None) -> dict[
     now = now or datetime.now(UTC)
     writing = lock.held(db)
     with contextlib.closing(connect_readonly(db)) as conn:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        version = queries.schema_version(conn)
         found = [_source(conn, w, now, writing) for w in watched]
         library = _library(conn, writing)
     problems = [f"{s['name']}: {p}" for s in found for p in s["problems"]]
@@ -118,12 +97,11 @@ def _library(conn: sqlite3.Connection, writing: bool) -> dict[str, Any] | None:
 def _source(conn: sqlite3.Connection, w: Watch, now: datetime, writing: bool) -> dict[str, Any]:
     name = w.source.name
 
-    def count(query: str, *args: Any) -> int:
-        return conn.execute(QUERIES[query], [name, *args]).fetchone()[0]
+    def count(what: str, *args: Any) -> int:
+        return queries.count(conn, what, name, *args)
 
-    runs = [_run(row, writing) for row in conn.execute(QUERIES["runs"], [name, RUNS_SHOWN])]
-    success = conn.execute(QUERIES["last_success"], [name]).fetchone()
-    last_success = success[0] if success else None
+    runs = [_run(row, writing) for row in queries.last_runs(conn, name, RUNS_SHOWN)]
+    last_success = queries.last_success(conn, name)
     problems: list[str] = []
     finished = next((r for r in runs if r["status"] != "running"), None)
     if finished is None:
@@ -164,8 +142,7 @@ def _source(conn: sqlite3.Connection, w: Watch, now: datetime, writing: bool) ->
     }
 
 
-def _run(row: tuple, writing: bool) -> dict[str, Any]:
-    run = dict(zip(RUN_COLUMNS, row, strict=True))
+def _run(run: dict[str, Any], writing: bool) -> dict[str, Any]:
     errors = jsonio.loads(run["errors"]) if run["errors"] else []
     run["errors"] = [str(e) for e in errors[:ERRORS_SHOWN]] if isinstance(errors, list) else []
     if run["status"] == "running" and not writing:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsonio
+from ..catalog import stored_models
 from ..interrupt import signal_name
 from ..store import Store
-from ..store.library import Cached, Lookup, stored_models
+from ..store.library import Cached, Lookup
 from ..store.runs import now
 from . import beside, gguf, hashing, metacard, preview, safetensors
 from .lookup import RETRY_AFTER, Lookups, hash_source, parse_body

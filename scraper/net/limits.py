@@ -7,11 +7,15 @@ on a 429, paced by RateLimit headers, regained slowly), which is a few lines on 
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+Clock = Callable[[], float]  # seconds, monotonic: time.monotonic, or a test's
+Sleep = Callable[[float], None]  # time.sleep, or a test's that moves its clock
 
 DECREASE = 0.7  # rate factor on a 429: a mild cut keeps the sawtooth above 0.8 of the limit
 FAST_GROWTH = 0.10  # per second, while well below the rate that last drew a 429
@@ -28,12 +32,16 @@ class RateLimiter:
     before any 429 comes.
     """
 
-    def __init__(self, rps: float, burst: int = 1) -> None:
+    def __init__(
+        self, rps: float, burst: int = 1, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
         self.ceiling = rps
         self.rate = rps
         self.floor = max(rps / 100, 0.02)
         self.burst = max(1, burst)
-        self._next = time.monotonic()  # earliest start of the next request
+        self._next = clock()  # earliest start of the next request
         self._grown = self._next
         self._cut_at = float("-inf")
         self._throttled_at_rate: float | None = None
@@ -52,16 +60,16 @@ class RateLimiter:
         booked before a 429 cut the rate is booked again at the new rate.
         """
         if not self.enabled:
-            return time.monotonic()
+            return self.clock()
         while True:
             with self._lock:
-                booked = time.monotonic()
+                booked = self.clock()
                 interval = 1.0 / (self.rate * MARGIN)
                 start = max(self._next, booked - (self.burst - 1) * interval)
                 self._next = start + interval
                 epoch = self._cut_at
             if start > booked:
-                time.sleep(start - booked)
+                self.sleep(start - booked)
             with self._lock:
                 if self._cut_at == epoch:
                     return booked
@@ -71,7 +79,7 @@ class RateLimiter:
         if not self.enabled:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._recent.append(now)
             while now - self._recent[0] > 1.0:
                 self._recent.popleft()
@@ -88,7 +96,7 @@ class RateLimiter:
         if not self.enabled:
             return  # no pacing: the retry's own backoff (or Retry-After) does the waiting
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if sent_at is None or sent_at >= self._cut_at:
                 # What the server accepted in the last second is the best guess at its limit.
                 accepted = sum(1 for t in self._recent if now - t <= 1.0)
@@ -110,7 +118,7 @@ class RateLimiter:
         if not self.enabled:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if remaining <= 0:
                 self._next = max(self._next, now + reset)
                 return
@@ -131,14 +139,18 @@ def rate_limit_hint(headers: Mapping[str, str]) -> tuple[int, float] | None:
     found = dict(_RATELIMIT.findall(value))
     if "r" not in found or "t" not in found:
         return None
-    return int(found["r"]), float(found["t"])
+    reset = float(found["t"])
+    return (int(found["r"]), reset) if math.isfinite(reset) else None
 
 
 class CircuitBreaker:
     """After `threshold` requests in a row fail for good, stop asking the host for `cooldown`
     seconds, so the run moves on instead of hammering a host that is down."""
 
-    def __init__(self, threshold: int = 5, cooldown: float = 60.0) -> None:
+    def __init__(
+        self, threshold: int = 5, cooldown: float = 60.0, clock: Clock = time.monotonic
+    ) -> None:
+        self.clock = clock
         self.threshold = threshold
         self.cooldown = cooldown
         self._failures = 0
@@ -148,7 +160,7 @@ class CircuitBreaker:
     def open_for(self) -> float:
         """Seconds the breaker stays open; 0 when requests may go."""
         with self._lock:
-            return max(0.0, self._open_until - time.monotonic())
+            return max(0.0, self._open_until - self.clock())
 
     def record(self, ok: bool) -> None:
         with self._lock:
@@ -157,5 +169,5 @@ class CircuitBreaker:
                 return
             self._failures += 1
             if self._failures >= self.threshold:
-                self._open_until = time.monotonic() + self.cooldown
+                self._open_until = self.clock() + self.cooldown
                 self._failures = self.threshold - 1  # half-open: one more failure reopens

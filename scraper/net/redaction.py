@@ -5,6 +5,7 @@ One module so that errors, log lines, summaries and database columns all redact 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -12,17 +13,27 @@ from collections.abc import Callable
 
 from .settings import SettingError
 
-SECRET_ENVS: set[str] = set()  # every token variable a host policy names (see http.HostPolicy)
-
-_PATTERNS = re.compile(
-    r"((?:token|api_key|apikey|access_token|m_session_id)=)[^&\s\"';]+"
-    r"|((?:Bearer|Basic|Token)\s+)[^\s\"',;}]+",
-    re.IGNORECASE,
-)
+SECRET_ENVS: set[str] = set()  # every token variable a host policy names (see client.HostPolicy)
+# Query and cookie names whose value is a secret: the usual ones, and each policy's cookie.
+SECRET_NAMES: set[str] = {"token", "api_key", "apikey", "access_token"}
 
 
 def register(*names: str) -> None:
     SECRET_ENVS.update(names)
+
+
+def register_names(*names: str) -> None:
+    """Query or cookie names whose value is a secret (a host policy's cookie)."""
+    SECRET_NAMES.update(n.lower() for n in names)
+
+
+@functools.cache
+def _compiled(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted(map(re.escape, names)))
+    return re.compile(
+        rf"((?:{alternatives})=)[^&\s\"';]+|((?:Bearer|Basic|Token)\s+)[^\s\"',;}}]+",
+        re.IGNORECASE,
+    )
 
 
 def secrets() -> list[str]:
@@ -39,7 +50,8 @@ def redact(text: str) -> str:
         stripped = secret.strip()
         if stripped != secret and len(stripped) >= 4 and stripped in text:
             text = text.replace(stripped, "***")
-    return _PATTERNS.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+    pattern = _compiled(frozenset(SECRET_NAMES))
+    return pattern.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
 
 
 def scrubber() -> Callable[[str], str] | None:
@@ -86,7 +98,12 @@ class RedactingFilter(logging.Filter):
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:  # a traceback (-v) is text too
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 FILTER = RedactingFilter()

@@ -26,7 +26,7 @@ from typing import Any
 from . import DEFAULT_OUT, data, guide, library, output, pages, paths, search
 from .indexes import site_pages
 from .paths import LANGS, localized
-from .summary import Summary, compact, model_key, summarize
+from .summary import FIELDS, Summary, compact, model_key, summarize
 
 CHUNK = 250  # models per worker task
 
@@ -63,16 +63,18 @@ def build(settings: Settings) -> Report:
     out = Path(settings.out)
     conn = data.connect(settings.db)  # before touching the folder: no database, no site
     try:
-        with output.building(out) as clean:
+        with output.building(out, settings.force) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
             pages.configure(settings.base_url)
             stamp = build_stamp(settings.nsfw, settings.base_url)
             writer = output.Writer(out, old.pages, trusted)
+            writer.check_folders(old.pages)
             state, todo = _plan(data.live_models(conn), old, stamp if trusted else None)
             conn.close()
             new_pages = _carried_pages(state, old.pages)
             _render_models(settings, todo, old, trusted, state, new_pages, report)
+            new_pages.update(_redirects(state, writer, new_pages))
             summaries = [Summary.from_row(row) for _, row in state.values() if row is not None]
             report.hidden = sum(1 for _, row in state.values() if row is None)
             report.models = len(summaries)
@@ -112,10 +114,12 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
     models read again: summaries do not carry files)."""
     live = {guide.lookup_key(s.source, s.ref): s for s in summaries}
     keys = [(s.source, s.id) for s in guide.wanted(guide.collection(), live)]
+    named = guide.named_files(guide.collection(), live)
     conn = data.connect(db)
     try:
         return {
-            model_key(m.source, m.id): guide.facts(m) for m in data.load_models(conn, keys, failed)
+            model_key(m.source, m.id): guide.facts(m, named.get((m.source, m.id)))
+            for m in data.read_models(conn, keys, failed)
         }
     finally:
         conn.close()
@@ -212,7 +216,7 @@ def render_job(job: Job) -> JobResult:
         ids = [i for s, i, _ in job.models if s == source]
         histories[source] = data.download_history(conn, source, ids)
     try:
-        for model in data.load_models(conn, list(fingerprints), failures):
+        for model in data.read_models(conn, list(fingerprints), failures):
             key = model_key(model.source, model.id)
             fingerprint = fingerprints.get((model.source, model.id), "")
             try:
@@ -249,8 +253,11 @@ def _render_models(
             chunk = todo[start : start + settings.chunk]
             known = {}
             for source, model_id, _ in chunk:
+                previous = old.models.get(model_key(source, model_id))
+                row = previous[1] if isinstance(previous, list) and len(previous) == 2 else None
+                page = Summary.from_row(row).page if row else paths.model_page(source, model_id)
                 for lang in LANGS:
-                    path = localized(paths.model_page(source, model_id), lang)
+                    path = localized(page, lang)
                     if path in old.pages:
                         known[path] = old.pages[path]
             yield Job(
@@ -272,6 +279,37 @@ def _render_models(
         _collect(pool.imap_unordered(render_job, jobs()), todo, old, state, new_pages, report)
 
 
+def _moved(row: list[Any], previous: Any) -> None:
+    """A model whose page moved (a renamed repo) keeps the addresses it had, for redirects."""
+    if not (isinstance(previous, list) and len(previous) == 2 and previous[1]):
+        return
+    before, now = Summary.from_row(previous[1]), Summary.from_row(row)
+    moved = [p for p in [*before.moved_from, before.page] if p != now.page]
+    row[FIELD_MOVED] = list(dict.fromkeys(moved))
+
+
+FIELD_MOVED = FIELDS.index("moved_from")
+
+
+def _redirects(
+    state: dict[str, list[Any]], writer: output.Writer, live: dict[str, str]
+) -> dict[str, str]:
+    """A redirect page at each earlier address of a model, in both languages, unless another
+    model's page lives there now."""
+    written: dict[str, str] = {}
+    for _, row in state.values():
+        if row is None or not row[FIELD_MOVED]:
+            continue
+        summary = Summary.from_row(row)
+        for old_page in summary.moved_from:
+            for lang in LANGS:
+                path, target = localized(old_page, lang), localized(summary.page, lang)
+                if path in live:
+                    continue
+                written[path] = writer.write(path, paths.redirect_page(path, target))
+    return written
+
+
 def _collect(
     results: Iterator[JobResult],
     todo: list[tuple[str, str, str]],
@@ -282,6 +320,8 @@ def _collect(
 ) -> None:
     for result in results:
         for key, (fingerprint, row) in result.models.items():
+            if row is not None:
+                _moved(row, old.models.get(key))
             state[key] = [fingerprint, compact(row) if row is not None else None]
         new_pages.update(result.pages)
         report.failed += result.failed

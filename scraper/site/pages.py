@@ -20,13 +20,12 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .. import sources
 from ..cards import render
 from ..records import MODEL_STATS, VERSION_STATS, Model
-from ..sanitize import IMG_TAG, clean_html, safe_url
+from ..sanitize import IMG_TAG, capped, clean_html, safe_url, visible
 from . import chart, nsfw, paths, taxonomy
 from .feedlinks import links as feeds_links
-from .summary import first_image, image_src, split_bases
+from .summary import MAX_TAGS, first_image, image_src, split_bases
 
 # A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
 # posted or embedded; images come from https (the sources' CDNs) or the site itself.
@@ -72,6 +71,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # Plain text (names, tags, authors) without bidi overrides or zero-width characters;
+        # Markup (sanitized HTML) as it is.
+        finalize=lambda value: visible(value) if type(value) is str else value,
     )
     env.globals.update(
         group_page=group_page,
@@ -190,13 +192,15 @@ def model_page(
         }
         for i, v in enumerate(model.versions)
     ]
+    tags = taxonomy.load().visible_tags(visible(t) for t in model.tags)  # machine tags: facets
     return render_page(
         "model.html.j2",
-        paths.model_page(model.source, model.id),
+        paths.model_page(model.source, model.id, model.path_id),
         lang,
         model.name,
         model=model,
-        tags=taxonomy.load().visible_tags(model.tags),
+        tags=tags[:MAX_TAGS],  # these have tag pages
+        more_tags=tags[MAX_TAGS:],  # shown, not linked
         stats=_stats(model.stats, MODEL_STATS, L),
         status=render.status_label(model, L) if model.mode else None,
         page_url=safe_url(model.url),
@@ -239,11 +243,14 @@ def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> l
 
 
 def _file_view(f: Any, L: render.Labels) -> dict[str, Any]:  # noqa: N803
-    facts = render.file_facts(f, L)
+    """A file's link and facts as plain text (the template escapes them for HTML); its pickle
+    warning is the template's own element."""
+    facts, scans = render.file_fact_values(f)
+    if scans:
+        facts.append(f"{L.scan}{L.colon}{'/'.join(scans)}")
+    text = "".join(f" · {fact}" for fact in facts)
     pickle = f.format == "PickleTensor"
-    if pickle:
-        facts = facts.removesuffix(f" · {L.pickle}")
-    return {"name": f.name, "href": safe_url(f.url), "facts": facts, "pickle": pickle}
+    return {"name": f.name, "href": safe_url(f.url), "facts": text, "pickle": pickle}
 
 
 def _gallery(source: str, images: list, is_nsfw: bool, mode: str) -> list[dict[str, Any]]:
@@ -266,8 +273,8 @@ _HEADING = re.compile(r"<(/?)h([1-6])>")
 def description_html(model: Model) -> str:
     """The description (HTML where the source sends HTML, else a markdown README) made safe:
     sanitized, its headings moved below the page's own."""
-    text = model.description or ""
-    if not sources.get(model.source).html_description:
+    text = capped(model.description or "", render.CUT_NOTE)
+    if model.description_format != "html":
         text = _MARKDOWN.render(text)
     return shift_headings(clean_html(text))
 

@@ -12,12 +12,13 @@ from typing import Any
 
 from .. import sources
 from ..records import File, Model, Version
-from ..sanitize import safe_url
+from ..sanitize import safe_url, visible
 from . import nsfw as nsfw_rules
 from . import taxonomy
 from .paths import model_page
 
 MAX_WORDS = 20
+MAX_TAGS = 50  # a model's first tags get index pages and search entries; its page shows all
 THUMB = 200  # px: index tables show 80-96 px previews, 200 covers 2x screens
 GALLERY = 450  # px: model pages, as on the cards
 
@@ -41,6 +42,7 @@ class Summary:
     thumb_blur: bool = False
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
+    moved_from: list[str] = field(default_factory=list)  # earlier pages: redirects left there
     kind: str = taxonomy.OTHER  # the normalized type (taxonomy.toml)
     task: str | None = None  # the pipeline / task facet
     families: list[str] = field(default_factory=list)  # base families, set by the parent
@@ -53,7 +55,7 @@ class Summary:
     @property
     def page(self) -> str:
         """The Chinese page's path; the English one adds en/."""
-        return model_page(self.source, self.id)
+        return model_page(self.source, self.id, self.path_id)
 
     @property
     def ref(self) -> str:
@@ -105,12 +107,13 @@ def summarize(model: Model, mode: str) -> Summary | None:
     return Summary(
         source=model.source,
         id=model.id,
-        name=model.name,
-        display_name=model.display_name,
+        # Names as the search index and the lists show them: no bidi or zero-width tricks.
+        name=visible(model.name),
+        display_name=visible(model.display_name) if model.display_name else None,
         type=model.type,
         bases=list(dict.fromkeys([*base_models(model), *taxonomy.bases_from_tags(raw_tags)])),
-        tags=vocabulary.visible_tags(raw_tags),
-        creator=model.creator,
+        tags=vocabulary.visible_tags(visible(t) for t in raw_tags)[:MAX_TAGS],
+        creator=visible(model.creator) if model.creator else None,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
         likes=_count(model.stats.get("likes")),

@@ -1,7 +1,8 @@
 """SQLite store: promoted columns for queries, raw JSON for fidelity, runs and checkpoints.
 
+It knows layouts, not sources: each source's storage layout (layout.py) is given at open.
 schema (tables, migrations), lock (one writer), writer (pages in one transaction), reader
-(records back, read-only), runs (runs, checkpoints, quarantine).
+(payloads back, read-only), runs (runs, checkpoints, quarantine).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import checks, codec, lock, schema
-from .checks import DatabaseProblem
+from . import codec, integrity, lock, schema
+from .integrity import DatabaseProblem, connect_readonly
+from .layout import Layout, Layouts
 from .library import Library
 from .lock import Busy
-from .reader import Snapshot, load_models, snapshot
+from .reader import Snapshot, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
-from .writer import Writer
+from .writer import ModelWriter
 
 DEFAULT_DB = Path("output") / "models.db"
 log = logging.getLogger("scraper.store")
@@ -31,10 +33,12 @@ __all__ = [
     "Checkpoint",
     "Counts",
     "DatabaseProblem",
+    "Layout",
+    "Layouts",
     "Snapshot",
     "Store",
+    "connect_readonly",
     "default_path",
-    "load_models",
     "now",
     "snapshot",
 ]
@@ -44,15 +48,17 @@ def default_path() -> Path:
     return Path(os.environ.get("SCRAPER_DB") or DEFAULT_DB)
 
 
-class Store(RunLog, Writer, Library):
+class Store(RunLog, ModelWriter, Library):
     """The database opened for writing, its schema brought up to date.
 
     All writes of one page happen in one transaction, so a crash never leaves half a page.
+    `layouts`: how each source's payloads are stored (the catalog's open_store gives them).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, layouts: Layouts) -> None:
         path = Path(path)
-        checks.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
+        self.layouts = layouts
+        integrity.before_writing(path)  # a folder, not SQLite, not ours or damaged: refused
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._started = time.monotonic()
@@ -73,7 +79,7 @@ class Store(RunLog, Writer, Library):
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA wal_autocheckpoint=4000")
             self.db.execute(f"PRAGMA journal_size_limit={64 << 20}")
-            schema.migrate(self.db)
+            schema.migrate(self.db, layouts)
         except BaseException:
             self.db.close()
             raise

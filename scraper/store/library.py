@@ -217,19 +217,3 @@ def library_files(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
         "LEFT JOIN hash_lookups h ON h.sha256 = f.sha256 AND h.result = 'found' "
         "LEFT JOIN models m ON m.source = h.source AND m.id = h.model_id ORDER BY f.path"
     )
-
-
-def stored_models(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[str, Any]:
-    """The stored models of `source` by id, as records (deleted ones too: their last good
-    data); one that no longer parses is left out."""
-    from .. import sources
-    from .reader import iter_payloads
-
-    parse = sources.get(source).parse
-    found: dict[str, Any] = {}
-    for _, model_id, payload in iter_payloads(conn, keys=[(source, i) for i in sorted(ids)]):
-        try:
-            found[model_id] = parse(payload)
-        except Exception:  # an unreadable row: the card waits for a fresh fetch
-            continue
-    return found

@@ -1,10 +1,10 @@
-"""The reader: stored rows back into records, for cards and the site, in one read snapshot.
+"""The reader: stored rows back into payloads, for the catalog to parse, in one read snapshot.
 
 It is the one place that knows how a payload was split for storage: each object is stored
 once, in its own row (a model without its versions, a version without its files, a version's
-images as one packed array, where the source nests them), and put back together here, as JSON
-bytes, one parse per model. Rows are read as bytes, so one that is not valid UTF-8 (or not
-valid JSON) fails its own model only.
+images as one packed array, where the layout nests them), and put back together here, as JSON
+bytes, one parse of the JSON per model. Rows are read as bytes, so one that is not valid UTF-8
+(or not valid JSON) fails its own model only.
 """
 
 from __future__ import annotations
@@ -16,29 +16,24 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import jsonio, sources
-from ..records import Model, RecordError
+from .. import jsonio
+from ..records import RecordError
 from . import codec
-from .checks import connect_readonly as _connect
-from .checks import damaged
+from .integrity import connect_readonly, damaged
+from .layout import Layouts, of
 
-__all__ = ["Snapshot", "connect_readonly", "iter_payloads", "load_models", "snapshot"]
+__all__ = ["Snapshot", "iter_payloads", "snapshot"]
 
-
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A read-only connection to a database this tool wrote (DatabaseProblem otherwise), able
-    to unpack packed payloads in SQL."""
-    conn = _connect(path)
-    codec.register(conn)
-    return conn
+Payload = tuple[str, str, Any]  # (source, id, payload or the RecordError it is instead)
 
 
 class Snapshot:
     """One read transaction: everything read through it is one state of the database."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, layouts: Layouts) -> None:
         self.conn = conn
         self.path = path
+        self.layouts = layouts
 
     def attach(self, uri: str, name: str) -> None:
         """Another SQLite file (a manifest), read in the same queries."""
@@ -49,51 +44,32 @@ class Snapshot:
         self.conn.rollback()
         self.conn.execute("DETACH DATABASE " + name)
 
-    def models(
-        self,
-        source: str | None = None,
-        failures: list[str] | None = None,
-        keys: list[tuple[str, str]] | None = None,
-    ) -> Iterator[Model]:
-        """The stored models of `source` (or all, or just `keys`) as records, in id order. A
-        payload that no longer parses, whatever the reason, is named in `failures` (when
-        given) and skipped; a damaged file is DatabaseProblem, in one line."""
+    def payloads(
+        self, source: str | None = None, keys: list[tuple[str, str]] | None = None
+    ) -> Iterator[Payload]:
+        """(source, id, payload) of the stored models of `source` (or all, or just `keys`),
+        in id order; a payload that cannot be read is its RecordError. A damaged file is
+        DatabaseProblem, in one line."""
         try:
-            for src, model_id, payload in iter_payloads(self.conn, source, keys=keys):
-                try:
-                    if isinstance(payload, RecordError):
-                        raise payload
-                    yield sources.get(src).parse(payload)
-                except Exception as exc:  # one unreadable row must not stop the others
-                    if failures is None:
-                        raise
-                    failures.append(f"{src} {model_id}: {exc}")
+            yield from iter_payloads(self.conn, self.layouts, source, keys=keys)
         except sqlite3.DatabaseError as exc:
             raise damaged(self.path, exc) from None
 
 
 @contextlib.contextmanager
-def snapshot(path: Path) -> Iterator[Snapshot]:
+def snapshot(path: Path, layouts: Layouts) -> Iterator[Snapshot]:
     """The database read-only, in one read transaction for the block."""
     conn = connect_readonly(path)
     try:
         conn.execute("BEGIN")  # one read transaction: one snapshot for every query inside
-        yield Snapshot(conn, path)
+        yield Snapshot(conn, path, layouts)
     finally:
         conn.close()
 
 
-def load_models(
-    path: Path, source: str | None = None, failures: list[str] | None = None
-) -> Iterator[Model]:
-    """Every stored model of `source` (or all) as a record, in id order, all read from one
-    snapshot so a sync running meanwhile is seen wholly or not at all."""
-    with snapshot(path) as snap:
-        yield from snap.models(source, failures)
-
-
 def iter_payloads(
     conn: sqlite3.Connection,
+    layouts: Layouts,
     source: str | None = None,
     chunk: int = 500,
     keys: list[tuple[str, str]] | None = None,
@@ -104,14 +80,21 @@ def iter_payloads(
     batches = _by_keys(conn, keys, chunk) if keys is not None else _all(conn, source, chunk)
     for batch in batches:
         for src, group in itertools.groupby(batch, key=lambda r: r[0]):
-            yield from assemble(conn, src, list(group))
+            yield from assemble(conn, layouts, src, list(group))
 
 
 def assemble(
-    conn: sqlite3.Connection, source: str, group: list[tuple[str, str, bytes | None]]
-) -> Iterator[tuple[str, str, Any]]:
+    conn: sqlite3.Connection,
+    layouts: Layouts,
+    source: str,
+    group: list[tuple[str, str, bytes | None]],
+) -> Iterator[Payload]:
     """(source, id, payload) of stored model rows (source, id, JSON bytes) of one source."""
-    nest = sources.get(source).nesting
+    try:
+        nest = of(layouts, source).nesting
+    except KeyError as exc:  # rows of a source nobody described: each fails alone
+        yield from ((source, model_id, RecordError(str(exc.args[0]))) for _, model_id, _ in group)
+        return
     if nest is None:
         for _, model_id, raw in group:
             yield source, model_id, _payload(raw)
@@ -128,7 +111,7 @@ def _all(conn: sqlite3.Connection, source: str | None, chunk: int) -> Iterator[l
         f"SELECT source, id, {RAW} FROM models {where} ORDER BY source, length(id), id", args
     )
     while batch := rows.fetchmany(chunk):
-        yield [(src, model_id, _unpacked(raw, size)) for src, model_id, raw, size in batch]
+        yield [(src, model_id, _Packed(raw, size)) for src, model_id, raw, size in batch]
 
 
 def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) -> Iterator[list]:
@@ -142,7 +125,7 @@ def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) 
                 f"SELECT source, id, {RAW} FROM models WHERE source = ? AND id IN ({marks})",
                 [src, *ids],
             ):
-                found[src_, model_id] = (src_, model_id, _unpacked(raw, size))
+                found[src_, model_id] = (src_, model_id, _Packed(raw, size))
         yield [found[k] for k in part if k in found]
 
 
@@ -175,7 +158,8 @@ def _nest(
         ):
             if version_id in files:  # not of a removed version
                 files[version_id].append(raw or b"null")
-    for _, model_id, raw in group:
+    for _, model_id, packed in group:
+        raw = packed.open() if isinstance(packed, _Packed) else packed
         if isinstance(raw, RecordError):
             yield source, model_id, raw
             continue
@@ -215,7 +199,23 @@ def _unpacked(value: bytes | None, size: int | None) -> Any:
         return RecordError(f"stored payload cannot be unpacked: {exc}")
 
 
+class _Packed:
+    """A stored value as read, unpacked only when its model's turn comes: a batch of large
+    payloads (40 MB READMEs) costs one unpacked model at a time, not the batch's."""
+
+    __slots__ = ("raw", "size")
+
+    def __init__(self, raw: bytes | None, size: int | None) -> None:
+        self.raw, self.size = raw, size
+
+    def open(self) -> Any:
+        raw, self.raw = self.raw, None  # the packed bytes go with the model
+        return _unpacked(raw, self.size)
+
+
 def _payload(raw: Any) -> Any:
+    if isinstance(raw, _Packed):
+        raw = raw.open()
     if isinstance(raw, RecordError):
         return raw
     try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import jsonio, sources
+from .. import jsonio
 from ..records import MODEL_STATS, Model, Version
-from . import codec, search
+from . import codec, fulltext
 from .schema import PRIMARY_KEYS
 
 _dumps = jsonio.dumps
@@ -65,8 +65,13 @@ class Texts:
     """The JSON text of each row of one model, made only when a row is written, with any
     configured token blanked (scrub) before it is packed."""
 
-    def __init__(self, m: Model, scrub: Callable[[str], str] | None = None) -> None:
-        self.nest = sources.get(m.source).nesting
+    def __init__(
+        self,
+        m: Model,
+        nest: tuple[str, str, str] | None,
+        scrub: Callable[[str], str] | None = None,
+    ) -> None:
+        self.nest = nest
         self.m = m
         self.scrub = scrub
 
@@ -97,7 +102,7 @@ class Texts:
 
 def model_row(m: Model, raw: str, stats: str, stamp: str, body: str, first_seen: str) -> tuple:
     s = m.stats
-    searched = search.columns(m)
+    searched = fulltext.columns(m)
     packed, size = codec.pack(raw)
     return (
         m.source, m.id, m.name, m.type, None if m.nsfw is None else int(m.nsfw), m.nsfw_level,

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from .checks import DatabaseProblem
+from .integrity import DatabaseProblem
+from .layout import Layouts
 
 log = logging.getLogger("scraper.store")
 
@@ -82,7 +83,7 @@ class SchemaError(DatabaseProblem):
     """A database this release cannot use (written by a newer one)."""
 
 
-def _baseline(db: sqlite_utils.Database) -> None:
+def _baseline(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Version 1: every table of SCHEMA_V1, created or completed with its missing columns.
 
     Databases written before versioning (user_version 0) hold a subset of these tables and
@@ -101,13 +102,12 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.table(name).create_index(cols, if_not_exists=True)
 
 
-def _images_once(db: sqlite_utils.Database) -> bool:
+def _images_once(db: sqlite_utils.Database, layouts: Layouts) -> bool:
     """Version 2: a version's image objects stored once, as one packed array on the version
     (the images table keeps what cards and pages show), model payloads packed too; files rows
     of sources whose payload is stored whole no longer copy it; content hashes of the scheme
     that needs no re-serialising.
     """
-    from .. import sources
     from . import codec, reader
 
     conn = db.conn
@@ -118,7 +118,7 @@ def _images_once(db: sqlite_utils.Database) -> bool:
     conn.executemany("UPDATE models SET raw = ?, raw_size = ? WHERE source = ? AND id = ?", packed)
     conn.execute("ALTER TABLE versions ADD COLUMN images_raw BLOB")
     conn.execute("ALTER TABLE versions ADD COLUMN images_size INTEGER")
-    nested = [s.name for s in sources.SOURCES if s.nesting]
+    nested = [name for name, layout in layouts.items() if layout.nesting]
     marks = ",".join("?" * len(nested))
     rows = conn.execute(
         f"SELECT source, version_id, raw FROM images WHERE source IN ({marks}) "
@@ -135,7 +135,7 @@ def _images_once(db: sqlite_utils.Database) -> bool:
     _rebuild(db, "images", drop="raw")
     for name in ("tags", "stats_history", "checks"):
         _rebuild(db, name)
-    whole = [s.name for s in sources.SOURCES if not s.nesting]
+    whole = [name for name, layout in layouts.items() if not layout.nesting]
     conn.execute(
         f"UPDATE files SET raw = NULL WHERE source IN ({','.join('?' * len(whole))})", whole
     )
@@ -149,10 +149,10 @@ def _images_once(db: sqlite_utils.Database) -> bool:
         "CAST(sqlar_uncompress(raw, raw_size) AS TEXT) AS raw FROM models"
     )
     codec.register(conn)
-    shapes = {s.name: (s.nesting, frozenset(s.volatile)) for s in sources.SOURCES}
     hashes = [
-        (codec.content_digest(payload, *shapes[src]), src, model_id)
-        for src, model_id, payload in reader.iter_payloads(conn)
+        (codec.content_digest(payload, layouts[src].nesting, layouts[src].volatile), src, model_id)
+        for src, model_id, payload in reader.iter_payloads(conn, layouts)
+        if src in layouts
     ]
     conn.executemany("UPDATE models SET content_hash = ? WHERE source = ? AND id = ?", hashes)
     return True  # space to give back: VACUUM
@@ -186,12 +186,12 @@ def _rebuild(db: sqlite_utils.Database, name: str, drop: str | None = None) -> N
         db.conn.execute(sql)
 
 
-def _search_and_status(db: sqlite_utils.Database) -> None:
+def _search_and_status(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Version 3: full-text search over models, and indexes that keep `scraper status` to
     indexed counts. `checks` holds live models only, so counting stale counters is one range."""
-    from . import search
+    from . import fulltext
 
-    search.install(db)
+    fulltext.install(db, layouts)
     db.execute(
         "DELETE FROM checks WHERE EXISTS (SELECT 1 FROM models m WHERE m.source = checks.source "
         "AND m.id = checks.model_id AND m.deleted_at IS NOT NULL)"
@@ -211,7 +211,7 @@ def _search_and_status(db: sqlite_utils.Database) -> None:
 
 # Migration N brings a database from user_version N-1 to N; append, never edit a released one.
 # One that returns True leaves free pages worth a VACUUM.
-def _checkpoint_base(db: sqlite_utils.Database) -> None:
+def _checkpoint_base(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Version 4: a checkpoint keeps the base URL it was made under, so a crawl resumed against
     another host re-bases its saved cursor instead of replaying the old host's URL."""
     table = db.table("checkpoints")
@@ -219,7 +219,7 @@ def _checkpoint_base(db: sqlite_utils.Database) -> None:
         table.add_column("base_url", str)
 
 
-def _rows_by_model(db: sqlite_utils.Database) -> None:
+def _rows_by_model(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Version 5: file and image rows keyed by model first, then version. A page of models
     writes them in one place per model, not one per version scattered over both tables and the
     files' key index (at 10,000 models a page's commit wrote 1,057 pages, 614 of them these);
@@ -249,7 +249,7 @@ def _rows_by_model(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX idx_files_sha256 ON files (sha256)")
 
 
-def _library(db: sqlite_utils.Database) -> None:
+def _library(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """`scraper scan`: local model files and what is known of them. A file's hash is kept by
     (path, size, mtime_ns, inode), so an unchanged file is never hashed again; each hash asked
     of a host is kept with when and what it answered, so an unknown one is not asked again
@@ -278,16 +278,29 @@ def _library(db: sqlite_utils.Database) -> None:
     )
 
 
+def _repo_ids(db: sqlite_utils.Database, layouts: Layouts) -> None:
+    """Models found by their readable id (a Hub repo's `owner/name`) next to the stable key
+    (`_id`): the view `repo_ids` holds each model whose page URL ends with its name, and an
+    index finds a model by name (`SELECT * FROM repo_ids WHERE repo_id = 'owner/name'`)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_models_name ON models (source, name)")
+    db.execute(
+        "CREATE VIEW IF NOT EXISTS repo_ids AS SELECT source, name AS repo_id, id, url, "
+        "updated_at, deleted_at FROM models WHERE instr(name, '/') > 0 "
+        "AND substr(url, -length(name) - 1) = '/' || name"
+    )
+
+
 # Migrations 2 and 3 read payloads back through today's reader (store/reader.py): a change of the
 # storage layout must keep them working (the reader reads files by version before version 5),
 # or an old database can no longer be upgraded.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Layouts], bool | None]] = [
     _baseline,
     _images_once,
     _search_and_status,
     _checkpoint_base,
     _rows_by_model,
     _library,
+    _repo_ids,
 ]
 VERSION = len(MIGRATIONS)
 
@@ -308,7 +321,7 @@ def _vacuum(db: sqlite_utils.Database) -> None:
         db.execute(f"PRAGMA journal_mode = {mode}")
 
 
-def migrate(db: sqlite_utils.Database) -> int:
+def migrate(db: sqlite_utils.Database, layouts: Layouts) -> int:
     """Apply the migrations this database lacks, each in its own transaction; its version."""
     current = db.execute("PRAGMA user_version").fetchone()[0]
     if current > VERSION:
@@ -324,7 +337,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     vacuum = False
     for number in range(current + 1, VERSION + 1):
         with db.atomic():
-            vacuum |= bool(MIGRATIONS[number - 1](db)) and not fresh
+            vacuum |= bool(MIGRATIONS[number - 1](db, layouts)) and not fresh
             db.execute(f"PRAGMA user_version = {number}")
     if vacuum:
         _vacuum(db)

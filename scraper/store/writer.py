@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import sqlite_utils
 
-from .. import jsonio, sources
+from .. import jsonio
 from ..net import redaction
 from ..records import Model
 from . import codec, rows
+from .layout import Layouts, of
 from .reader import _chunks, load_raw
 from .runs import Checkpoint, Counts, now
 
@@ -21,13 +21,6 @@ TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_hi
 # row by row, each page of a long crawl dirtied a leaf of them per row: at 40,000 models 617 of
 # the 1,000 pages a commit wrote. A long crawl drops them and builds them, sorted, at its end.
 LOOKUP_INDEXES = {"idx_files_sha256": "files (sha256)", "idx_tags_tag": "tags (tag)"}
-
-
-@cache
-def _shape(source: str) -> tuple[tuple[str, str, str] | None, frozenset[str]]:
-    """How a source's payload nests, and its counters' keys: what its content hash leaves out."""
-    found = sources.get(source)
-    return found.nesting, frozenset(found.volatile)
 
 
 @dataclass
@@ -76,10 +69,11 @@ class _Known:
     first_seen_at: str
 
 
-class Writer:
+class ModelWriter:
     """The data tables of a Store: models, versions, files, images, tags, creators, history."""
 
     db: sqlite_utils.Database
+    layouts: Layouts  # how each source's payloads are stored, given at open
     _set_checkpoint: Callable[[Checkpoint], None]  # RunLog's: the cursor moves with the page
     quarantine: Callable[[str, str, str, Any, int | None], None]  # RunLog's
 
@@ -168,7 +162,8 @@ class Writer:
     ) -> None:
         """Decide what one model needs written and queue its rows; an unchanged model costs
         one hash of its payload and no row text."""
-        body = codec.content_digest(m.raw, *_shape(m.source))
+        layout = of(self.layouts, m.source)
+        body = codec.content_digest(m.raw, layout.nesting, layout.volatile)
         stats = codec.digest(jsonio.dumps([m.stats, [v.stats for v in m.versions]]))
         if previous and previous.body == body and previous.deleted_at is None:
             if previous.stats == stats:
@@ -177,7 +172,7 @@ class Writer:
             batch.counters.append((m, stats, stamp))
             page.refreshed += 1
         else:
-            texts = rows.Texts(m, scrub)
+            texts = rows.Texts(m, layout.nesting, scrub)
             first_seen = previous.first_seen_at if previous else stamp
             row = rows.model_row(m, texts.model(), stats, stamp, body, first_seen)
             batch.add_model(m, row, texts, stamp, replaces=previous is not None)
@@ -227,7 +222,7 @@ class Writer:
         self, m: Model, stats: str, stamp: str, scrub: Callable[[str], str] | None = None
     ) -> None:
         """Only the counters moved: refresh them (and raw, so cards show them) in place."""
-        texts = rows.Texts(m, scrub)
+        texts = rows.Texts(m, of(self.layouts, m.source).nesting, scrub)
         raw, size = codec.pack(texts.model())
         self.db.conn.execute(
             "UPDATE models SET downloads = ?, likes = ?, stats = ?, stats_hash = ?, "
@@ -280,7 +275,7 @@ class Writer:
             [(source, i, stamp) for i in ids],
         )
 
-    def stale_ids(self, source: str, older_than: str, limit: int | None = None) -> list[str]:
+    def stale_ids(self, source: str, older_than: str) -> list[str]:
         """Live models whose counters were last fetched before `older_than`, oldest first."""
         sql = (
             "SELECT m.id FROM models m LEFT JOIN checks c "
@@ -288,8 +283,6 @@ class Writer:
             "WHERE m.source = ? AND m.deleted_at IS NULL "
             "AND (c.checked_at IS NULL OR c.checked_at < ?) ORDER BY c.checked_at"
         )
-        if limit:
-            sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self.db.execute(sql, [source, older_than])]
 
     def mark_deleted(self, source: str, model_id: str) -> int:

@@ -1,10 +1,10 @@
-"""What was rendered from what: a manifest beside the outputs, so a run renders only the models
-whose inputs changed and the database stays read-only.
+"""The card log: what each card was rendered from, in a file beside the cards, so a run renders
+only the models whose inputs changed and the database stays read-only.
 
 `OUT/.scraper-manifest.db` (SQLite) holds, per model and language, the file written and the
 inputs it was written from (the model's content and counters hashes); per language, the key of
-the templates, labels, code and options. Attached read-only to the database's read snapshot, it
-finds the changed models with one query.
+the templates, labels, code and options. Attached read-only to the database's read snapshot as
+`man`, it finds the changed models, and their inputs, with one query.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from ..files import refuse_link
+from .reader import Snapshot
+
 NAME = ".scraper-manifest.db"
 INPUTS = "m.content_hash || '|' || ifnull(m.stats_hash, '') || '|' || ifnull(m.deleted_at, '')"
 
@@ -24,11 +27,13 @@ TABLES = (
     "PRIMARY KEY (source, id, lang)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS renders (lang TEXT, source TEXT, key TEXT, "
     "PRIMARY KEY (lang, source)) WITHOUT ROWID;"
+    # Which model a file name belongs to, ignoring case: two ids never share a file.
+    "CREATE INDEX IF NOT EXISTS cards_by_name ON cards (source, lang, name COLLATE NOCASE);"
 )
 
 
-class Manifest:
-    """The manifest of one output folder, open for writing. WAL, so that the read snapshot
+class CardLog:
+    """The card log of one output folder, open for writing. WAL, so that the read snapshot
     that has it attached does not block its writes; a run that changes nothing writes nothing
     to it (and its -wal and -shm files go when it closes).
 
@@ -39,8 +44,10 @@ class Manifest:
     def __init__(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = out / NAME
+        refuse_link(self.path, "card manifest")  # else SQLite writes where the link points
         self.problem: str | None = None
         self._pending: list[tuple] = []
+        self._names: dict[tuple[str, str, str], str] = {}  # this run's names, lower case
         try:
             new = not self.path.exists()
             self.conn = sqlite3.connect(self.path, isolation_level=None)
@@ -63,7 +70,7 @@ class Manifest:
         self.flush()
         self.conn.close()
 
-    def __enter__(self) -> Manifest:
+    def __enter__(self) -> CardLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,9 +103,21 @@ class Manifest:
         ).fetchone()
         return row[0] if row else None
 
+    def owner(self, source: str, lang: str, name: str) -> str | None:
+        """The id of the model whose card has this file name (ignoring case), if any."""
+        found = self._names.get((source, lang, name.lower()))
+        if found is not None:
+            return found
+        row = self.conn.execute(
+            "SELECT id FROM cards WHERE source = ? AND lang = ? AND name = ? COLLATE NOCASE",
+            [source, lang, name],
+        ).fetchone()
+        return row[0] if row else None
+
     def record(self, source: str, model_id: str, lang: str, name: str, inputs: str | None) -> None:
         """Queued, and written a thousand at a time: a crash loses only the last few, whose
         cards are then rendered again."""
+        self._names[(source, lang, name.lower())] = model_id
         self._pending.append((source, model_id, lang, name, inputs))
         if len(self._pending) >= 1000:
             self.flush()
@@ -150,33 +169,55 @@ class Manifest:
         legacy.unlink(missing_ok=True)
 
 
-def changed(conn: sqlite3.Connection, lang: str, source: str) -> list[tuple[str, str]]:
-    """(source, id) of the models whose inputs differ from what their card was rendered from;
-    `conn` is the database's read snapshot with the manifest attached as `man`."""
-    return conn.execute(
-        f"SELECT m.source, m.id FROM models m LEFT JOIN man.cards c "
+ATTACHED = "man"  # the name the card log is attached under in a snapshot
+
+
+def attach(snap: Snapshot, log: CardLog) -> bool:
+    """The card log attached to the snapshot, for the joins below; False when it could not be
+    opened (every card is then rendered)."""
+    uri = log.uri()
+    if uri:
+        snap.attach(uri, ATTACHED)
+    return uri is not None
+
+
+def changed(snap: Snapshot, lang: str, source: str) -> dict[tuple[str, str], str]:
+    """(source, id) -> inputs of the models whose inputs differ from what their card was
+    rendered from, in id order."""
+    rows = snap.conn.execute(
+        f"SELECT m.source, m.id, {INPUTS} FROM models m LEFT JOIN man.cards c "
         f"ON c.source = m.source AND c.id = m.id AND c.lang = ? "
         f"WHERE m.source = ? AND (c.inputs IS NULL OR c.inputs != {INPUTS}) "
         "ORDER BY length(m.id), m.id",
         [lang, source],
-    ).fetchall()
+    )
+    return {(src, model_id): inputs for src, model_id, inputs in rows}
 
 
-def gone(conn: sqlite3.Connection, lang: str, source: str) -> list[tuple[str, str, str]]:
+def gone(snap: Snapshot, lang: str, source: str) -> list[tuple[str, str, str]]:
     """(source, id, file) of cards whose model the database no longer holds."""
-    return conn.execute(
+    return snap.conn.execute(
         "SELECT c.source, c.id, c.name FROM man.cards c WHERE c.lang = ? AND c.source = ? "
         "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.source = c.source AND m.id = c.id)",
         [lang, source],
     ).fetchall()
 
 
-def count(conn: sqlite3.Connection, source: str) -> int:
-    return conn.execute("SELECT count(*) FROM models WHERE source = ?", [source]).fetchone()[0]
+def count(snap: Snapshot, source: str) -> int:
+    return snap.conn.execute("SELECT count(*) FROM models WHERE source = ?", [source]).fetchone()[0]
 
 
-def inputs(conn: sqlite3.Connection, source: str, model_id: str) -> str | None:
-    row = conn.execute(
-        f"SELECT {INPUTS} FROM models m WHERE m.source = ? AND m.id = ?", [source, model_id]
-    ).fetchone()
-    return row[0] if row else None
+def inputs(snap: Snapshot, source: str, ids: list[str]) -> dict[str, str]:
+    """id -> inputs of these models of `source`, in one query per 500: what each card is
+    rendered from, recorded beside it."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            snap.conn.execute(
+                f"SELECT m.id, {INPUTS} FROM models m WHERE m.source = ? AND m.id IN ({marks})",
+                [source, *chunk],
+            )
+        )
+    return found

@@ -14,9 +14,10 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import jsonio, sources
+from .. import jsonio
 from ..records import Model, RecordError
 from . import codec
+from .layout import Layouts
 
 COLUMNS = ("name", "tags", "creator", "description")
 ADDED = ("tags", "description")  # columns of `models` that exist for the index
@@ -26,20 +27,20 @@ _MARKUP = re.compile(r"<[^>]*>")
 def columns(m: Model) -> dict[str, Any]:
     """The searchable text of a model: tags as a JSON list, the description as plain text."""
     description = m.description
-    if description and sources.get(m.source).html_description:
+    if description and m.description_format == "html":
         # Tags out, entities decoded; runs of spaces stay (the tokenizer skips them, and
         # collapsing them costs four times the rest).
         description = html.unescape(_MARKUP.sub(" ", description)).strip()
     return {"tags": jsonio.dumps(m.tags) if m.tags else None, "description": description or None}
 
 
-def install(db: sqlite_utils.Database) -> None:
+def install(db: sqlite_utils.Database, layouts: Layouts) -> None:
     """Migration step: the added columns filled for existing rows, the index and its triggers."""
     table = db.table("models")
     for column in ADDED:
         if column not in table.columns_dict:
             db.execute(f"ALTER TABLE models ADD COLUMN [{column}] TEXT")
-    _fill(db)
+    _fill(db, layouts)
     cols = ", ".join(f"[{c}]" for c in COLUMNS)
     old = ", ".join(f"old.[{c}]" for c in COLUMNS)
     new = ", ".join(f"new.[{c}]" for c in COLUMNS)
@@ -61,8 +62,9 @@ def install(db: sqlite_utils.Database) -> None:
     )
 
 
-def _fill(db: sqlite_utils.Database, chunk: int = 500) -> None:
-    """Tags and descriptions of the rows already stored, read back through their sources."""
+def _fill(db: sqlite_utils.Database, layouts: Layouts, chunk: int = 500) -> None:
+    """Tags and descriptions of the rows already stored, read back through their layouts'
+    parsers."""
     from .reader import assemble
 
     conn = db.conn
@@ -78,9 +80,12 @@ def _fill(db: sqlite_utils.Database, chunk: int = 500) -> None:
             ((s, i, codec.unpack_bytes(r, n)) for _, s, i, r, n in rows), key=lambda r: r[0]
         )
         for source, group in itertools.groupby(ordered, key=lambda r: r[0]):
-            for _, model_id, payload in assemble(conn, source, list(group)):
+            parse = layouts[source].parse if source in layouts else None
+            for _, model_id, payload in assemble(conn, layouts, source, list(group)):
                 try:
-                    found = columns(sources.get(source).parse(payload))
+                    if parse is None or isinstance(payload, RecordError):
+                        continue
+                    found = columns(parse(payload))
                 except (RecordError, KeyError):
                     continue  # unreadable rows stay unindexed; the reader reports them
                 updates.append((found["tags"], found["description"], source, model_id))

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
+from . import codec
+
 HEADER = b"SQLite format 3\x00"
 
 
@@ -65,12 +67,17 @@ def _ours(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A read-only connection (it can neither create nor change the file) to a database
-    this tool wrote; DatabaseProblem, in one line, for anything else."""
+def connect_readonly(path: Path, wait: float = 0) -> sqlite3.Connection:
+    """The one read-only connection (it can neither create nor change the file) to a database
+    this tool wrote, able to unpack packed payloads in SQL; waits up to `wait` seconds for a
+    lock. DatabaseProblem, in one line, for anything else."""
+    path = Path(path)
     _header(path, writing=False)
     conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    codec.register(conn)
     try:
+        if wait:
+            conn.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "models" not in tables:
             raise DatabaseProblem(
@@ -84,6 +91,12 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def accepted(path: Path) -> None:
+    """The cheap part of before_writing, for before anything is created beside the file (its
+    lock): a folder, or a file that is not SQLite, refused in one line."""
+    _header(path, writing=True)
 
 
 def before_writing(path: Path) -> None:
