@@ -15,11 +15,11 @@ from urllib.parse import urljoin
 import feedparser
 import pytest
 
+from scraper.catalog import open_store
 from scraper.demo.recorded import hf_fixture
 from scraper.site import glossary, search, taxonomy, webbasics
 from scraper.site.build import Settings, build
 from scraper.site.summary import Summary
-from scraper.store import Store
 from tests.sitedata import SEARCH_BASE, reference_payloads, save, shared_catalog
 from tests.test_site_build import html_files, read
 
@@ -51,7 +51,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("web")
     db = folder / "models.db"
     shutil.copy(shared_catalog(tmp_path_factory), db)
-    store = Store(db)
+    store = open_store(db)
     save(store, "civitai", [sdxl_lora()])
     store.close()
     report = build(Settings(db=db, out=folder / "site", jobs=1, base_url=BASE_URL + "/"))
@@ -409,7 +409,7 @@ def test_a_second_build_and_a_one_model_change_rewrite_little(web: Path, tmp_pat
     build(Settings(db=db, out=out, jobs=1, base_url=BASE_URL))
     again = build(Settings(db=db, out=out, jobs=1, base_url=BASE_URL))
     assert again.written == 0 and again.rendered == 0
-    store = Store(db)
+    store = open_store(db)
     renamed = sdxl_lora()
     renamed["name"] = "Ink wash SDXL, renamed"
     save(store, "civitai", [renamed])
