@@ -160,7 +160,16 @@ def _build_site(config: Config) -> Step | None:
         return None
     from ..site.build import Settings, build
 
-    report = build(Settings(db=config.db, out=config.site.out, nsfw=config.site.nsfw))
+    site = config.site
+    report = build(
+        Settings(
+            db=config.db,
+            out=site.out,
+            nsfw=site.nsfw,
+            images=site.images,
+            deleted=site.deleted,
+        )
+    )
     line = (
         f"site: {report.models} models, {report.written} files written, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed under {config.site.out}"

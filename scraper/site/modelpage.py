@@ -1,0 +1,202 @@
+"""A model's page, laid out as the hubs lay theirs: the gallery first (a lightbox shows each
+image larger with what made it), the description, then each version with its files (hashes to
+copy, scan results, download links) and trigger words; a facts box beside them.
+
+Everything scraped reaches the page as a template value (autoescaped) or, for descriptions,
+through the sanitizer (pages.description_html); image URLs only through Pictures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import sources
+from ..cards import render, words
+from ..records import MODEL_STATS, VERSION_STATS, File, Model, Version
+from ..sanitize import safe_url
+from . import chart, nsfw, paths
+from .pages import blur_images, render_page, site_labels
+from .pictures import FULL, GALLERY, Pictures, href
+from .summary import split_bases
+
+GALLERY_MAX = 20  # images in a page's gallery, over all versions
+GENERATION = ("prompt", "negative_prompt", "sampler", "steps", "cfg", "seed", "model", "size")
+_GEN_LABEL = {"model": "gen_model", "size": "gen_size"}
+
+
+def model_page(
+    model: Model,
+    lang: str,
+    mode: str,
+    history: list[tuple[str, int]],
+    description: str,
+    pictures: Pictures | None = None,
+    removed: str | None = None,
+) -> str:
+    """A model's page in one language; `removed` is when it was deleted upstream (archive)."""
+    pictures = pictures or Pictures()
+    L = render.labels(lang)  # noqa: N806 (the templates' name)
+    S = site_labels(lang)  # noqa: N806
+    path = paths.model_page(model.source, model.id)
+    root = paths.root_of(paths.localized(path, lang))
+    is_nsfw = nsfw.model_is_nsfw(model)
+    details = pictures.html(description, root, S.image_missing)
+    if mode == "blur" and is_nsfw:
+        details = blur_images(details, S.nsfw)
+    n = len(model.versions)
+    versions = [_version(v, n - i, n, lang, L) for i, v in enumerate(model.versions)]
+    source_name = S.get(f"source_{model.source}") or sources.get(model.source).title
+    return render_page(
+        "model.html.j2",
+        path,
+        lang,
+        model.name.strip(),
+        model=model,
+        name=model.name.strip(),
+        display_name=(model.display_name or "").strip(),
+        removed=S.removed.format(source=source_name, date=words.date_text(removed, lang))
+        if removed
+        else None,
+        status=render.status_label(model, L) if model.mode else None,
+        gallery=_gallery(model, is_nsfw, mode, pictures, root, S),
+        versions=versions,
+        facts=_facts(model, lang, L, source_name),
+        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        stats=_stats(model.stats, MODEL_STATS, L),
+        page_url=safe_url(model.url),
+        chart=chart.downloads_svg(history, S.chart),
+        details=Markup(details),
+    )
+
+
+def when(stamp: str | None, lang: str) -> dict[str, str] | None:
+    """A date to show: the day in the language, the full stamp for <time datetime>."""
+    if not stamp:
+        return None
+    text = words.date_text(stamp, lang)
+    iso = stamp.strip() if words.parse_time(stamp) else None
+    return {"iso": iso, "text": text} if text else None
+
+
+def _facts(model: Model, lang: str, L: render.Labels, source_name: str) -> dict[str, Any]:  # noqa: N803
+    published = model.created_at or _first(v.published_at or v.created_at for v in model.versions)
+    updated = model.updated_at or _last(
+        v.updated_at or v.published_at or v.created_at for v in model.versions
+    )
+    bases = list(dict.fromkeys(b for v in model.versions for b in split_bases(v.base_model)))
+    return {
+        "type": (model.type or "").strip() or None,
+        "bases": bases,
+        "source": source_name,
+        "creator": (model.creator or "").strip() or None,
+        "license": words.license_text(model.license, lang),
+        "published": when(published, lang),
+        "updated": _later(when(updated, lang), when(published, lang)),
+    }
+
+
+def _version(v: Version, i: int, n: int, lang: str, L: render.Labels) -> dict[str, Any]:  # noqa: N803
+    published = v.published_at or v.created_at
+    files = [_file_view(f, lang) for f in v.files]
+    weights = [row for row, f in zip(files, v.files, strict=True) if f.format]
+    others = [row for row, f in zip(files, v.files, strict=True) if not f.format]
+    if not weights:
+        weights, others = others, []
+    return {
+        "anchor": f"v-{paths.page_name(v.id)}",
+        "heading": L.version_heading.format(i=i, n=n),
+        "name": v.name.strip(),
+        "published": when(published, lang),
+        "updated": _later(when(v.updated_at, lang), when(published, lang)),
+        "base_model": v.base_model,
+        "bases": split_bases(v.base_model),
+        "stats": _stats(v.stats, VERSION_STATS, L),
+        "words": [w.strip() for w in v.trained_words if w.strip()],
+        "weights": weights,
+        "others": others,
+    }
+
+
+def _file_view(f: File, lang: str) -> dict[str, Any]:
+    sha = (f.sha256 or f.hashes.get("SHA256") or "").strip()
+    auto = (f.hashes.get("AutoV2") or "").strip()
+    if not auto and len(sha) == 64:
+        auto = sha[:10].upper()  # AutoV2 is the SHA256's first ten digits
+    scans = [words.word(s, lang) for s in dict.fromkeys((f.pickle_scan, f.virus_scan)) if s]
+    return {
+        "name": f.name.strip(),
+        "href": safe_url(f.url),
+        "size": render.human_size(f.size_kb),
+        "format": f.format,
+        "precision": f.precision,
+        "size_type": words.word(f.size_type, lang),
+        "kind": words.word(f.kind, lang) if f.kind and f.kind != "Model" else None,
+        "sha256": sha or None,
+        "autov2": auto or None,
+        "scan": " / ".join(s for s in scans if s) or None,
+        "danger": "Danger" in (f.pickle_scan, f.virus_scan),
+        "pickle": f.format == "PickleTensor",
+    }
+
+
+def _gallery(
+    model: Model, is_nsfw: bool, mode: str, pictures: Pictures, root: str, S: render.Labels
+) -> list[dict[str, Any]]:  # noqa: N803
+    """Every version's images in order (newest version first), GALLERY_MAX at most."""
+    source = sources.get(model.source)
+    shown: list[dict[str, Any]] = []
+    for version in model.versions:
+        for image, blurred in nsfw.visible_images(version.images, is_nsfw, mode):
+            if len(shown) == GALLERY_MAX:
+                return shown
+            if not safe_url(image.url):
+                continue
+            video = image.kind == "video"
+            if video:
+                link = safe_url(image.url)
+                if pictures.mirror is None and link:
+                    shown.append({"video": True, "full": link, "version": version.name.strip()})
+                continue
+            small = href(pictures.src(model.source, image.url, GALLERY), root)
+            full = href(pictures.src(model.source, image.url, FULL), root) or small
+            gen = source.generation(image)
+            shown.append(
+                {
+                    "video": False,
+                    "src": small,
+                    "full": full,
+                    "blurred": blurred,
+                    "version": version.name.strip(),
+                    "width": image.width,
+                    "height": image.height,
+                    "gen": [(S[_GEN_LABEL.get(k, k)], gen[k], k) for k in GENERATION if k in gen],
+                }
+            )
+    return shown
+
+
+def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> list:  # noqa: N803
+    return [
+        (L[k], f"{stats[k]:,}" if isinstance(stats[k], int) else stats[k])
+        for k in keys
+        if k in stats
+    ]
+
+
+def _later(updated: dict | None, published: dict | None) -> dict | None:
+    """An update is worth a line when it fell on another day than the publication."""
+    if updated is None or (published is not None and updated["text"] == published["text"]):
+        return None
+    return updated
+
+
+def _first(values) -> str | None:
+    found = [v for v in values if v]
+    return min(found) if found else None
+
+
+def _last(values) -> str | None:
+    found = [v for v in values if v]
+    return max(found) if found else None
