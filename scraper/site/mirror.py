@@ -10,7 +10,7 @@ assets/img/ named by the hash of the image's URL. A file once stored is reused b
 build and never removed, so a model deleted upstream keeps its pictures. A failure is noted
 beside the site (.mirror-failed/) with when to try again, so a build is resumable and a dead
 image is not asked for on every build. SCRAPER_MIRROR_PRIVATE=1 lifts the address check (tests
-serve images from 127.0.0.1).
+serve images from 127.0.0.1); a list of host:port lifts it for those only.
 """
 
 from __future__ import annotations
@@ -65,9 +65,11 @@ def paths(url: str) -> tuple[str, str]:
     return f"{FOLDER}/{h[:2]}/{h}.webp", f"{FOLDER}/{h[:2]}/{h}-s.webp"
 
 
-def public_host(host: str) -> None:
-    """Refuse a host that is, or resolves to, an address that is not public."""
-    if os.environ.get(PRIVATE_ENV) == "1":
+def public_host(host: str, port: int | None = None) -> None:
+    """Refuse a host that is, or resolves to, an address that is not public.
+    SCRAPER_MIRROR_PRIVATE=1 allows every host; a list "127.0.0.1:8081,..." allows those."""
+    lifted = os.environ.get(PRIVATE_ENV, "").strip()
+    if lifted == "1" or (lifted and f"{host}:{port}" in lifted.split(",")):
         return
     if not host:
         raise Refused("no host")
@@ -144,7 +146,11 @@ class Mirror:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https"):
                 raise Refused(f"not an http(s) URL: {parts.scheme or 'none'}")
-            public_host(parts.hostname or "")
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                raise Refused("a malformed port") from None
+            public_host(parts.hostname or "", port)
             assert self._limiter is not None
             self._limiter.acquire()
             self.fetched += 1
