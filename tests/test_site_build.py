@@ -145,7 +145,9 @@ def test_hub_models_show_revision_versions_readme_and_chinese_name(site: Path) -
         if "sdxl-turbo" in p.read_text(encoding="utf-8")
     )
     text = hf.read_text(encoding="utf-8")
-    assert re.search(r'<h3><span class="vnum">\[版本1/共1个版本\]</span> main@[0-9a-f]{7}</h3>', text)
+    assert re.search(
+        r'<h3><span class="vnum">\[版本1/共1个版本\]</span> main@[0-9a-f]{7}</h3>', text
+    )
     ms = (site / "models/modelscope/1000.html").read_text(encoding="utf-8")
     assert "卡通系列文生图模型-插画风" in ms
     details = ms[ms.index('<div class="details">') :]

@@ -177,7 +177,9 @@ def test_mirror_fetches_each_image_once_and_every_img_is_inside_the_site(
         assert max(large.size) == mirror.LARGE  # 2400x3200 resized
     # pages allow only the site's own images; what could not be kept is shown as missing
     page = (site / "models/civitai/910001.html").read_text(encoding="utf-8")
-    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)[1])
+    csp = html.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)[1]
+    )
     assert "img-src 'self';" in csp and "script-src 'self';" in csp
     assert page.count('<span class="missing">') == 4 + 1  # 4 gallery images, the WebUI one
     assert "127.0.0.1" not in page.replace(public.url + "/", "")  # no link to a local server

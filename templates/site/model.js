@@ -101,6 +101,7 @@
     gallery.addEventListener("click", function (event) {
       const shot = event.target.closest("li.shot");
       if (!shot || shots.indexOf(shot) < 0 || event.target.closest("dl")) return;
+      if (event.target.matches("input")) return; // the click a label sends its checkbox
       const toggle = shot.querySelector(".nsfw input");
       if (toggle && !toggle.checked) return; // the first click shows a blurred picture
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
