@@ -19,6 +19,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -51,6 +52,7 @@ class ImageServer:
             "/img/b.jpg": ("image/jpeg", picture("JPEG", (2400, 3200), 2)),
             "/img/c.jpg": ("image/jpeg", picture("JPEG", (300, 400), 3)),
             "/img/desc.png": ("image/png", picture("PNG", (640, 480), 4)),
+            "/flaky.png": ("image/png", picture("PNG", (200, 200), 5)),
             "/page.html": ("text/html; charset=utf-8", b"<html><body>not an image</body></html>"),
         }
         server = self
@@ -61,6 +63,12 @@ class ImageServer:
                 if self.path == "/redirect.png":
                     self.send_response(302)
                     self.send_header("Location", redirect_to + "/img/a.png")
+                    self.end_headers()
+                    return
+                if self.path == "/flaky.png" and server.hits[self.path] == 1:
+                    self.send_response(503)  # busy the first time (a CDN under load)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 if self.path == "/huge.jpg":
@@ -239,3 +247,35 @@ def test_archive_keeps_a_deleted_model_with_its_pictures_and_a_badge(
     assert not (site / "models/civitai/910001.html").exists()
     assert (site / mirror.paths(public.url + "/img/a.png")[0]).is_file()
     assert public.hits["/img/a.png"] == 1
+
+
+def test_an_image_that_failed_for_a_while_comes_on_a_later_build(
+    tmp_path: Path, servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public, _ = servers
+    monkeypatch.setenv("SCRAPER_MIRROR_PRIVATE", public.hostport)
+    db, site = tmp_path / "models.db", tmp_path / "site"
+    store = catalog(db, public.url)
+    raw = next(m for m in reference_payloads() if m["id"] == 4468)
+    raw = dict(copy.deepcopy(raw), id=910003, name="Flaky", description="")
+    version = dict(raw["modelVersions"][0], id=9100030)
+    version["images"] = [dict(version["images"][0], url=public.url + "/flaky.png", nsfw="None")]
+    raw["modelVersions"] = [version]
+    save(store, "civitai", [raw])
+    store.close()
+    page = site / "models/civitai/910003.html"
+    build(db, site, "--images", "mirror")
+    assert public.hits["/flaky.png"] == 1 and '<span class="missing">' in page.read_text()
+    # not asked again at once (the note says when), but the page stays due for rendering
+    output = build(db, site, "--images", "mirror")
+    assert public.hits["/flaky.png"] == 1 and ", 1 rendered;" in output
+    notes = [p for p in (site / mirror.FAILED).rglob("*") if p.is_file()]
+    note = next(p for p in notes if orjson.loads(p.read_bytes())["url"].endswith("/flaky.png"))
+    data = orjson.loads(note.read_bytes())
+    reasons = sorted(orjson.loads(p.read_bytes())["reason"] for p in notes if p != note)
+    assert len(reasons) == 5 and "HTTP 404" in reasons and "too many redirects" not in reasons
+    assert data["transient"] is True and data["reason"] == "HTTP 503"
+    note.write_bytes(orjson.dumps(dict(data, retry_after=0)))  # as if six hours had passed
+    build(db, site, "--images", "mirror")
+    assert public.hits["/flaky.png"] == 2 and '<span class="missing">' not in page.read_text()
+    assert ", 0 rendered;" in build(db, site, "--images", "mirror")  # done: no more renders

@@ -1,7 +1,7 @@
 """`[site] images = "mirror"`: each image a page shows fetched once, resized, kept in the site.
 
 Scraped image URLs are untrusted. Only http(s) URLs whose host resolves to public addresses are
-fetched (a real Civitai description embeds `http://127.0.0.1:7860/...`, a user's own WebUI),
+fetched (a real model description embeds `http://127.0.0.1:7860/...`, a user's own WebUI),
 checked again after every redirect; loopback, private, link-local (cloud metadata) and
 reserved addresses are refused. An answer that is not an image Pillow can read, or larger
 than MAX_BYTES, is dropped. What is kept is re-encoded (never the fetched bytes): a WebP of at
@@ -192,15 +192,25 @@ class Mirror:
         return self.out / FAILED / h[:2] / h
 
     def _failed_recently(self, url: str) -> bool:
+        """A failure noted by an earlier build and not yet due again; one that may pass
+        later keeps `transient` set, so the model's pages are rendered again next time."""
         try:
             note = orjson.loads(self._failure_path(url).read_bytes())
-            return float(note.get("retry_after", 0)) > time.time()
+            due = float(note.get("retry_after", 0)) > time.time()
         except (OSError, orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             return False
+        if due and note.get("transient") is True:
+            self.transient = True
+        return due
 
     def _note_failure(self, url: str, reason: str, transient: bool) -> None:
         wait = RETRY_TRANSIENT if transient else RETRY_PERMANENT
-        note = {"url": url[:2000], "reason": reason[:300], "retry_after": time.time() + wait}
+        note = {
+            "url": url[:2000],
+            "reason": reason[:300],
+            "transient": transient,
+            "retry_after": time.time() + wait,
+        }
         path = self._failure_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, orjson.dumps(note), if_changed=False)
