@@ -29,7 +29,8 @@ def word(value: str | None, lang: str) -> str | None:
 
 def license_text(text: str | None, lang: str) -> str | None:
     """A licence as the sources' parsers write it ("commercial use: Image, Sell; no credit
-    needed; ...", or a licence name) with each known term in the language."""
+    needed; ...", or a licence's id such as apache-2.0, kept as it is) with each known term in
+    the language."""
     if not text:
         return text
     words = table(lang)
@@ -41,8 +42,6 @@ def license_text(text: str | None, lang: str) -> str | None:
             colon = "：" if lang == "zh" else ": "
             joiner = "、" if lang == "zh" else ", "
             parts.append(f"{label}{colon}{joiner.join(uses)}")
-        elif part.startswith("other (") and part.endswith(")"):
-            parts.append(f"{word('other', lang)} ({part[7:-1]})")
         else:
             parts.append(word(part, lang) or part)
     return ("；" if lang == "zh" else "; ").join(parts)
