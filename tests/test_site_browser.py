@@ -381,3 +381,50 @@ def test_hostile_model_runs_nothing(live: dict) -> None:
     assert events["dialogs"] == []
     assert events["csp"] == []  # nothing even tried to run and was stopped by the CSP
     assert events["errors"] == []
+
+
+def test_mirrored_site_shows_its_own_images_under_img_src_self(
+    live: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_site_mirror import ImageServer, catalog
+
+    images = ImageServer()  # its /redirect.png leads to its own /img/a.png: allowed
+    monkeypatch.setenv("SCRAPER_MIRROR_PRIVATE", images.hostport)
+    catalog(tmp_path / "models.db", images.url).close()
+    report = build(
+        Settings(db=tmp_path / "models.db", out=tmp_path / "site", jobs=1, images="mirror")
+    )
+    assert not report.failed and report.images[1] == 5
+    fetched = images.hits.total()  # by the build
+    httpd = server(tmp_path / "site", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    requested: list[str] = []
+    page = live["context"].new_page()
+    page.on("request", lambda r: requested.append(r.url))
+    csp: list[str] = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security" in m.text else None)
+    own = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        page.goto(own + "models/civitai/910001.html")
+        page.wait_for_load_state("load")
+        shown = page.locator(".gallery img")
+        assert shown.count() == 4 and page.locator(".gallery .missing").count() == 3
+        loaded = "[...document.querySelectorAll('%s')].every(i => i.complete && i.naturalWidth)"
+        wait_until(page, loaded % ".gallery img")
+        page.locator(".details img").scroll_into_view_if_needed()  # lazy
+        wait_until(page, loaded % ".details img")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(".gallery a.open").first.click()
+        box = page.locator("dialog.lightbox figure img")
+        box.wait_for(state="visible")
+        wait_until(page, "document.querySelector('dialog.lightbox figure img').naturalWidth > 0")
+        # the large copy, not the gallery's 450 px one (noise shrinks it further to fit 200 KB)
+        assert 450 < box.evaluate("i => Math.max(i.naturalWidth, i.naturalHeight)") <= 1280
+        page.screenshot(path=str(SCREENSHOTS / "model-mirrored.png"), full_page=False)
+    finally:
+        page.close()
+        httpd.shutdown()
+        images.httpd.shutdown()
+    assert all(url.startswith(own) for url in requested), requested  # nothing from elsewhere
+    assert images.hits.total() == fetched  # the browser never asked the image host
+    assert csp == []
