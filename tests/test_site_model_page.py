@@ -102,7 +102,7 @@ def test_gallery_comes_first_with_each_images_generation_data(site: Path) -> Non
     text = page_of(site, "4468")
     gallery = text[text.index('<section class="gallery"') : text.index("</section>")]
     first = gallery[gallery.index('<li class="shot">') : gallery.index("</li>")]
-    assert 'data-full="https://image.civitai.com/' in first and "/width=1280/" in first
+    assert '<a class="open" href="https://image.civitai.com/' in first and "/width=1280/" in first
     prompt = re.search(r'<dd class="gen-prompt">(.*?)</dd>', first, re.S)[1]
     assert html.unescape(prompt) == meta["prompt"]
     for key, value in (

@@ -21,9 +21,8 @@ from .pages import blur_images, render_page, site_labels
 from .pictures import FULL, GALLERY, Pictures, href
 from .summary import split_bases
 
-GALLERY_MAX = 20  # images in a page's gallery, over all versions
-GENERATION = ("prompt", "negative_prompt", "sampler", "steps", "cfg", "seed", "model", "size")
-_GEN_LABEL = {"model": "gen_model", "size": "gen_size"}
+GALLERY_MAX = 12  # images in a page's gallery, over all versions (a hub shows ten a version)
+GENERATION = ("prompt", "negative_prompt", "sampler", "steps", "cfg", "seed")
 
 
 def model_page(
@@ -151,16 +150,15 @@ def _gallery(
         for image, blurred in nsfw.visible_images(version.images, is_nsfw, mode):
             if len(shown) == GALLERY_MAX:
                 return shown
-            if not safe_url(image.url):
+            checked = safe_url(image.url)
+            if not checked:
                 continue
-            video = image.kind == "video"
-            if video:
-                link = safe_url(image.url)
-                if pictures.mirror is None and link:
-                    shown.append({"video": True, "full": link, "version": version.name.strip()})
+            if image.kind == "video":
+                if pictures.mirror is None:
+                    shown.append({"video": True, "full": checked})
                 continue
-            small = href(pictures.src(model.source, image.url, GALLERY), root)
-            full = href(pictures.src(model.source, image.url, FULL), root) or small
+            small = href(pictures.src(model.source, checked, GALLERY, checked=True), root)
+            full = href(pictures.src(model.source, checked, FULL, checked=True), root) or small
             gen = source.generation(image)
             shown.append(
                 {
@@ -168,10 +166,7 @@ def _gallery(
                     "src": small,
                     "full": full,
                     "blurred": blurred,
-                    "version": version.name.strip(),
-                    "width": image.width,
-                    "height": image.height,
-                    "gen": [(S[_GEN_LABEL.get(k, k)], gen[k], k) for k in GENERATION if k in gen],
+                    "gen": [(S[k], gen[k], k) for k in GENERATION if k in gen],
                 }
             )
     return shown

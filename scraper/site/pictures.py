@@ -45,18 +45,21 @@ class Pictures:
             raise ValueError(f"unknown images setting {mode!r}: use one of {', '.join(MODES)}")
         return cls(mode, mirroring.Mirror(Path(out), rps) if mode == "mirror" else None)
 
-    def src(self, source: str, url: str | None, width: int = GALLERY) -> str | None:
+    def src(
+        self, source: str, url: str | None, width: int = GALLERY, checked: bool = False
+    ) -> str | None:
         """A checked image URL (a variant of about `width` px where the host makes one), or
-        the stored copy's site path; None when there is nothing safe to show."""
-        checked = safe_url(url or "")
-        if not checked or not checked.startswith(("https://", "http://")):
+        the stored copy's site path; None when there is nothing safe to show. `checked`: the
+        URL already came from safe_url."""
+        url = url if checked else safe_url(url or "")
+        if not url:
             return None
         host = sources.get(source)
         if self.mirror is None:
-            return host.thumbnail(checked, width)
-        if not self.mirror.available(checked, host.thumbnail(checked, FULL)):
+            return host.thumbnail(url, width)
+        if not self.mirror.available(url, host.thumbnail(url, FULL)):
             return None
-        large, small = mirroring.paths(checked)
+        large, small = mirroring.paths(url)
         return small if width <= mirroring.SMALL else large
 
     def html(self, html: str, root: str, missing: str) -> str:

@@ -20,7 +20,8 @@
   function copied(button) {
     const label = button.dataset.label || button.textContent;
     button.dataset.label = label;
-    button.textContent = button.dataset.done || label;
+    const done = button.closest("[data-done]");
+    button.textContent = (done && done.dataset.done) || label;
     button.classList.add("done");
     setTimeout(function () { button.textContent = label; button.classList.remove("done"); }, 1500);
   }
@@ -41,12 +42,13 @@
 
   function lightbox(gallery) {
     const shots = Array.from(gallery.querySelectorAll("li.shot")).filter(function (li) {
-      return li.querySelector("img[data-full]");
+      return li.querySelector("a.open img, img[data-full]");
     });
     if (!shots.length) return;
     const words = gallery.dataset;
     const dialog = make("dialog", "lightbox");
     dialog.setAttribute("aria-label", gallery.getAttribute("aria-label") || "");
+    dialog.dataset.done = words.done || "";
     const stage = make("div", "stage");
     const figure = make("figure");
     const picture = make("img");
@@ -69,8 +71,9 @@
     function show(index) {
       current = (index + shots.length) % shots.length;
       const shot = shots[current];
-      const thumb = shot.querySelector("img[data-full]");
-      picture.src = thumb.dataset.full || thumb.src;
+      const link = shot.querySelector("a.open");
+      const thumb = shot.querySelector("img");
+      picture.src = link ? link.href : thumb.dataset.full || thumb.src;
       picture.alt = thumb.alt;
       info.replaceChildren();
       const of = (words.of || "{i} / {n}").replace("{i}", current + 1).replace("{n}", shots.length);
@@ -83,7 +86,6 @@
           const button = make("button", "copy", words.copy || "Copy");
           button.type = "button";
           button.dataset.copy = dd.textContent;
-          button.dataset.done = words.done || "";
           const dt = dd.previousElementSibling;
           if (dt) dt.appendChild(button);
         });
