@@ -8,6 +8,7 @@ through the sanitizer (pages.description_html); image URLs only through Pictures
 
 from __future__ import annotations
 
+from types import SimpleNamespace as View  # attributes: Jinja reads them without a KeyError detour
 from typing import Any
 
 from markupsafe import Markup
@@ -85,15 +86,17 @@ def _facts(model: Model, lang: str, L: render.Labels, source_name: str) -> dict[
         v.updated_at or v.published_at or v.created_at for v in model.versions
     )
     bases = list(dict.fromkeys(b for v in model.versions for b in split_bases(v.base_model)))
-    return {
-        "type": (model.type or "").strip() or None,
-        "bases": bases,
-        "source": source_name,
-        "creator": (model.creator or "").strip() or None,
-        "license": words.license_text(model.license, lang),
-        "published": when(published, lang),
-        "updated": _later(when(updated, lang), when(published, lang)),
-    }
+    return View(
+        **{
+            "type": (model.type or "").strip() or None,
+            "bases": bases,
+            "source": source_name,
+            "creator": (model.creator or "").strip() or None,
+            "license": words.license_text(model.license, lang),
+            "published": when(published, lang),
+            "updated": _later(when(updated, lang), when(published, lang)),
+        }
+    )
 
 
 def _version(v: Version, i: int, n: int, lang: str, L: render.Labels) -> dict[str, Any]:  # noqa: N803
@@ -103,19 +106,21 @@ def _version(v: Version, i: int, n: int, lang: str, L: render.Labels) -> dict[st
     others = [row for row, f in zip(files, v.files, strict=True) if not f.format]
     if not weights:
         weights, others = others, []
-    return {
-        "anchor": f"v-{paths.page_name(v.id)}",
-        "heading": L.version_heading.format(i=i, n=n),
-        "name": v.name.strip(),
-        "published": when(published, lang),
-        "updated": _later(when(v.updated_at, lang), when(published, lang)),
-        "base_model": v.base_model,
-        "bases": split_bases(v.base_model),
-        "stats": _stats(v.stats, VERSION_STATS, L),
-        "words": [w.strip() for w in v.trained_words if w.strip()],
-        "weights": weights,
-        "others": others,
-    }
+    return View(
+        **{
+            "anchor": f"v-{paths.page_name(v.id)}",
+            "heading": L.version_heading.format(i=i, n=n),
+            "name": v.name.strip(),
+            "published": when(published, lang),
+            "updated": _later(when(v.updated_at, lang), when(published, lang)),
+            "base_model": v.base_model,
+            "bases": split_bases(v.base_model),
+            "stats": _stats(v.stats, VERSION_STATS, L),
+            "words": [w.strip() for w in v.trained_words if w.strip()],
+            "weights": weights,
+            "others": others,
+        }
+    )
 
 
 def _file_view(f: File, lang: str) -> dict[str, Any]:
@@ -124,28 +129,30 @@ def _file_view(f: File, lang: str) -> dict[str, Any]:
     if not auto and len(sha) == 64:
         auto = sha[:10].upper()  # AutoV2 is the SHA256's first ten digits
     scans = [words.word(s, lang) for s in dict.fromkeys((f.pickle_scan, f.virus_scan)) if s]
-    return {
-        "name": f.name.strip(),
-        "href": safe_url(f.url),
-        "size": render.human_size(f.size_kb),
-        "format": f.format,
-        "precision": f.precision,
-        "size_type": words.word(f.size_type, lang),
-        "kind": words.word(f.kind, lang) if f.kind and f.kind != "Model" else None,
-        "sha256": sha or None,
-        "autov2": auto or None,
-        "scan": " / ".join(s for s in scans if s) or None,
-        "danger": "Danger" in (f.pickle_scan, f.virus_scan),
-        "pickle": f.format == "PickleTensor",
-    }
+    return View(
+        **{
+            "name": f.name.strip(),
+            "href": safe_url(f.url),
+            "size": render.human_size(f.size_kb),
+            "format": f.format,
+            "precision": f.precision,
+            "size_type": words.word(f.size_type, lang),
+            "kind": words.word(f.kind, lang) if f.kind and f.kind != "Model" else None,
+            "sha256": sha or None,
+            "autov2": auto or None,
+            "scan": " / ".join(s for s in scans if s) or None,
+            "danger": "Danger" in (f.pickle_scan, f.virus_scan),
+            "pickle": f.format == "PickleTensor",
+        }
+    )
 
 
 def _gallery(
     model: Model, is_nsfw: bool, mode: str, pictures: Pictures, root: str, S: render.Labels
-) -> list[dict[str, Any]]:  # noqa: N803
+) -> list[View]:  # noqa: N803
     """Every version's images in order (newest version first), GALLERY_MAX at most."""
     source = sources.get(model.source)
-    shown: list[dict[str, Any]] = []
+    shown: list[View] = []
     for version in model.versions:
         for image, blurred in nsfw.visible_images(version.images, is_nsfw, mode):
             if len(shown) == GALLERY_MAX:
@@ -155,19 +162,19 @@ def _gallery(
                 continue
             if image.kind == "video":
                 if pictures.mirror is None:
-                    shown.append({"video": True, "full": checked})
+                    shown.append(View(video=True, full=checked))
                 continue
             small = href(pictures.src(model.source, checked, GALLERY, checked=True), root)
             full = href(pictures.src(model.source, checked, FULL, checked=True), root) or small
             gen = source.generation(image)
             shown.append(
-                {
-                    "video": False,
-                    "src": small,
-                    "full": full,
-                    "blurred": blurred,
-                    "gen": [(S[k], gen[k], k) for k in GENERATION if k in gen],
-                }
+                View(
+                    video=False,
+                    src=small,
+                    full=full,
+                    blurred=blurred,
+                    gen=[(S[k], gen[k], k) for k in GENERATION if k in gen],
+                )
             )
     return shown
 
