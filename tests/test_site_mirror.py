@@ -219,6 +219,20 @@ def test_non_public_addresses_are_refused(address: str, monkeypatch) -> None:
         mirror.public_host(address, 80)
 
 
+def test_what_pillow_must_not_decode_is_refused() -> None:
+    bomb = io.BytesIO()
+    Image.new("L", (20_000, 5_000)).save(bomb, "PNG")  # 100 million pixels in a few KB
+    for data in (bomb.getvalue(), b"<svg onload=alert(1)></svg>", b"GIF89a" + b"\0" * 20):
+        with pytest.raises(mirror.Refused):
+            mirror.encode(data)
+    small = io.BytesIO()
+    Image.new("RGBA", (300, 200), (255, 0, 0, 128)).save(small, "PNG")
+    large, little = mirror.encode(small.getvalue())
+    assert large[8:12] == little[8:12] == b"WEBP"
+    with Image.open(io.BytesIO(large)) as copy:
+        assert copy.size == (300, 200) and copy.mode == "RGBA"  # never enlarged; alpha kept
+
+
 def test_archive_keeps_a_deleted_model_with_its_pictures_and_a_badge(
     tmp_path: Path, servers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,6 +21,7 @@ import ipaddress
 import os
 import socket
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -223,12 +224,23 @@ def encode(data: bytes) -> tuple[bytes, bytes]:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
+            if image.width * image.height > MAX_PIXELS:  # Pillow itself only warns below 2x
+                raise Refused(f"{image.width}x{image.height} px: too large to decode")
             image.draft("RGB", (LARGE, LARGE))  # JPEG: decode at a reduced scale
             image.seek(0)  # an animation: its first frame
             image.load()
             picture = image.convert("RGBA" if _has_alpha(image) else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise Refused(f"not an image Pillow reads: {type(exc).__name__}") from None
     return _webp(picture, LARGE), _webp(picture, SMALL)
 
