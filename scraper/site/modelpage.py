@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace as View  # attributes: Jinja reads them without a KeyError detour
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import sources
 from ..cards import render, words
@@ -45,6 +45,7 @@ def model_page(
     details = pictures.html(description, root, S.image_missing)
     if mode == "blur" and is_nsfw:
         details = blur_images(details, S.nsfw)
+    gallery = _gallery(model, is_nsfw, mode, pictures, root, S)
     n = len(model.versions)
     versions = [_version(v, n - i, n, lang, L) for i, v in enumerate(model.versions)]
     source_name = S.get(f"source_{model.source}") or sources.get(model.source).title
@@ -60,7 +61,8 @@ def model_page(
         if removed
         else None,
         status=render.status_label(model, L) if model.mode else None,
-        gallery=_gallery(model, is_nsfw, mode, pictures, root, S),
+        gallery=bool(gallery),
+        shots=shots_html(gallery, model.name.strip(), S),
         versions=versions,
         facts=_facts(model, lang, L, source_name),
         tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
@@ -99,31 +101,35 @@ def _facts(model: Model, lang: str, L: render.Labels, source_name: str) -> dict[
     )
 
 
-def _version(v: Version, i: int, n: int, lang: str, L: render.Labels) -> dict[str, Any]:  # noqa: N803
+def _version(v: Version, i: int, n: int, lang: str, L: render.Labels) -> View:  # noqa: N803
+    S = site_labels(lang)  # noqa: N806
     published = v.published_at or v.created_at
     files = [_file_view(f, lang) for f in v.files]
     weights = [row for row, f in zip(files, v.files, strict=True) if f.format]
     others = [row for row, f in zip(files, v.files, strict=True) if not f.format]
     if not weights:
         weights, others = others, []
+    shown = when(published, lang)
     return View(
         **{
             "anchor": f"v-{paths.page_name(v.id)}",
             "heading": L.version_heading.format(i=i, n=n),
             "name": v.name.strip(),
-            "published": when(published, lang),
-            "updated": _later(when(v.updated_at, lang), when(published, lang)),
+            "published": shown,
+            "updated": _later(when(v.updated_at, lang), shown),
             "base_model": v.base_model,
             "bases": split_bases(v.base_model),
             "stats": _stats(v.stats, VERSION_STATS, L),
             "words": [w.strip() for w in v.trained_words if w.strip()],
             "weights": weights,
             "others": others,
+            "weights_html": file_rows(weights, S, L),
+            "others_html": file_rows(others, S, L) if others else "",
         }
     )
 
 
-def _file_view(f: File, lang: str) -> dict[str, Any]:
+def _file_view(f: File, lang: str) -> View:
     sha = (f.sha256 or f.hashes.get("SHA256") or "").strip()
     auto = (f.hashes.get("AutoV2") or "").strip()
     if not auto and len(sha) == 64:
@@ -177,6 +183,94 @@ def _gallery(
                 )
             )
     return shown
+
+
+def shots_html(gallery: list[View], name: str, S: render.Labels) -> Markup:  # noqa: N803
+    """The gallery's items: a picture (a link to its larger version, or the NSFW toggle) and
+    its generation data for the lightbox. Written here rather than in the template: a page
+    has a dozen, each a dozen values, and Jinja's per-value cost showed in the build's time."""
+    e = escape
+    alt = e(name)
+    nsfw, video, missing = e(S.nsfw), e(S.video), e(S.image_missing)
+    items = []
+    for i, g in enumerate(gallery, 1):
+        if g.video:
+            link = f'<a class="video" href="{e(g.full)}" rel="nofollow noopener noreferrer">'
+            inner = f"{link}{video}</a>"
+        elif not g.src:
+            inner = f'<span class="missing">{missing}</span>'
+        elif g.blurred:
+            inner = (
+                f'<label class="nsfw"><input type="checkbox" aria-label="{nsfw}"><img '
+                f'src="{e(g.src)}" data-full="{e(g.full)}" alt="{alt} {i}" loading="lazy">'
+                f"<span>{nsfw}</span></label>"
+            )
+        else:
+            lazy = ' loading="lazy"' if i > 4 else ""
+            picture = f'<img src="{e(g.src)}" alt="{alt} {i}"{lazy}>'
+            inner = f'<a class="open" href="{e(g.full)}">{picture}</a>'
+        gen = getattr(g, "gen", None)
+        if gen:
+            rows = "".join(
+                f'<dt>{e(label)}</dt><dd class="gen-{key}">{e(value)}</dd>\n'
+                for label, value, key in gen
+            )
+            inner += f'\n<dl class="gen" hidden>\n{rows}</dl>'
+        items.append(f'<li class="shot">\n{inner}\n</li>')
+    return Markup("\n".join(items))
+
+
+def file_rows(files: list[View], S: render.Labels, L: render.Labels) -> Markup:  # noqa: N803
+    """A file table's rows: name (kind, pickle warning), size, format, precision, SHA256 and
+    AutoV2 each with a copy button, scan result, download link. Each cell carries its label
+    for the phone layout (model.css shows it before the value)."""
+    e = escape
+    name, size, fmt, precision, hashes, scan, download = (
+        e(S[k])
+        for k in ("file_name", "file_size", "file_format", "file_precision", "file_hash")
+        + ("file_scan", "file_download")
+    )
+    copy, get, pickle = e(S.copy_label), e(S.download), e(L.pickle)
+    rows = []
+    for f in files:
+        kind = f' <small class="kind">{e(f.kind)}</small>' if f.kind else ""
+        warn = f'<br><strong class="warn">{pickle}</strong>' if f.pickle else ""
+        facts = " · ".join(e(x) for x in (f.precision, f.size_type) if x)
+        found = ""
+        if f.sha256:
+            sha = e(f.sha256)
+            found += (
+                f'<span class="hash"><small>SHA256</small> <code class="sha256" title="{sha}">'
+                f'{e(f.sha256[:12])}…</code><button type="button" class="copy" '
+                f'data-copy="{sha}" aria-label="{copy} SHA256">{copy}</button></span>'
+            )
+        if f.autov2:
+            auto = e(f.autov2)
+            found += (
+                f'<span class="hash"><small>AutoV2</small> <code class="autov2">{auto}</code>'
+                f'<button type="button" class="copy" data-copy="{auto}" '
+                f'aria-label="{copy} AutoV2">{copy}</button></span>'
+            )
+        result = ""
+        if f.scan:
+            result = f'<span class="scan{" warn" if f.danger else ""}">{e(f.scan)}</span>'
+        link = ""
+        if f.href:
+            link = (
+                f'<a class="download" href="{e(f.href)}" rel="nofollow noopener noreferrer">'
+                f"{get}</a>"
+            )
+        rows.append(
+            f'<tr>\n<td class="fname" data-label="{name}"><span class="file">{e(f.name)}</span>'
+            f"{kind}{warn}</td>\n"
+            f'<td class="num" data-label="{size}">{e(f.size or "")}</td>\n'
+            f'<td data-label="{fmt}">{e(f.format or "")}</td>\n'
+            f'<td data-label="{precision}">{facts}</td>\n'
+            f'<td class="hashes" data-label="{hashes}">{found}</td>\n'
+            f'<td data-label="{scan}">{result}</td>\n'
+            f'<td data-label="{download}">{link}</td>\n</tr>'
+        )
+    return Markup("\n".join(rows))
 
 
 def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> list:  # noqa: N803
