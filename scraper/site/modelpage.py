@@ -2,7 +2,8 @@
 image larger with what made it), the description, then each version with its files (hashes to
 copy, scan results, download links) and trigger words; a facts box beside them.
 
-Everything scraped reaches the page as a template value (autoescaped) or, for descriptions,
+Everything scraped reaches the page as a template value (autoescaped), as a value escaped with
+markupsafe.escape in the two row writers here (gallery items, file rows), or, for descriptions,
 through the sanitizer (pages.description_html); image URLs only through Pictures.
 """
 
@@ -82,7 +83,7 @@ def when(stamp: str | None, lang: str) -> dict[str, str] | None:
     return {"iso": iso, "text": text} if text else None
 
 
-def _facts(model: Model, lang: str, L: render.Labels, source_name: str) -> dict[str, Any]:  # noqa: N803
+def _facts(model: Model, lang: str, L: render.Labels, source_name: str) -> View:  # noqa: N803
     published = model.created_at or _first(v.published_at or v.created_at for v in model.versions)
     updated = model.updated_at or _last(
         v.updated_at or v.published_at or v.created_at for v in model.versions
