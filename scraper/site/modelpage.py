@@ -46,7 +46,7 @@ def model_page(
     details = pictures.html(description, root, S.image_missing)
     if mode == "blur" and is_nsfw:
         details = blur_images(details, S.nsfw)
-    gallery = _gallery(model, is_nsfw, mode, pictures, root, S)
+    gallery = _gallery(model, is_nsfw, mode, pictures, root)
     n = len(model.versions)
     versions = [_version(v, n - i, n, lang, L) for i, v in enumerate(model.versions)]
     source_name = S.get(f"source_{model.source}") or sources.get(model.source).title
@@ -154,9 +154,7 @@ def _file_view(f: File, lang: str) -> View:
     )
 
 
-def _gallery(
-    model: Model, is_nsfw: bool, mode: str, pictures: Pictures, root: str, S: render.Labels
-) -> list[View]:  # noqa: N803
+def _gallery(model: Model, is_nsfw: bool, mode: str, pictures: Pictures, root: str) -> list[View]:  # noqa: N803
     """Every version's images in order (newest version first), GALLERY_MAX at most."""
     source = sources.get(model.source)
     shown: list[View] = []
@@ -180,7 +178,7 @@ def _gallery(
                     src=small,
                     full=full,
                     blurred=blurred,
-                    gen=[(S[k], gen[k], k) for k in GENERATION if k in gen],
+                    gen=[(k, gen[k]) for k in GENERATION if k in gen],
                 )
             )
     return shown
@@ -193,6 +191,7 @@ def shots_html(gallery: list[View], name: str, S: render.Labels) -> Markup:  # n
     e = escape
     alt = e(name)
     nsfw, video, missing = e(S.nsfw), e(S.video), e(S.image_missing)
+    labels = {k: e(S[k]) for k in GENERATION}
     items = []
     for i, g in enumerate(gallery, 1):
         if g.video:
@@ -213,8 +212,8 @@ def shots_html(gallery: list[View], name: str, S: render.Labels) -> Markup:  # n
         gen = getattr(g, "gen", None)
         if gen:
             rows = "".join(
-                f'<dt>{e(label)}</dt><dd class="gen-{key}">{e(value)}</dd>\n'
-                for label, value, key in gen
+                f'<dt>{labels[key]}</dt><dd class="gen-{key}">{e(value)}</dd>\n'
+                for key, value in gen
             )
             inner += f'\n<dl class="gen" hidden>\n{rows}</dl>'
         items.append(f'<li class="shot">\n{inner}\n</li>')
