@@ -1,4 +1,5 @@
-"""Output files: names safe on every file system and unique, written atomically."""
+"""Output files: names safe on every file system and unique, written atomically, and never
+through a symbolic link out of their folder."""
 
 from __future__ import annotations
 
@@ -26,17 +27,20 @@ def slugify(name: str) -> str:
     return slug
 
 
-def safe_stem(readable: str, key: str) -> str:
+def safe_stem(readable: str, key: str, hashed: bool = False) -> str:
     """A file-name stem for `readable` (an id, or id-slug; 'owner/name' gives 'owner--name'):
-    only [A-Za-z0-9._-], no Windows device name, no leading or trailing dot, at most STEM_MAX
-    characters. When anything had to be replaced, cut or could be ambiguous, a short stable
-    hash of `key` is added, so two records never share a name, even ignoring case."""
+    only [A-Za-z0-9._-], no Windows device name, no leading dot or '-', no trailing dot, at
+    most STEM_MAX characters. When anything had to be replaced, cut or could be ambiguous (or
+    `hashed`: the name is another record's ignoring case), a short stable hash of `key` is
+    added, so two records never share a name, even ignoring case."""
     wanted = readable.replace("/", "--")
     text = _UNSAFE.sub("_", wanted).strip(".")
     first = text.split(".", 1)[0]
     if _DEVICE.fullmatch(first):
         text = f"{first}_{text[len(first) :]}"
-    changed = text != wanted or "--" in readable or not text
+    if text.startswith("-"):  # never taken for an option by a shell command
+        text = "_" + text[1:]
+    changed = hashed or text != wanted or "--" in readable or not text
     if len(text) > STEM_MAX:
         text, changed = text[:STEM_MAX].rstrip("."), True
     if changed:
@@ -104,3 +108,59 @@ def _holds(path: Path, data: bytes) -> bool:
             return handle.read() == data
     except (FileNotFoundError, NotADirectoryError):
         return False
+
+
+class OutsideFolder(Exception):
+    """A write or removal that would go through a symbolic link, or into a folder this tool
+    did not make: refused with one line naming the path."""
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def check_folder(root: Path, folder: Path) -> None:
+    """Refuse `folder` when it, or any folder between `root` and it, is a symbolic link (a
+    planted one would take writes and removals outside root). Missing folders are fine."""
+    root, folder = Path(root), Path(folder)
+    try:
+        parts = folder.relative_to(root).parts
+    except ValueError:
+        raise OutsideFolder(f"{folder} is not inside {root}; refusing to write there") from None
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutsideFolder(
+                f"{current} is a symbolic link; refusing to write or remove through it "
+                "(remove the link, or choose another output folder)"
+            )
+
+
+def remove_inside(root: Path, path: Path) -> bool:
+    """Remove one file under root without following a symbolic link on the way (a link
+    itself is removed, never its target); False when it was not there."""
+    check_folder(root, path.parent)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def create_exclusive(path: Path) -> None:
+    """Create (or keep) an empty marker file without following a symbolic link to it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if os.path.islink(path):
+            raise OutsideFolder(f"{path} is a symbolic link; remove it") from None
+        raise exc
+    os.close(fd)
+
+
+def refuse_link(path: Path, what: str) -> None:
+    """One line when `path` (a manifest, a lock) is a symbolic link."""
+    if Path(path).is_symlink():
+        raise OutsideFolder(
+            f"{path} is a symbolic link, not this tool's {what}; remove it and run again"
+        )

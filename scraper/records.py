@@ -94,7 +94,6 @@ class Model:
     # Readable id for file names where `id` is an opaque stable key (a database id, say).
     path_id: str | None = None
     display_name: str | None = None  # a name in Chinese beside `name`, where the API has one
-    link_base: str | None = None  # where relative links in a markdown description point
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

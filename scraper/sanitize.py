@@ -52,6 +52,18 @@ IMAGE_DEFAULTS = ' loading="lazy" decoding="async" referrerpolicy="no-referrer"'
 # An image tag as nh3 writes it: lower-case names, every value in double quotes.
 IMG_TAG = re.compile(r'<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
 
+# Characters that reorder or hide text in a single line: bidi embeddings and overrides
+# (U+202A-U+202E), isolates (U+2066-U+2069), zero-width space, word joiner, BOM, Mongolian
+# vowel separator. (Zero-width joiners stay: emoji sequences and scripts need them.)
+INVISIBLE = "[\u200b\u2060\ufeff\u180e\u202a-\u202e\u2066-\u2069]"
+_INVISIBLE = re.compile(INVISIBLE)
+
+
+def visible(text: str) -> str:
+    """A single-line text without the characters that reorder or hide it."""
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+
+
 # WHATWG URL parsing drops tab and newline anywhere and C0 controls and spaces at the ends.
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 # Never in a real URL unencoded, and able to end an attribute or a link: percent-encoded.
@@ -83,7 +95,64 @@ def clean_html(html: str) -> str:
     if not html:
         return ""
     # In nh3's output a "<" that is not a tag is escaped: IMG_TAG finds real tags only.
-    return IMG_TAG.sub(_image, _cleaner().clean(html))
+    return IMG_TAG.sub(_image, _cleaner().clean(shallow(html)))
+
+
+MAX_DEPTH = 48  # elements nested deeper are flattened to their text before the sanitizer
+# Elements that never nest in themselves (their end tag is optional) or have no content:
+# they do not deepen the tree the parser builds.
+_FLAT = frozenset(
+    {
+        *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"),
+        *("source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option"),
+        *("thead", "tbody", "tfoot"),
+    }
+)
+_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+def shallow(html: str, limit: int = MAX_DEPTH) -> str:
+    """HTML whose elements nest at most `limit` deep: the tags of deeper ones are dropped
+    (their text stays). One forward pass: an HTML parser's cost grows with the depth (the
+    sanitizer took 76 s on "<div>" * 120000), and the Markdown converter recurses on it."""
+    if html.count("<") <= limit:
+        return html  # (the common case: it cannot nest deeper than it has tags)
+    out: list[str] = []
+    pos = depth = dropped = 0
+    end = -1  # the ">" closing the tag at hand, found once per tag, scanning forward only
+    for match in _TAG_START.finditer(html):
+        start = match.start()
+        if start < pos or match.group(2).lower() in _FLAT:
+            continue
+        if end < start:
+            end = html.find(">", start)
+            if end < 0:
+                break
+        if html[end - 1] == "/":
+            continue  # <x/>: nothing inside
+        closing = bool(match.group(1))
+        if not closing and depth < limit:
+            depth += 1
+        elif closing and not dropped:
+            depth = max(0, depth - 1)
+        else:
+            dropped += -1 if closing else 1
+            out.append(html[pos:start])
+            pos = end + 1
+    out.append(html[pos:])
+    return "".join(out)
+
+
+MAX_TEXT = 1_000_000  # characters of one description or README put on a card or a page
+
+
+def capped(text: str, note: str, limit: int = MAX_TEXT) -> str:
+    """The text, cut at `limit` characters (at a line end when one is near) with `note` after
+    it, so one huge record costs its share, not the run's memory; the database keeps it all."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", limit - 10_000, limit)
+    return text[: cut if cut > 0 else limit] + note.format(shown=limit, total=len(text))
 
 
 def _image(match: re.Match[str]) -> str:

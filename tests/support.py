@@ -31,6 +31,14 @@ def sync_command(db: Path) -> list[str]:
     return [sys.executable, "-m", "scraper.cli", "sync", "civitai", "--rps", "0", "--db", str(db)]
 
 
+def default_sigint() -> None:
+    """For Popen(preexec_fn=...): the child gets the default SIGINT disposition, whatever the
+    shell gave pytest (a background job starts with SIGINT ignored, and children inherit it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def reference_ids() -> list[str]:
     return sorted((p.stem for p in CARDS.glob("*.json")), key=int)
 

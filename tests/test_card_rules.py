@@ -191,3 +191,35 @@ def test_image_without_url_is_kept_but_not_shown() -> None:
     model = parse_model(raw)
     assert model.versions[0].images[0].url == "" and model.versions[0].images[0].raw["id"] == 1
     assert render(model) == render(parse_model(reference("5224")))
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (
+            "AvroraPrisonerV2[torn_clothes].safetensors",
+            "AvroraPrisonerV2[torn_clothes].safetensors",
+        ),
+        ("half]open.pt", "half\\]open.pt"),
+        ("half[open.pt", "half\\[open.pt"),
+        ("[x](https://evil.example).pt", "\\[x\\](https://evil.example).pt"),
+    ],
+)
+def test_balanced_brackets_in_link_text_stay_an_unbalanced_one_is_escaped(
+    tmp_path, name: str, shown: str
+) -> None:
+    from click.testing import CliRunner
+    from markdown_it import MarkdownIt
+
+    from scraper.cli import main
+
+    raw = reference("4468")
+    raw["modelVersions"][0]["files"][0]["name"] = name
+    saved = tmp_path / "4468.json"
+    saved.write_text(json.dumps(raw), encoding="utf-8")
+    result = CliRunner().invoke(main, ["card", str(saved), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith(f"  - [{shown}]("))
+    tokens = MarkdownIt("commonmark").parseInline(line.strip()[2:])[0].children
+    assert [t.type for t in tokens][:3] == ["link_open", "text", "link_close"]
+    assert tokens[1].content == name  # the link shows the file's name as it is

@@ -40,6 +40,7 @@ stale_after = "3d"
 
 
 def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "data").mkdir(exist_ok=True)  # GOOD's db folder: a missing one is refused
     path = tmp_path / "scraper.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -83,7 +83,7 @@ def test_gated_repo_is_recorded_not_failed(hub, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "- Status: gated: access must be requested" in result.output
     [raw] = stored_raw(tmp_path / "models.db")
-    assert '"readme_status":403' in raw
+    assert '"readme_status":401' in raw  # GatedRepo, asked without a token
 
 
 def test_renamed_repo_followed_and_keyed_by_id(hub, tmp_path) -> None:

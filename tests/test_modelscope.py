@@ -84,7 +84,8 @@ def test_export_card_in_every_language(ms) -> None:
         assert heading in card and name_line in card
         assert "Apache License 2.0" in card and "· SafeTensor · 3.2 GiB" in card
         assert "# 卡通系列文生图模型" in card  # the README, inline in the detail
-        assert "description/sim1.png" in card  # a README image, made absolute
+        # a README image, made absolute as ModelScope serves it (an HTML attribute: &amp;)
+        assert "repo?Revision=master&amp;FilePath=description%2Fsim1.png" in card
 
 
 def test_token_sent_as_cookie_and_bearer_never_stored(ms, tmp_path, monkeypatch) -> None:

@@ -26,7 +26,7 @@ from scraper.demo.recorded import GATED
 from scraper.demo.server import Faults
 from scraper.jobs.status import QUERIES
 from scraper.store import schema
-from tests.support import hf_repos
+from tests.support import default_sigint, hf_repos
 
 CONFIG = """\
 db = "out/models.db"
@@ -145,7 +145,13 @@ def test_a_signal_ends_the_run_cleanly_and_the_next_run_completes(apis, tmp_path
     path = write_config(tmp_path)
     db = tmp_path / "out" / "models.db"
     command = [sys.executable, "-m", "scraper.cli", "run", "--config", str(path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only resets a signal disposition)
+    )
     deadline = time.monotonic() + 30
     while models_so_far(db) < 10:
         assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from scraper.site import search
+from scraper.site import paths, search
 from scraper.site.build import Settings, build
 from scraper.site.serve import server
 from tests.sitedata import HOSTILE_ID, make_catalog
+
+MS_PAGE = paths.model_page("modelscope", "1000", "damo/cv_cartoon_stable_diffusion_design")
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -283,7 +285,7 @@ def search_results(page, query: str) -> list[str]:
         ("index.html", "人像", "models/civitai/900000.html"),  # 人像人物像素 portrait v0
         ("index.html", "portrait v0", "models/civitai/900000.html"),
         ("index.html", "Counterfeit", "models/civitai/4468.html"),
-        ("en/index.html", "卡通", "en/models/modelscope/1000.html"),  # a Chinese name, English page
+        ("en/index.html", "卡通", "en/" + MS_PAGE),  # a Chinese name, English page
         ("en/models/civitai/4717.html", "新垣結衣", "en/models/civitai/8416.html"),
         ("en/index.html", "Dream", "en/models/civitai/900010.html"),  # DREAMSHAPER ...
     ],

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from scraper.cards.render import render_card
 from scraper.cli import main
+from scraper.files import OutsideFolder
 from scraper.records import Model
 from scraper.site import output, paths, search
 from scraper.site.build import Settings, build
@@ -64,9 +65,14 @@ def html_files(site: Path) -> list[str]:
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
 
 
-def live_keys(db: Path) -> list[tuple[str, str]]:
+def live_pages(db: Path) -> list[str]:
+    """Every live model's page: Hub repos by owner--name, Civitai models by id."""
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT source, id FROM models WHERE deleted_at IS NULL").fetchall()
+        rows = conn.execute("SELECT source, id, name FROM models WHERE deleted_at IS NULL")
+        return [paths.model_page(s, i, n if s != "civitai" else None) for s, i, n in rows]
+
+
+MS_PAGE = paths.model_page("modelscope", "1000", "damo/cv_cartoon_stable_diffusion_design")
 
 
 def test_every_page_names_its_language_and_links_the_other_one(site: Path) -> None:
@@ -100,8 +106,8 @@ def test_every_model_page_is_reachable_from_the_home_page(site: Path, catalog: P
                     seen.add(target)
                     queue.append(target)
         prefix = "en/" if home.startswith("en/") else ""
-        for source, model_id in live_keys(catalog):
-            assert prefix + paths.model_page(source, model_id) in seen, (home, source, model_id)
+        for page in live_pages(catalog):
+            assert prefix + page in seen, (home, page)
 
 
 def test_model_pages_are_linked_from_tables_never_from_the_menu(site: Path) -> None:
@@ -149,7 +155,7 @@ def test_hub_models_show_revision_versions_readme_and_chinese_name(site: Path) -
     assert re.search(
         r'<h3><span class="vnum">\[版本1/共1个版本\]</span> main@[0-9a-f]{7}</h3>', text
     )
-    ms = (site / "models/modelscope/1000.html").read_text(encoding="utf-8")
+    ms = (site / MS_PAGE).read_text(encoding="utf-8")
     assert "卡通系列文生图模型-插画风" in ms
     details = ms[ms.index('<div class="details">') :]
     details = details[: details.index("</section>")]
@@ -222,11 +228,12 @@ def test_guide_joins_the_collection_with_live_data(site: Path) -> None:
     assert 'href="https://huggingface.co/black-forest-labs/FLUX.1-dev"' in flux
     sd14 = _entry(zh, "Stable Diffusion v1.4")  # a Hugging Face fixture: synced
     assert sd14.startswith('">') and 'href="models/huggingface/' in sd14
+    assert "safety_checker" not in sd14 and ".safetensors</a>" not in sd14  # components only
     assert "CLIP Skip" in zh and "safetensors" in zh and "FP16" in zh
     en = (site / "en/guide.html").read_text(encoding="utf-8")
     assert "not yet synced" in _entry(en, "Juggernaut XL")
     assert "Pruned vs full vs EMA-only" in en
-    assert 'href="models/modelscope/1000.html"' in _entry(en, "卡通系列文生图模型-插画风")
+    assert f'href="{MS_PAGE}"' in _entry(en, "卡通系列文生图模型-插画风")
 
 
 def _entry(html: str, name: str) -> str:
@@ -274,8 +281,10 @@ def test_build_through_a_planted_symlink_writes_nothing_outside(
     outside.mkdir()
     out.mkdir()
     (out / "list").symlink_to(outside)
-    with pytest.raises(output.UnsafePath):
+    with pytest.raises(OutsideFolder):  # a folder holding what the tool did not write
         build(Settings(db=catalog, out=out, jobs=1))
+    with pytest.raises(output.UnsafePath):  # and even when told to build there anyway
+        build(Settings(db=catalog, out=out, jobs=1, force=True))
     assert list(outside.rglob("*")) == []
 
 

@@ -60,7 +60,10 @@ def catalog_texts(db: Path) -> dict[str, list[str]]:
             "WHERE m.deleted_at IS NULL GROUP BY m.source, m.id"
         ).fetchall()
     return {
-        paths.model_page(s, i): [name, *(tags.split("\x1f") if tags else [])]
+        paths.model_page(s, i, name if s != "civitai" else None): [
+            name,
+            *(tags.split("\x1f") if tags else []),
+        ]
         for s, i, name, tags in rows
     }
 
@@ -119,7 +122,7 @@ def test_recall_english_words_and_prefixes(site: Path, catalog: Path, word: str)
 def test_results_rank_by_downloads_and_carry_both_names(site: Path) -> None:
     results = search.query(site, "卡通")
     assert results[0][:3] == [
-        "models/modelscope/1000.html",
+        paths.model_page("modelscope", "1000", "damo/cv_cartoon_stable_diffusion_design"),
         "damo/cv_cartoon_stable_diffusion_design",
         "卡通系列文生图模型-插画风",
     ]
@@ -135,7 +138,8 @@ def test_words_from_every_field_are_found(site: Path) -> None:
     assert "models/civitai/4468.html" in pages("rqdwdw")  # author
     assert "models/civitai/4468.html" in pages("girl")  # trigger word
     assert "models/civitai/990001.html" in pages("hostileword")
-    assert "models/modelscope/1000.html" in pages("damo")
+    ms = paths.model_page("modelscope", "1000", "damo/cv_cartoon_stable_diffusion_design")
+    assert ms in pages("damo")
     assert pages("SD 2.1 768")  # base model
     assert pages("definitely-not-a-word-here") == set()
     assert pages("   ") == set()

@@ -19,7 +19,7 @@ from scraper.cli import main
 from scraper.demo.server import Faults
 from scraper.jobs.sync import crawl
 from scraper.store import Store
-from tests.support import stored_raw, sync_command
+from tests.support import default_sigint, stored_raw, sync_command
 
 DATA_TABLES = ("models", "versions", "files", "images", "tags", "creators", "stats_history")
 
@@ -254,7 +254,13 @@ def test_sigint_ends_a_sync_cleanly_recorded_and_resumable(serve, reference_mode
     server = serve(reference_models, page_size=5, faults=Faults(latency=0.05))
     db = tmp_path / "int.db"
     env = dict(os.environ, CIVITAI_API_BASE=server.base_url)
-    process = subprocess.Popen(sync_command(db), env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        sync_command(db),
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only resets a signal disposition)
+    )
     deadline = time.monotonic() + 30
     while not stored_yet(db):
         assert time.monotonic() < deadline and process.poll() is None

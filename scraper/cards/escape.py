@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..sanitize import safe_url
+from ..sanitize import INVISIBLE, safe_url
 
 
 class Safe(str):
@@ -31,9 +31,15 @@ class Safe(str):
         return Safe(str.format(self, *args, **kwargs))
 
 
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Controls and line breaks (a space each), and the invisible characters that reorder or hide
+# text (bidi overrides U+202A-U+202E, isolates U+2066-U+2069, zero-width space, word joiner,
+# BOM: removed), so "Author: \u202eadmin" cannot pass for another name.
+_CONTROLS = re.compile(INVISIBLE + r"|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Anything either strength would change: a value without it is printed as it is (fast path).
-_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\`\[\]<>|&]")
+_ANY = re.compile(INVISIBLE + r"|[\x00-\x1f\x7f-\x9f\u2028\u2029\\`\[\]<>|&]")
+_INVISIBLE_SET = frozenset(
+    "\u200b\u2060\ufeff\u180e" + "".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+)
 _STRICT = re.compile(r"[\\`\[\]<>|]|&(?=#?[A-Za-z0-9]+;)")
 _STRICT_MAP = {
     "\\": "\\\\",
@@ -69,9 +75,14 @@ KNOWN_ELEMENTS = frozenset(
 
 
 def one_line(value: Any) -> str:
-    """The value as one line: control characters and line breaks become spaces."""
+    """The value as one line: control characters and line breaks become spaces, bidi
+    controls and zero-width characters go."""
     text = value if isinstance(value, str) else str(value)
-    return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
+    return _CONTROLS.sub(_blank, text) if _CONTROLS.search(text) else text
+
+
+def _blank(match: re.Match[str]) -> str:
+    return "" if match.group() in _INVISIBLE_SET else " "
 
 
 def text(value: Any, strict: bool = True) -> str:
@@ -101,15 +112,40 @@ def _defuse(match: re.Match[str]) -> str:
 
 
 def link_text(value: Any) -> Safe:
-    """The text between [ and ] of a link: no bracket, code span or tag can escape it."""
+    """The text between [ and ] of a link: no bracket, code span or tag can escape it.
+
+    Balanced brackets stay as they are (CommonMark allows them in link text: a file named
+    `a[b].safetensors` reads as it is); an unbalanced one, or a pair that would make a link
+    of its own (`](`, `][`), is escaped."""
     line = one_line(value)
     if _LINK_TEXT.search(line):
-        line = _LINK_TEXT.sub(_link_char, line)
+        live = _live_brackets(line) if "[" in line or "]" in line else set()
+        line = _LINK_TEXT.sub(lambda m: _link_char(m, live), line)
     return Safe(line)
 
 
-def _link_char(match: re.Match[str]) -> str:
+def _live_brackets(line: str) -> set[int]:
+    """Positions of the brackets to escape: unmatched ones, and both of a pair whose `]` is
+    followed by `(` or `[` (a link or a reference inside the link text)."""
+    escape: set[int] = set()
+    opened: list[int] = []
+    for index, char in enumerate(line):
+        if char == "[":
+            opened.append(index)
+        elif char == "]":
+            if not opened:
+                escape.add(index)
+                continue
+            start = opened.pop()
+            if line[index + 1 : index + 2] in ("(", "["):
+                escape.update((start, index))
+    return escape.union(opened)
+
+
+def _link_char(match: re.Match[str], live: set[int]) -> str:
     found = match.group()
+    if found in "[]" and match.start() not in live:
+        return found
     return {"<": "&lt;", "&": "&amp;"}.get(found) or "\\" + found
 
 

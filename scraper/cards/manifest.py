@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from ..files import refuse_link
+
 NAME = ".scraper-manifest.db"
 INPUTS = "m.content_hash || '|' || ifnull(m.stats_hash, '') || '|' || ifnull(m.deleted_at, '')"
 
@@ -24,6 +26,8 @@ TABLES = (
     "PRIMARY KEY (source, id, lang)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS renders (lang TEXT, source TEXT, key TEXT, "
     "PRIMARY KEY (lang, source)) WITHOUT ROWID;"
+    # Which model a file name belongs to, ignoring case: two ids never share a file.
+    "CREATE INDEX IF NOT EXISTS cards_by_name ON cards (source, lang, name COLLATE NOCASE);"
 )
 
 
@@ -39,8 +43,10 @@ class Manifest:
     def __init__(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = out / NAME
+        refuse_link(self.path, "card manifest")  # else SQLite writes where the link points
         self.problem: str | None = None
         self._pending: list[tuple] = []
+        self._names: dict[tuple[str, str, str], str] = {}  # this run's names, lower case
         try:
             new = not self.path.exists()
             self.conn = sqlite3.connect(self.path, isolation_level=None)
@@ -96,9 +102,21 @@ class Manifest:
         ).fetchone()
         return row[0] if row else None
 
+    def owner(self, source: str, lang: str, name: str) -> str | None:
+        """The id of the model whose card has this file name (ignoring case), if any."""
+        found = self._names.get((source, lang, name.lower()))
+        if found is not None:
+            return found
+        row = self.conn.execute(
+            "SELECT id FROM cards WHERE source = ? AND lang = ? AND name = ? COLLATE NOCASE",
+            [source, lang, name],
+        ).fetchone()
+        return row[0] if row else None
+
     def record(self, source: str, model_id: str, lang: str, name: str, inputs: str | None) -> None:
         """Queued, and written a thousand at a time: a crash loses only the last few, whose
         cards are then rendered again."""
+        self._names[(source, lang, name.lower())] = model_id
         self._pending.append((source, model_id, lang, name, inputs))
         if len(self._pending) >= 1000:
             self.flush()

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import sanitize
-from . import escape
+from . import escape, plaintext
 
 SHIFT = 3  # the card's sections are ###: a README's # becomes ####
 ALLOWED = sanitize.TAGS
@@ -40,12 +40,14 @@ _ATTR = re.compile(r"""([^\s"'>/=\x00]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'
 # A target never spans a quote or an angle bracket, so rewriting one can never end or open an
 # HTML attribute or tag (the text may be HTML whose attribute values hold "](").
 _INLINE_LINK = re.compile(
-    r"""(\]\(\s*)(<[^<>\n"']*>|(?:[^\s()\\"'<>]|\\[^"'<>]|\((?:[^\s()\\"'<>]|\\[^"'<>])*\))*)"""
+    r"""((?<!\\)\]\(\s*)(<[^<>\n"']*>|(?:[^\s()\\"'<>]|\\[^"'<>]|\((?:[^\s()\\"'<>]|\\[^"'<>])*\))*)"""
 )
 _DEFINITION = re.compile(r"""^( {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*)(<[^<>\n"']*>|[^\s"'<>]+)""", re.M)
 _ATX = re.compile(
     r"^((?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?[ \t]{0,3})(#{1,6})(?=[ \t]|$)"
 )
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?:(?!\1).)+?(?<!`)\1(?!`)", re.S)
+_ANCHOR = re.compile(r"#[A-Za-z0-9_.:\-]{0,200}")
 _PUNCT_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _HTML_HEADING = re.compile(r"<(/?)h([1-6])\b", re.I)
 
@@ -101,13 +103,27 @@ def _clean_text(chunk: str, base: str | None, shift: int) -> str:
 
 
 def check_links(text: str, base: str | None = None) -> str:
-    """Markdown link, image and definition targets: http(s) kept (made safe to print),
-    relative ones resolved against `base`, anything else dropped."""
-    if "](" in text:
-        text = _INLINE_LINK.sub(lambda m: m.group(1) + _target(m.group(2), base), text)
+    """Markdown link, image and definition targets: http(s) and #anchors kept (made safe to
+    print), relative ones resolved against `base`, anything else dropped; code spans are text
+    and left as they are."""
     if "]:" in text:
         text = _DEFINITION.sub(lambda m: m.group(1) + (_target(m.group(2), base) or "<>"), text)
-    return text
+    if "](" not in text:
+        return text
+    if "`" not in text:
+        return _inline_links(text, base)
+    pieces, pos = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        pieces += [_inline_links(text[pos : span.start()], base), span.group()]
+        pos = span.end()
+    pieces.append(_inline_links(text[pos:], base))
+    return "".join(pieces)
+
+
+def _inline_links(text: str, base: str | None) -> str:
+    if "](" not in text:
+        return text
+    return _INLINE_LINK.sub(lambda m: m.group(1) + _target(m.group(2), base), text)
 
 
 class _Scan:
@@ -190,14 +206,19 @@ class _Scan:
             target = escape.url(html.unescape(link.group(1)))
             if target:
                 return f"<{target}>", link.end()
+        if not _OPENS.match(text, start + 1):
+            return "<", start + 1  # `a < b`: no tag, comment or autolink starts here
         return "&lt;", start + 1
 
 
 def _code_span(span: str) -> str:
-    """Inside code only what could be live is escaped: a `<` that opens anything but an inert
-    unknown element, or an allowed tag, without attributes (`<bos>`, `<s>` stay)."""
+    """Inside code only what could be live is escaped (a code span shows an entity as it is
+    written): a `<` that could open a tag, other than an inert one without attributes
+    (`<bos>`, `<s>`, `<lora:name:0.8>` stay), on a span of one line without a `|` (which a
+    table would split)."""
     if "<" not in span:
         return span
+    one_cell = "\n" not in span and "|" not in span
     scan, out, pos = _Scan(span), [], 0
     while (start := span.find("<", pos)) >= 0:
         out.append(span[pos:start])
@@ -206,11 +227,27 @@ def _code_span(span: str) -> str:
         if tag and not tag.group("attrs") and (name in ALLOWED or name not in _KNOWN):
             out.append(tag.group())
             pos = tag.end()
+        elif one_cell and (inert := _INERT_NAME.match(span, start)):
+            if inert.group(1).lower().split(":")[0] in _KNOWN:
+                out.append("&lt;")
+                pos = start + 1
+            else:
+                out.append(inert.group())
+                pos = inert.end()
+        elif one_cell and not _OPENS.match(span, start + 1):
+            out.append("<")
+            pos = start + 1
         else:
             out.append("&lt;")
             pos = start + 1
     out.append(span[pos:])
     return "".join(out)
+
+
+# What can follow a `<` that starts markup (a tag, a comment, a declaration, an autolink).
+_OPENS = re.compile(r"[A-Za-z/!?]")
+# An element without attributes whose name no browser knows (`<lora:name:0.8>`): inert text.
+_INERT_NAME = re.compile(r"<([A-Za-z][^\s/<>\"'=`]{0,200})>")
 
 
 _KNOWN = escape.KNOWN_ELEMENTS
@@ -250,6 +287,8 @@ def _target(raw: str, base: str | None) -> str:
 def _absolute(value: str, base: str | None) -> str:
     """An http(s) URL made safe for markdown and HTML, a relative one resolved, or ''."""
     value = value.strip()
+    if _ANCHOR.fullmatch(value):
+        return value  # a heading of the same text
     if sanitize.safe_url(value) is None:
         scheme_like = re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value)
         if not base or not value or scheme_like or value.startswith(("//", "#", "\\")):
@@ -293,4 +332,16 @@ def _converter() -> Any:
             alt = escape.link_text(el.get("alt") or "")
             return f"![{alt}]({target})" if target else alt
 
-    return Converter(heading_style="ATX", escape_misc=True, bullets="-")
+        def escape(self, text: str, parent_tags: Any) -> str:
+            return plaintext.plain_text(text) if text else ""
+
+        def convert_em(self, el: Any, text: str, parent_tags: Any) -> str:
+            return plaintext.emphasis(text, parent_tags, "*", "em")
+
+        def convert_strong(self, el: Any, text: str, parent_tags: Any) -> str:
+            return plaintext.emphasis(text, parent_tags, "**", "strong")
+
+        convert_i = convert_em
+        convert_b = convert_strong
+
+    return Converter(heading_style="ATX", bullets="-")

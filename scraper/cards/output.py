@@ -12,21 +12,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import safe_stem, slugify, write_atomic
+from ..files import OutsideFolder, check_folder, remove_inside, safe_stem, slugify, write_atomic
 from ..records import Model
 from . import manifest as manifests
 from .render import render_card, render_key
 
 
-def card_name(model: Model, lang: str = "zh") -> str:
+def card_name(model: Model, lang: str = "zh", hashed: bool = False) -> str:
     """<id>-<slug>.md, or owner--name.md for repo ids; other languages add .en or .bilingual.
-    Names are safe and unique everywhere (files.safe_stem)."""
+    Names are safe and unique everywhere (files.safe_stem; `hashed` when the plain name is
+    another model's ignoring case)."""
     key = f"{model.source}:{model.id}"
     if model.path_id:
-        stem = safe_stem(model.path_id, key)
+        stem = safe_stem(model.path_id, key, hashed)
     else:
         slug = slugify(model.name)
-        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key)
+        stem = safe_stem(f"{model.id}-{slug}" if slug else model.id, key, hashed)
     return f"{stem}.md" if lang == "zh" else f"{stem}.{lang}.md"
 
 
@@ -53,14 +54,16 @@ def render_catalog(
 
     report = RenderReport()
     key = render_key(lang, details, templates_dir)
+    _first_render(out, _folders(source), lang, force)
     with snapshot(db) as snap, manifests.Manifest(out) as manifest:
         attached = manifest.uri()
         if attached:
             snap.attach(attached, "man")
         for src in _folders(source):
+            check_folder(out, out / src)
             manifest.import_legacy(out / src, src, lang)
             for _, model_id, name in manifests.gone(snap.conn, lang, src) if attached else ():
-                _remove(out / src, name)
+                _remove(out, out / src, name)
                 manifest.forget(src, model_id, lang)
                 report.removed += 1
             full = force or not attached or manifest.key(lang, src) != key
@@ -95,6 +98,7 @@ def render_all(
     report = RenderReport()
     with manifests.Manifest(out) as manifest:
         for model in models:
+            check_folder(out, out / model.source)
             _write(model, out, lang, details, templates_dir, manifest, None, report)
     return report
 
@@ -114,12 +118,20 @@ def _write(
     old = manifest.name(model.source, model.id, lang)
     try:
         name = card_name(model, lang)
+        owner = manifest.owner(model.source, lang, name)
+        if owner is not None and owner != model.id:  # the same name ignoring case: the hash
+            name = card_name(model, lang, hashed=True)
+            owner = manifest.owner(model.source, lang, name)
+        if owner is not None and owner != model.id:
+            raise OutsideFolder(f"its card {name} is model {owner}'s already; not overwritten")
         text = render_card(model, lang, details, templates_dir)
         # A card never written before has no bytes to compare with.
         written = write_atomic(folder / name, text, if_changed=old is not None)
         if old and old != name:
-            _remove(folder, old)
+            _remove(out, folder, old)
             report.removed += 1
+    except OutsideFolder:
+        raise
     except Exception as exc:  # an odd record, a template bug, a full disk: this card only
         report.failed.append(f"{model.source} {model.id}: {_reason(exc)}")
         return
@@ -137,10 +149,31 @@ def _reason(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _remove(folder: Path, name: str) -> None:
-    """A card file the manifest names, never a path outside its folder."""
+def _remove(out: Path, folder: Path, name: str) -> None:
+    """A card file the manifest names, never a path outside its folder nor through a link."""
     if name and "/" not in name and "\\" not in name and name not in (".", ".."):
-        (folder / name).unlink(missing_ok=True)
+        remove_inside(out, folder / name)
+
+
+def _first_render(out: Path, folders: list[str], lang: str, force: bool) -> None:
+    """A folder never rendered into (no manifest) whose source folders hold files already is
+    someone else's: refused, so no file of theirs is overwritten or later removed."""
+    if force or os.path.lexists(out / manifests.NAME):
+        return
+    for src in folders:
+        check_folder(out, out / src)
+        if (out / src / f".cards-{lang}.json").exists():
+            continue  # rendered by a release before the manifest
+        try:
+            with os.scandir(out / src) as entries:
+                taken = any(True for _ in entries)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if taken:
+            raise OutsideFolder(
+                f"{out / src} holds files this tool did not write (no {manifests.NAME} in "
+                f"{out}); choose an empty --out, or give --force to write there anyway"
+            )
 
 
 def _missing(

@@ -150,17 +150,25 @@ def render_card(
     )
 
 
+# After a description or README cut at sanitize.MAX_TEXT characters: plain text, safe as
+# Markdown and as HTML.
+CUT_NOTE = (
+    "\n\n(cut here: the first {shown:,} of {total:,} characters are shown; "
+    "the database keeps the whole text)\n"
+)
+
+
 def details_text(model: Model, source: sources.Source, reference: bool, details: str) -> Safe:
     """The details section: the reference format keeps its HTML as it is (the 2023 cards do);
     every other card gets the allow-list (HTML kept as HTML, or converted to Markdown), and a
     markdown body (a README) is cleaned as Markdown; headings sit below the card's own."""
-    description = model.description or ""
+    description = sanitize.capped(model.description or "", CUT_NOTE)
     if not description or (reference and details == "html"):
         return Safe(description)
     from . import markdown  # not for --help, nor for the reference cards
 
     if not source.html_description:
-        return Safe(markdown.clean_markdown(description, model.link_base))
+        return Safe(markdown.clean_markdown(description))  # its links resolved by its parser
     if details == "markdown":
         return Safe(markdown.html_to_markdown(description))
     # nh3's output holds no raw HTML but the allow-list; only markdown links in its text

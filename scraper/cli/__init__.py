@@ -45,13 +45,14 @@ def main() -> None:
 
 def _register() -> None:
     from .. import sources as registry
-    from . import cards, demo, run, site, sources, status
+    from . import cards, demo, run, scan, site, sources, status
 
     main.help = (
         f"Model metadata from {registry.titles()} into SQLite, model cards and a static site."
         "\n\n--db and -v work before or after the subcommand."
     )
-    commands = (*sources.COMMANDS, *cards.COMMANDS, site.site, run.run, status.status, demo.demo)
+    commands = (*sources.COMMANDS, *cards.COMMANDS, scan.scan, site.site, run.run)
+    commands += (status.status, demo.demo)
     for command in commands:
         main.add_command(command)
 

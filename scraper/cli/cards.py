@@ -115,6 +115,7 @@ def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> 
         # Per card written: the input it came from and its version ids, enough to merge a
         # later input of the same model (a folder may hold thousands: no payload is kept).
         seen: dict[tuple[str, str], tuple[list[Path], set[str]]] = {}
+        names: dict[str, tuple[str, str]] = {}  # stem, lower case -> the model written there
         repeats = 0
         for path, model in _models_from_files(inputs, failures):
             key = (model.source, model.id)
@@ -130,6 +131,9 @@ def card(paths: tuple[Path, ...], lang: str, details: str, out: Path | None) -> 
                 earlier = [path]
             seen[key] = (earlier, {v.id for v in model.versions})
             stem = safe_stem(model.path_id or model.id, f"{model.source}:{model.id}")
+            if names.setdefault(stem.lower(), key) != key:  # another model's, ignoring case
+                stem = safe_stem(model.path_id or model.id, f"{model.source}:{model.id}", True)
+                names[stem.lower()] = key
             try:
                 write_atomic(out / f"{stem}{suffix}", render_card(model, lang, details))
             except Exception as exc:  # one bad card must not stop the rest

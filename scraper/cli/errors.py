@@ -40,9 +40,10 @@ def one_line(exc: BaseException, verbose: bool = False) -> click.ClickException 
         return BadSetting(str(exc))
     if verbose or not isinstance(exc, Exception):
         return None
+    from ..files import OutsideFolder
     from ..store.checks import DatabaseProblem
 
-    if isinstance(exc, DatabaseProblem):
+    if isinstance(exc, DatabaseProblem | OutsideFolder):
         return Failed(str(exc))
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return Failed(

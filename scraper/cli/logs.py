@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..net.redaction import guard
+
 LOG_BYTES = 5_000_000  # a log file is rotated past this size
 LOG_BACKUPS = 5  # and this many old ones are kept (scraper.log.1 ... .5)
 
@@ -43,6 +45,7 @@ def event_log(verbose: bool = False, log_file: Path | None = None) -> Iterator[N
         )
     for handler in handlers:
         handler.setFormatter(OneLine())
+        guard(handler)  # before anything logs: no token in stderr or the file
     if log_file is not None:
         handlers[0].setLevel(logging.WARNING)
     root.handlers = handlers

@@ -36,7 +36,18 @@ def _remember_verbose(ctx: click.Context, param: click.Parameter, value: bool) -
 
 def _remember_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
     if value is not None:
+        if missing := missing_folder(value):
+            raise click.BadParameter(missing, ctx, param)
         ctx.meta[DB] = value
+
+
+def missing_folder(db: Path) -> str | None:
+    """Why a database path cannot be used: its folder does not exist (a typo is refused, not
+    created; only the default output/ is made on first use)."""
+    folder = Path(db).expanduser().parent
+    if folder.is_dir() or folder.absolute() == Path("output").absolute():
+        return None
+    return f"the folder {folder} does not exist; create it first, or fix the path"
 
 
 # Accepted on the group and on every command: `scraper -v sync ...` or `scraper sync ... -v`.
@@ -62,7 +73,10 @@ def db_path() -> Path:
     """--db given anywhere on the command line, else $SCRAPER_DB, else output/models.db."""
     from ..store import default_path
 
-    return click.get_current_context().meta.get(DB) or default_path()
+    given = click.get_current_context().meta.get(DB)
+    if given is None and (missing := missing_folder(default_path())):
+        raise Failed(f"SCRAPER_DB={default_path()}: {missing}")
+    return given or default_path()
 
 
 from .errors import Failed  # noqa: E402,F401 (kept importable from here)

@@ -32,7 +32,9 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
     params: list[click.Parameter] = [
         click.Option(["--limit"], type=click.IntRange(min=1), help="Stop after N models in total."),
         click.Option(
-            ["--rps"], type=click.FloatRange(min=0), help="Requests per second (0: no limit)."
+            ["--rps"],
+            type=RPS,
+            help="Requests per second: 0.001 to 1000, or 0 for no limit.",
         ),
     ]
     if source.incremental:
@@ -53,6 +55,24 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
             )
         )
     return params
+
+
+class _Rps(click.ParamType):
+    """A request rate, checked as the client checks it (finite, 0 or 0.001 to 1000)."""
+
+    name = "rps"
+
+    def convert(self, value: object, param: object, ctx: object) -> float:
+        from ..net.settings import SettingError, rps
+
+        try:
+            return rps(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, SettingError) as exc:
+            text = str(exc) if isinstance(exc, SettingError) else f"{value!r} is not a number"
+            self.fail(text, param, ctx)  # type: ignore[arg-type]
+
+
+RPS = _Rps()
 
 
 def _with_example(text: str, example: str) -> str:
@@ -107,6 +127,11 @@ def _export_command(source: sources.Source) -> click.Command:
         from ..store import Store
 
         key = options.pop(source.export_argument.name)
+        if isinstance(key, str) and key.strip().startswith(("http://", "https://")):
+            named = source.key_of_url(key.strip())
+            if named is None:
+                raise click.UsageError(f"{key} is not the URL of a {source.title} model page")
+            key = named
         what = _what(source, key, options)
         with source.client() as api:
             try:

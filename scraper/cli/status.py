@@ -6,7 +6,7 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -45,23 +45,36 @@ def status(as_json: bool, config_path: Path | None) -> None:
         try:
             config = load(path)
         except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            _fail(as_json, str(exc), 2)
     db = ctx.meta.get(DB) or (config.db if config else default_db())
     if not Path(db).is_file():
-        raise Failed(f"no database at {db}; run 'scraper run' (or a sync) first, or give --db")
+        _fail(as_json, f"no database at {db}; run 'scraper run' (or a sync) first, or give --db")
     try:
         found = report.report(db, report.watches(config, db))
     except sqlite3.DatabaseError as exc:  # not a database, or one from before runs were kept
-        raise Failed(
-            f"cannot read {db}: {exc}; a writing run (scraper run, a sync) upgrades an old one"
-        ) from None
+        _fail(
+            as_json,
+            f"cannot read {db}: {exc}; a writing run (scraper run, a sync) upgrades an old one",
+        )
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
     else:
         for line in lines(found):
             click.echo(line)
     sys.exit(0 if found["ok"] else 1)
+
+
+def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
+    """One error line; with --json a JSON report whose `error` says it (monitors parse
+    stdout), with the same exit status."""
+    if not as_json:
+        if code == 1:
+            raise Failed(message)
+        click.echo(f"error: {message}", err=True)
+        sys.exit(code)
+    report = {"ok": False, "error": message, "sources": [], "problems": [message]}
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    sys.exit(code)
 
 
 def lines(found: dict[str, Any]) -> list[str]:
@@ -86,6 +99,18 @@ def lines(found: dict[str, Any]) -> list[str]:
                 f"{r['unchanged'] or 0}, deleted {r['deleted'] or 0}, failed {r['failed'] or 0}"
             )
             out += [f"    error: {e}" for e in r["errors"][:3]]
+    library = found.get("library")
+    if library:
+        out.append(
+            f"library: {library['files']:,} files; known {library['known']:,}, metadata only "
+            f"{library['metadata_only']:,}, unknown {library['unknown']:,}"
+        )
+        for r in library["runs"]:
+            out.append(
+                f"  scan {r['id']} {r['started_at']} {r['seconds'] or 0:.1f}s {r['status']}: "
+                f"hashed {r['hashed'] or 0}, unchanged {r['cached'] or 0}, "
+                f"lines {r['failed'] or 0}"
+            )
     problems = found["problems"]
     out.append(f"status: {'ok' if not problems else f'{len(problems)} problem(s)'}")
     out += [f"  {p}" for p in problems]

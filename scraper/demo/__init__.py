@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +45,7 @@ def run(out: Path) -> int:
     """Serve the recorded answers (with two injected faults, to show the retries), run the
     generated config through `scraper run`, say where everything is; its exit status."""
     from ..cli.run import execute
+    from ..sources import huggingface, modelscope
     from . import recorded
     from .civitai import FakeCivitai
     from .hub import FakeHuggingFace, FakeModelScope
@@ -64,6 +67,10 @@ def run(out: Path) -> int:
             CIVITAI_API_BASE=civitai.base_url,
             HF_ENDPOINT=hf.base_url,
             MODELSCOPE_DOMAIN=ms.base_url,
+            # The recorded answers are the real hosts': cards and pages link there, not to
+            # the local servers, which are gone when the demo ends.
+            HF_PUBLIC_URL=huggingface.DEFAULT_ENDPOINT,
+            MODELSCOPE_PUBLIC_URL=modelscope.DEFAULT_WEB,
             SCRAPER_BACKOFF=os.environ.get("SCRAPER_BACKOFF", "0.1"),
         ),
     ):
@@ -81,11 +88,48 @@ def run(out: Path) -> int:
         click.echo(str(folder))
     site = out / "site" / "index.html"
     click.echo(f"demo: site: {site if site.exists() else 'not built'}")
+    scraper, sqlite_utils = _programs()
     if site.exists():
-        click.echo(f"demo: preview it: scraper site serve --out {site.parent}", err=True)
-    click.echo(f"demo: next, try: scraper status --config {config}", err=True)
-    click.echo(f"demo:       or: sqlite-utils search {out / 'models.db'} models lora", err=True)
+        click.echo(f"demo: preview it: {scraper} site serve --out {_here(site.parent)}", err=True)
+    click.echo(f"demo: next, try: {scraper} status --config {_here(config)}", err=True)
+    if sqlite_utils:
+        db = _here(out / "models.db")
+        click.echo(f"demo:       or: {sqlite_utils} search {db} models lora", err=True)
     return code
+
+
+def _programs() -> tuple[str, str | None]:
+    """How the user can run scraper (and sqlite-utils) from where they stand: the bare name
+    when PATH finds this one, else its path (`.venv/bin/scraper`), else `python -m`."""
+    program = Path(sys.argv[0])
+    folder = program.parent if program.name == "scraper" and program.is_file() else None
+    folder = folder or Path(sys.executable).parent
+
+    def spelled(name: str) -> str | None:
+        local = folder / name
+        if not local.is_file():
+            return None
+        found = shutil.which(name)
+        if found and Path(found).resolve() == local.resolve():
+            return name
+        return _here(local)
+
+    scraper = spelled("scraper") or f"{_here(Path(sys.executable))} -m scraper.cli"
+    return scraper, spelled("sqlite-utils")
+
+
+def _here(path: Path) -> str:
+    """A path as the user would type it here: relative below the current folder (quoted
+    when it needs it), else absolute."""
+    import shlex
+
+    absolute = Path(os.path.abspath(path))
+    try:
+        text = str(absolute.relative_to(Path.cwd()))
+        text = text if "/" in text else f"./{text}" if absolute.is_file() else text
+    except ValueError:
+        text = str(absolute)
+    return shlex.quote(text)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ class FakeCivitai(FakeServer):
         super().__init__(faults, port)
         self.models: list[dict[str, Any]] = list(models)
         self.page_size = page_size
+        self.first_cursor: str | None = None
         self._index()
 
     @property
@@ -40,7 +41,12 @@ class FakeCivitai(FakeServer):
                 self.versions[str(version["id"])] = (model, version)
                 for file in version.get("files") or []:
                     for value in (file.get("hashes") or {}).values():
-                        self.hashes[str(value).upper()] = (model, version)
+                        # Several files with one hash: the oldest publishedAt wins (by-hash
+                        # handler, /work/shared/api/CIVITAI.md section 4).
+                        key = str(value).upper()
+                        held = self.hashes.get(key)
+                        if held is None or _published(version) < _published(held[1]):
+                            self.hashes[key] = (model, version)
 
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         parts = [p for p in path.split("/") if p]
@@ -61,11 +67,22 @@ class FakeCivitai(FakeServer):
         return 404, {"error": "Not found"}
 
     def version_body(self, found: tuple[dict, dict] | None) -> tuple[int, Any]:
+        """`/model-versions/{id}` and `/model-versions/by-hash/{hash}` share a handler and
+        their answers (CIVITAI.md section 4, civitai/civitai src/pages/api/v1/model-versions/
+        by-hash/[hash].ts): the version with `modelId` and `model {name, type, nsfw, poi,
+        mode?}`, files' `primary` always a boolean; 404 {"error": "Model not found"} for an
+        unknown hash or version, {"error": "Missing model file"} without a primary file.
+        A by-hash hash is upper-cased first, so any case and AutoV1/V2/V3, SHA256, CRC32 and
+        BLAKE3 values are found."""
         if not found:
             return 404, {"error": "Model not found"}
         model, version = found
-        body = dict(version, modelId=model["id"])
-        body["model"] = {k: model.get(k) for k in ("name", "type", "nsfw", "poi")}
+        files = [dict(f, primary=bool(f.get("primary"))) for f in version.get("files") or []]
+        if files and not any(f["primary"] for f in files):
+            return 404, {"error": "Missing model file"}
+        body = dict(version, modelId=model["id"], files=files)
+        keys = ("name", "type", "nsfw", "poi") + (("mode",) if model.get("mode") else ())
+        body["model"] = {k: model.get(k) for k in keys}
         return 200, body
 
     def list_models(self, query: dict[str, list[str]]) -> tuple[int, Any]:
@@ -91,7 +108,18 @@ class FakeCivitai(FakeServer):
         end = start + limit
         if end < len(items):
             metadata["nextCursor"] = f"{end}|{items[end]['id']}"
+        self._repeat(cursor, metadata)
         return 200, {"items": page, "metadata": metadata}
+
+    def _repeat(self, cursor: str | None, metadata: dict[str, Any]) -> None:
+        """Faults.repeat_cursor: every page after the first names the first page's next
+        cursor again, so the listing never ends for a client that trusts it."""
+        if not self.faults.repeat_cursor:
+            return
+        if cursor is None:
+            self.first_cursor = metadata.get("nextCursor")
+        else:
+            metadata["nextCursor"] = self.first_cursor
 
     def newest_page(self, items: list[dict], limit: int, cursor: str | None) -> Answer:
         """sort=Newest as Civitai pages it (2024-09, #1372): the next cursor is the ISO date of
@@ -109,6 +137,7 @@ class FakeCivitai(FakeServer):
         metadata: dict[str, Any] = {}
         if start + limit < len(items):
             metadata["nextCursor"] = _format_date(_date(items[start + limit]))
+        self._repeat(cursor, metadata)
         return 200, {"items": items[start : start + limit], "metadata": metadata}
 
     def filtered(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -133,6 +162,10 @@ class FakeCivitai(FakeServer):
         if query.get("sort", [None])[0] == "Newest":
             items = sorted(items, key=lambda m: (_date(m), int(m["id"])), reverse=True)
         return items
+
+
+def _published(version: dict[str, Any]) -> str:
+    return str(version.get("publishedAt") or version.get("createdAt") or "")
 
 
 def _tag_names(model: dict[str, Any]) -> set[str]:

@@ -1,18 +1,43 @@
 """Stand-ins for the Hugging Face Hub and ModelScope APIs.
 
 They answer the way the real services do where it matters to a client: Link paging, 307 for a
-renamed repo, 401/403 for gated files, RateLimit headers in 5-minute-style windows, and
+renamed repo, the Hub's own errors (status, X-Error-Code/X-Error-Message and body, recorded in
+data/huggingface/hub-errors.json), RateLimit headers in 5-minute-style windows, and
 ModelScope's HTTP 200 answers whose envelope says Success false.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from .server import Answer, FakeServer, Faults
+
+
+@functools.cache
+def _hub_errors() -> dict[str, Any]:
+    path = Path(__file__).parent / "data" / "huggingface" / "hub-errors.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def hub_error(name: str, repo: str = "", revision: str = "") -> Answer:
+    """One of the Hub's recorded error answers (hub-errors.json), exactly: status, headers and
+    body (bytes when the Hub sends text), with the repo and revision filled in."""
+    entry = _hub_errors()[name]
+
+    def fill(text: str) -> str:
+        return text.replace("{repo}", repo).replace("{revision}", revision)
+
+    headers = {k: fill(v) for k, v in entry["headers"].items()}
+    body = entry["body"]
+    if isinstance(body, str):
+        return entry["status"], fill(body).encode(), headers
+    return entry["status"], json.loads(fill(json.dumps(body))), headers
 
 
 class FakeHuggingFace(FakeServer):
@@ -38,44 +63,58 @@ class FakeHuggingFace(FakeServer):
         self._window_start = time.monotonic()
         self._used = 0
         self._quota_lock = threading.Lock()
+        self.disabled: set[str] = set()  # repos the Hub has disabled
+        self.gone_revisions: set[str] = set()  # shas answered RevisionNotFound under /resolve/
 
     @property
     def base_url(self) -> str:
         return self.root
 
-    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+    def respond(self, request: dict[str, Any]) -> Answer:
+        path, query = request["path"], request["query"]
         limited = self._rate_limit(path)
         if limited is not None and limited[0] == 429:
             return limited
-        status, body, *extra = self._answer(path, query)
+        token = "authorization" in {k.lower() for k in request["headers"]}
+        status, body, *extra = self._answer(path, query, token)
         headers = dict(extra[0]) if extra else {}
         if limited is not None:
             headers.update(limited[2])
         return status, body, headers
 
-    def _answer(self, path: str, query: dict[str, list[str]]) -> Answer:
+    def route(self, path: str, query: dict[str, list[str]]) -> Answer:
+        return self.respond({"path": path, "query": query, "headers": {}})
+
+    def _answer(self, path: str, query: dict[str, list[str]], token: bool) -> Answer:
         parts = [p for p in path.split("/") if p]
         if parts == ["api", "models"]:
             return self.listing(query)
         if parts[:2] == ["api", "models"] and len(parts) >= 4:
             repo = "/".join(parts[2:4])
             if repo in self.renamed:
-                return (
-                    307,
-                    b"Temporary Redirect.",
-                    {"Location": f"/api/models/{self.renamed[repo]}"},
-                )
+                target = f"/api/models/{self.renamed[repo]}"
+                body = f"Temporary Redirect. Redirecting to {target}".encode()
+                return 307, body, {"Location": target}
+            if repo in self.disabled:
+                return hub_error("disabled", repo)
             if repo not in self.infos:
-                return 404, {"error": "Repository not found"}
+                # Without a token a private or missing repo is 401, with one 404.
+                return hub_error("repo_not_found" if token else "repo_not_found_401", repo)
             return 200, self.infos[repo]
-        if len(parts) >= 5 and parts[2] == "resolve" and parts[-1] == "README.md":
-            repo = "/".join(parts[:2])
+        if len(parts) >= 5 and parts[2] == "resolve":
+            repo, revision = "/".join(parts[:2]), parts[3]
+            if repo in self.disabled:
+                return hub_error("disabled", repo)
+            if repo not in self.infos:
+                return hub_error("repo_not_found" if token else "repo_not_found_401", repo)
+            if revision in self.gone_revisions:
+                return hub_error("revision_not_found", repo, revision)
             if repo in self.gated:
-                return 403, {"error": f"Access to model {repo} is restricted. Ask for access."}
-            if repo not in self.readmes:
-                return 404, {"error": "Entry not found"}
+                return hub_error("gated_403" if token else "gated_401", repo)
+            if parts[4:] != ["README.md"] or repo not in self.readmes:
+                return hub_error("entry_not_found", repo)
             return 200, self.readmes[repo].encode(), {"Content-Type": "text/plain; charset=utf-8"}
-        return 404, {"error": "Not found"}
+        return 404, b"Not Found", {"Content-Type": "text/plain; charset=utf-8"}
 
     def listing(self, query: dict[str, list[str]]) -> Answer:
         items = list(self.infos.values())
@@ -96,7 +135,8 @@ class FakeHuggingFace(FakeServer):
         headers = {}
         if start + limit < len(items):
             rest = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
-            url = f"{self.root}/api/models?{urlencode([*rest, ('cursor', start + limit)])}"
+            following = start if self.faults.repeat_cursor and start else start + limit
+            url = f"{self.root}/api/models?{urlencode([*rest, ('cursor', following)])}"
             headers["Link"] = f'<{url}>; rel="next"'
         return 200, page, headers
 
@@ -192,7 +232,7 @@ class FakeModelScope(FakeServer):
             "models": models,
             "total_count": len(items),
             "page_number": number,
-            "page_size": size,
+            "page_size": size if (stated := self.faults.stated_page_size) is None else stated,
         }
         return 200, {"success": True, "data": data, "message": "ok"}
 

@@ -57,6 +57,15 @@ class Faults:
     latency: float = 0.0  # seconds added to every answer
     slow_seconds: float = 5.0  # how long a "slow" fault stalls
     skip_boundary: bool = False  # Civitai's cursor bug: the item after each page is skipped
+    # A broken or hostile listing: every page after the first names itself as the next one
+    # (Civitai's metadata.nextCursor, CIVITAI.md section 7; the Hub's Link rel="next",
+    # HUGGINGFACE.md section 3), so a client that trusts it pages forever.
+    repeat_cursor: bool = False
+    # ModelScope's data.page_size as the answer states it (MODELSCOPE.md "List data"); 0 makes
+    # a client that computes its depth from it never reach the 3000-result cap.
+    stated_page_size: int | None = None
+    trickle: float = 0.0  # seconds between the body's bytes: a reverse proxy that stalls
+    trickle_only: tuple[str, ...] = ()  # the paths trickled (none named: every path)
 
 
 # What route() answers: a status, a JSON-able body (or bytes, sent as they are) and headers.
@@ -84,6 +93,11 @@ class FakeServer:
 
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         raise NotImplementedError
+
+    def respond(self, request: dict[str, Any]) -> Answer:
+        """The answer to one request ({path, query, headers}); route() unless a fake needs
+        the headers (a host that answers differently with a token)."""
+        return self.route(request["path"], request["query"])
 
     @property
     def root(self) -> str:
@@ -182,7 +196,7 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             fixed = api.answers.get(url.path)
             if callable(fixed):
                 fixed = fixed(request)
-            status, body, *extra = fixed or api.route(url.path, query)
+            status, body, *extra = fixed or api.respond(request)
             headers = extra[0] if extra else {}
             if isinstance(body, bytes):
                 ctype = headers.pop("Content-Type", "text/plain; charset=utf-8")
@@ -241,6 +255,22 @@ def _handler(api: FakeServer) -> type[BaseHTTPRequestHandler]:
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            trickled = api.faults.trickle and (
+                not api.faults.trickle_only or urlsplit(self.path).path in api.faults.trickle_only
+            )
+            if not trickled:
+                self.wfile.write(body)
+                return
+            for byte in body:  # one byte at a time, each flushed: a per-read timeout never fires
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(api.faults.trickle)
 
     return Handler
+
+
+def throttled(retry_after: str) -> Answer:
+    """A 429 with the Retry-After a server chose: Civitai's app limit body (CIVITAI.md
+    section 9); the header is RFC 9110 10.2.3 (seconds, or an HTTP date)."""
+    body = b'{"error":"Rate limit exceeded, please retry shortly."}'
+    return 429, body, {"Content-Type": "application/json", "Retry-After": retry_after}

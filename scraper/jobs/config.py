@@ -20,10 +20,12 @@ from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
 from ..sources import Option, Source
+from .validate import parse_duration, span, unknown_choice, unwritable, valid_rps
+
+__all__ = ["parse_duration", "span"]  # (where the CLI and the status read them)
 
 DEFAULT = Path("scraper.toml")
 STALE_AFTER = timedelta(hours=24)  # a source not synced for this long is stale
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SECRET_KEY = re.compile(r"token|secret|passw(?:or)?d|api_?key|cookie|credential|bearer|session")
 _SECRET_VALUE = re.compile(
     r"(?:hf_[A-Za-z0-9]{20,}|ms-[0-9a-fA-F-]{20,}|Bearer\s+\S+|[0-9a-fA-F]{32,}"
@@ -33,24 +35,6 @@ _SECRET_VALUE = re.compile(
 
 class ConfigError(SettingError):
     """A config that cannot run, in one line: `file:line: what is wrong`."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """24h, 30m, 7d, 90s; ValueError for anything else."""
-    value = str(text).strip().lower()
-    if len(value) >= 2 and value[-1] in _UNITS and value[:-1].replace(".", "", 1).isdigit():
-        return timedelta(seconds=float(value[:-1]) * _UNITS[value[-1]])
-    raise ValueError(f"{text!r} is not a duration like 24h, 30m or 7d")
-
-
-def span(delta: timedelta) -> str:
-    """1d 2h, 3h 5m, 40s: a duration for people."""
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes)]
-    return " ".join(p for p in parts if p) or f"{seconds}s"
 
 
 @dataclass(frozen=True)
@@ -64,6 +48,7 @@ class SourceConfig:
     incremental: bool = False
     refresh: timedelta | None = None  # refresh_stats_older_than
     stale_after: timedelta = STALE_AFTER
+    public_url: str | None = None  # the web host cards and pages link to (Source.public_url)
 
     def filters(self) -> sources.Filters:
         return self.source.filters({**self.options, "incremental": self.incremental})
@@ -78,6 +63,29 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class LibraryConfig:
+    """One [[library]] entry: what `scraper scan PATH` would be given."""
+
+    path: Path
+    lang: str = "zh"
+    info: bool = True
+    card: bool = True
+    force: bool = False
+    out: Path | None = None
+    rps: float | None = None
+    retry_after: timedelta = timedelta(days=7)
+    preview: bool = False
+    nsfw: str = "hide"
+    jobs: int | None = None  # files hashed at once (None: the cores, up to 4)
+
+
+LIBRARY_KEYS = (
+    "path", "lang", "info", "card", "force", "out", "rps", "retry_after", "preview", "nsfw",
+    "jobs",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     db: Path
@@ -86,6 +94,8 @@ class Config:
     details: str
     site: SiteConfig | None
     sources: tuple[SourceConfig, ...]
+    libraries: tuple[LibraryConfig, ...] = ()
+    max_wait: float | None = None  # seconds; None: SCRAPER_MAX_WAIT or its default
 
 
 def default_path() -> Path:
@@ -129,7 +139,8 @@ class _Checker:
 
     def config(self, data: dict[str, Any]) -> Config:
         self.secrets(data, ())
-        known = ("db", "out", "languages", "details", "stale_after", "site", "sources")
+        known = ("db", "out", "languages", "details", "stale_after", "max_wait", "site")
+        known += ("sources", "library")
         self.unknown(data, (), known, "at the top level")
         base = self.path.parent
         if "db" in data:
@@ -143,20 +154,65 @@ class _Checker:
             self.fail(("languages",), f"languages must be a list of {', '.join(LANGS)}")
         details = self.choice(data, ("details",), DETAILS, "html")
         stale = self.duration(data, ("stale_after",), STALE_AFTER)
-        entries = data.get("sources")
-        if not isinstance(entries, list) or not entries:
+        max_wait = self.duration(data, ("max_wait",), None)
+        libraries = data.get("library", [])
+        if not isinstance(libraries, list):
+            self.fail(("library",), "library must be an array of tables: [[library]] path = ...")
+        entries = data.get("sources", [] if libraries else None)
+        if not isinstance(entries, list) or not (entries or libraries):
             names = ", ".join(s.cli_name for s in sources.SOURCES)
-            self.fail(("sources",), f"no [[sources]]: add one per source to sync ({names})")
+            self.fail(
+                ("sources",),
+                f"no [[sources]] and no [[library]]: add one per source to sync ({names}) "
+                "or a folder of model files to scan",
+            )
         seen: dict[str, int] = {}
         configured = tuple(self.source(i, entry, stale, seen) for i, entry in enumerate(entries))
+        out = self.path_of(data, "out", base) if "out" in data else self.relative("output", base)
+        self.writable(("out",) if "out" in data else (), out)
+        # A db folder that does not exist is a typo, not a wish: refused, unless it is the
+        # default output/ or the cards' folder, which the run makes anyway.
+        made = (self.relative("output", base), out)
+        if "db" in data and not db.parent.is_dir() and db.parent not in made:
+            self.fail(("db",), f"db: the folder {db.parent} does not exist; create it first")
         return Config(
             path=self.path,
             db=db,
-            out=self.path_of(data, "out", base) if "out" in data else self.relative("output", base),
+            out=out,
             languages=tuple(dict.fromkeys(languages)),
             details=details,
             site=self.site(data["site"], base) if "site" in data else None,
             sources=configured,
+            libraries=tuple(self.library(i, entry, base) for i, entry in enumerate(libraries)),
+            max_wait=None if max_wait is None else max_wait.total_seconds(),
+        )
+
+    def library(self, index: int, entry: Any, base: Path) -> LibraryConfig:
+        where: tuple = ("library", index)
+        if not isinstance(entry, dict):
+            self.fail(where, "each [[library]] entry must be a table")
+        self.unknown(entry, where, LIBRARY_KEYS, "in [[library]]")
+        if "path" not in entry:
+            self.fail(where, "[[library]] needs path = the folder of model files to scan")
+        for key in ("info", "card", "force", "preview"):
+            if not isinstance(entry.get(key, True), bool):
+                self.fail((*where, key), f"{key} must be true or false")
+        rps = self.rps(entry, where)
+        jobs = entry.get("jobs")
+        if jobs is not None and (type(jobs) is not int or jobs < 1):
+            self.fail((*where, "jobs"), f"jobs must be a positive integer, not {jobs!r}")
+        return LibraryConfig(
+            path=self.path_of(entry, "path", base, where),
+            lang=self.choice(entry, (*where, "lang"), LANGS, "zh"),
+            info=entry.get("info", True),
+            card=entry.get("card", True),
+            force=entry.get("force", False),
+            out=self.path_of(entry, "out", base, where) if "out" in entry else None,
+            rps=None if rps is None else float(rps),
+            retry_after=self.duration(entry, (*where, "retry_after"), timedelta(days=7)),
+            preview=entry.get("preview", False),
+            nsfw=self.choice(entry, (*where, "nsfw"), ("hide", "show"), "hide"),
+            jobs=jobs,
         )
 
     def site(self, table: Any, base: Path) -> SiteConfig:
@@ -164,6 +220,8 @@ class _Checker:
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
         self.unknown(table, ("site",), ("out", "nsfw", "images", "deleted"), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
+        if out is not None:
+            self.writable(("site", "out"), out)
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
@@ -196,6 +254,7 @@ class _Checker:
         shared = ["limit", "rps", "stale_after"]
         shared += ["incremental"] if source.incremental else []
         shared += ["refresh_stats_older_than"] if source.refresh_batch else []
+        shared += ["public_url"] if source.public_env else []
         self.unknown(entry, where, ("name", *specs, *shared), f"for source {source.cli_name}")
         options = {o.name: () if o.multiple else o.default for o in source.sync_options}
         for key, option in specs.items():
@@ -204,13 +263,17 @@ class _Checker:
         limit = entry.get("limit")
         if limit is not None and (type(limit) is not int or limit < 1):
             self.fail((*where, "limit"), f"limit must be a positive integer, not {limit!r}")
-        rps = entry.get("rps")
-        if rps is not None and (type(rps) not in (int, float) or rps < 0):
-            self.fail((*where, "rps"), f"rps must be a number >= 0 (0: no limit), not {rps!r}")
+        rps = self.rps(entry, where)
         incremental = entry.get("incremental", False)
         if not isinstance(incremental, bool):
             self.fail((*where, "incremental"), "incremental must be true or false")
         refresh = self.duration(entry, (*where, "refresh_stats_older_than"), None)
+        public_url = entry.get("public_url")
+        if public_url is not None:
+            try:
+                source.public_url(str(public_url) if isinstance(public_url, str) else "-")
+            except SettingError as exc:
+                self.fail((*where, "public_url"), str(exc))
         found = SourceConfig(
             source,
             options,
@@ -219,6 +282,7 @@ class _Checker:
             incremental,
             refresh,
             self.duration(entry, (*where, "stale_after"), stale),
+            public_url,
         )
         try:
             found.filters()
@@ -245,14 +309,22 @@ class _Checker:
             noun = kinds.get(option.kind, "a string")
             self.fail(where, f"{where[-1]} must be {noun}, not {value!r}")
         if option.choices and value not in option.choices:
-            choices = ", ".join(option.choices)
-            self.fail(where, f"{where[-1]} must be one of {choices}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, option.choices))
         return value
+
+    def rps(self, entry: dict, where: tuple) -> float | None:
+        rps = entry.get("rps")
+        if rps is not None and (type(rps) not in (int, float) or not valid_rps(rps)):
+            self.fail(
+                (*where, "rps"),
+                f"rps must be a number >= 0 (0: no limit, else 0.001 to 1000), not {rps!r}",
+            )
+        return rps
 
     def choice(self, table: dict, where: tuple, choices: tuple[str, ...], default: str) -> str:
         value = table.get(where[-1], default)
         if value not in choices:
-            self.fail(where, f"{where[-1]} must be one of {', '.join(choices)}, not {value!r}")
+            self.fail(where, unknown_choice(where[-1], value, choices))
         return value
 
     def duration(self, table: dict, where: tuple, default: Any) -> Any:
@@ -265,6 +337,11 @@ class _Checker:
             return parse_duration(value)
         except ValueError as exc:
             self.fail(where, f"{where[-1]}: {exc}")
+
+    def writable(self, where: tuple, folder: Path) -> None:
+        """A folder the run will write (cards, the site): refused before any request."""
+        if why := unwritable(folder):
+            self.fail(where, f"{'.'.join(where) or 'out'}: {why}")
 
     def path_of(self, table: dict, key: str, base: Path, where: tuple = ()) -> Path:
         value = table[key]

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cards.output import render_catalog
+from ..files import OutsideFolder
 from ..store import Store, lock
-from .config import Config, SourceConfig, span
+from .config import Config, LibraryConfig, SourceConfig, span
 from .sync import crawl
 
 log = logging.getLogger("scraper.run")
@@ -50,7 +51,11 @@ def run(
         try:
             store.recover()
             for entry in config.sources:
-                statuses[entry.source.name] = _sync(store, entry, progress or _quiet)
+                statuses[entry.source.name] = _sync(
+                    store, entry, progress or _quiet, config.max_wait
+                )
+            for number, library in enumerate(config.libraries, 1):
+                statuses[f"library {number}"] = _scan(store, library)
         finally:
             store.close()
         cards = _render(config)
@@ -68,13 +73,20 @@ def run(
     return 0 if ok else 1
 
 
-def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
+def _sync(
+    store: Store, entry: SourceConfig, progress: ProgressFactory, max_wait: float | None = None
+) -> str:
     """One source's crawl (and counters refresh); its status, summary logged."""
     source = entry.source
     log.info("%s: sync started (%s)", source.name, describe(entry))
     started = time.monotonic()
     try:
-        with source.client(entry.rps) as api, progress(source.cli_name, entry.limit) as bar:
+        with (
+            source.client(entry.rps, entry.public_url) as api,
+            progress(source.cli_name, entry.limit) as bar,
+        ):
+            if max_wait is not None:
+                api.max_wait = max_wait  # the config's max_wait over SCRAPER_MAX_WAIT
             outcome = crawl(
                 store,
                 api,
@@ -93,6 +105,37 @@ def _sync(store: Store, entry: SourceConfig, progress: ProgressFactory) -> str:
     for line in failures:
         log.warning("%s", line.strip())
     return outcome.status
+
+
+def _scan(store: Store, library: LibraryConfig) -> str:
+    """One [[library]] folder scanned (before the cards and the site); its status."""
+    from ..library.scan import Options, scan
+
+    log.info("library: scan of %s started", library.path)
+    started = time.monotonic()
+    options = Options(
+        lang=library.lang,
+        info=library.info,
+        card=library.card,
+        force=library.force,
+        out=library.out,
+        rps=library.rps,
+        retry_after=library.retry_after,
+        preview=library.preview,
+        nsfw=library.nsfw,
+    )
+    if library.jobs:
+        options.jobs = library.jobs
+    try:
+        report = scan(store, [library.path], options)
+    except Exception as exc:  # one folder's trouble must not stop the rest
+        log.error("library %s: failed: %s", library.path, exc)
+        return "failed"
+    first, *rest = report.lines(time.monotonic() - started)
+    log.log(logging.INFO if report.status == "ok" else logging.WARNING, "%s", first)
+    for line in rest:
+        log.warning("%s", line.strip())
+    return report.status
 
 
 def describe(entry: SourceConfig) -> str:
@@ -128,8 +171,12 @@ def _render(config: Config) -> Step:
     for lang in config.languages:
         before = len(failures)
         counts = [0, 0, 0]
-        for entry in config.sources:
-            report = render_catalog(config.db, config.out, lang, config.details, entry.source.name)
+        for name in _rendered(config):
+            try:
+                report = render_catalog(config.db, config.out, lang, config.details, name)
+            except OutsideFolder as exc:  # a planted link, someone's folder: said, not followed
+                failures.append(str(exc))
+                continue
             failures += report.failed
             counts = [
                 counts[0] + report.written,
@@ -154,22 +201,33 @@ def _render(config: Config) -> Step:
     return Step(not failures, line)
 
 
+def _rendered(config: Config) -> list[str]:
+    """The sources whose cards a run renders: those synced, and the one a library's files
+    are looked up in."""
+    names = [entry.source.name for entry in config.sources]
+    if config.libraries:
+        from ..library.lookup import hash_source
+
+        names.append(hash_source().name)
+    return list(dict.fromkeys(names))
+
+
 def _build_site(config: Config) -> Step | None:
     """The one place `scraper run` (and so the demo) builds the static site from [site]."""
     if config.site is None:
         return None
     from ..site.build import Settings, build
+    from ..site.output import UnsafePath
 
     site = config.site
-    report = build(
-        Settings(
-            db=config.db,
-            out=site.out,
-            nsfw=site.nsfw,
-            images=site.images,
-            deleted=site.deleted,
-        )
+    settings = Settings(
+        db=config.db, out=site.out, nsfw=site.nsfw, images=site.images, deleted=site.deleted
     )
+    try:
+        report = build(settings)
+    except (OutsideFolder, UnsafePath) as exc:
+        log.error("site: %s", exc)
+        return Step(False, f"site: {exc}", "site failed")
     line = (
         f"site: {report.models} models, {report.written} files written, {report.unchanged} "
         f"unchanged, {report.removed} removed, {len(report.failed)} failed under {config.site.out}"

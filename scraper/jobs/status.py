@@ -18,6 +18,7 @@ from typing import Any
 from .. import jsonio, sources
 from ..sources import Source
 from ..store import lock
+from ..store.library import library_summary
 from ..store.reader import connect_readonly
 from .config import STALE_AFTER, Config, span
 
@@ -72,8 +73,11 @@ def report(db: Path, watched: list[Watch], now: datetime | None = None) -> dict[
     with contextlib.closing(connect_readonly(db)) as conn:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         found = [_source(conn, w, now, writing) for w in watched]
+        library = _library(conn, writing)
     problems = [f"{s['name']}: {p}" for s in found for p in s["problems"]]
-    if not watched:
+    if library is not None:
+        problems += [f"library: {p}" for p in library["problems"]]
+    if not watched and library is None:
         problems.append("no source configured or synced yet")
     return {
         "format": FORMAT,
@@ -86,8 +90,29 @@ def report(db: Path, watched: list[Watch], now: datetime | None = None) -> dict[
             "writing": writing,
         },
         "sources": found,
+        "library": library,
         "problems": problems,
     }
+
+
+def _library(conn: sqlite3.Connection, writing: bool) -> dict[str, Any] | None:
+    """Local files scanned (`scraper scan`): known to a host, metadata only, unknown; the last
+    scans. None when nothing was ever scanned."""
+    found = library_summary(conn)
+    if found is None:
+        return None
+    problems = []
+    for run in found["runs"]:
+        errors = jsonio.loads(run["errors"]) if run["errors"] else []
+        run["errors"] = [str(e) for e in errors[:ERRORS_SHOWN]] if isinstance(errors, list) else []
+        if run["status"] == "running" and not writing:
+            run["status"] = "interrupted"
+    last = next((r for r in found["runs"] if r["status"] != "running"), None)
+    if last is not None and last["status"] not in ("ok",):
+        first = f": {last['errors'][0]}" if last["errors"] else ""
+        problems.append(f"last scan {last['status']} (run {last['id']}){first}")
+    found["problems"] = problems
+    return found
 
 
 def _source(conn: sqlite3.Connection, w: Watch, now: datetime, writing: bool) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from .. import jsonio
 from ..interrupt import signal_name
-from ..net.client import ApiClient, ApiError, NotFound
-from ..net.paging import ahead
+from ..net.client import ApiClient, ApiError, NotFound, WaitTooLong
+from ..net.paging import EndlessListing, ahead
 from ..net.redaction import redact
 from ..records import Model, Page, RecordError
 from ..sources import Filters, Source
@@ -24,6 +24,7 @@ from ..store import Checkpoint, Counts, Store
 Progress = Callable[[int, int], None]
 log = logging.getLogger("scraper.jobs.sync")
 LONG_CRAWL = 2_000  # models written in one run after which the store's lookups wait for its end
+SLICE = 1  # items per worker read at once, where reading an item fetches (see _read_in_slices)
 
 
 @dataclass
@@ -95,18 +96,22 @@ def crawl(
             cursor = api.rebase(cursor, saved.get("base_url") if saved else None)
         done = saved["models"] if saved else 0
         pages = saved["pages"] if saved else 0
+        start_pages = pages
         resumed_from = done
         status, error = "ok", None
         read = _attempt(source.reader(api))
         previous: set[str] = set()  # the last page's models: an item repeated across pages
-        listed = done
+        listed, asked = done, 0
 
         def going_on(page: Page) -> bool:
             """The crawl will ask for the page after this one whatever its models are (an
             incremental crawl stops at a page with nothing new: it asks when it knows)."""
-            nonlocal listed
+            nonlocal listed, asked
             listed += len(page.items)
-            more = page.next_cursor is not None and (limit is None or listed < limit)
+            asked += 1
+            more = page.next_cursor is not None and (
+                limit is None or (listed < limit and asked < limit)
+            )
             return more and not incremental
 
         deferred = False
@@ -120,16 +125,14 @@ def crawl(
                         readable = _set_aside(
                             store, source.name, items, page.damaged, counts, run_id
                         )
-                    stored = _stored(store, source, readable)
-                    reader = pool.map if source.workers > 1 else map
-                    results = list(reader(read, readable, stored))
-                    models = _read_items(store, source.name, readable, results, counts, run_id)
-                    models, previous = (
-                        [m for m in models if m.id not in previous],
-                        {m.id for m in models},
+                    models, previous, early = _read_in_slices(
+                        store, source, readable, (read, pool), counts, run_id, previous
                     )
                     done += len(items)
-                    finished = page.next_cursor is None or (limit is not None and done >= limit)
+                    # --limit counts pages too: empty pages with a cursor cannot go on forever.
+                    finished = page.next_cursor is None or (
+                        limit is not None and (done >= limit or pages - start_pages >= limit)
+                    )
                     cursor = None if finished else page.next_cursor
                     mark = Checkpoint(
                         key, source.name, params, cursor, pages, done, run_id, api.base_url
@@ -138,13 +141,16 @@ def crawl(
                         store.defer_lookups()
                         deferred = True
                     saved_page = store.save_models(models, counts, mark, run_id)
-                    if incremental and items and saved_page.changed == 0 and not finished:
+                    if incremental and items and saved_page.changed + early == 0 and not finished:
                         store.clear_checkpoint(key)  # nothing new here: the rest is known
                         finished = True
                     if progress:
                         progress(done, pages)
                     if finished:
                         break
+            except EndlessListing as exc:  # resuming would loop again: said as it is
+                status, error = "failed", str(exc)
+                counts.failed.append(f"{source.name}: {exc}")
             except (ApiError, RecordError) as exc:
                 status, error = "failed", str(exc)
                 counts.failed.append(
@@ -214,6 +220,38 @@ def _set_aside(
     return kept
 
 
+def _read_in_slices(
+    store: Store,
+    source: Source,
+    items: list,
+    reading: tuple[Callable[..., Any], ThreadPoolExecutor],
+    counts: Counts,
+    run_id: int,
+    previous: set[str],
+) -> tuple[list[Model], set[str], int]:
+    """A page's items read a slice at a time where each read fetches more (a Hub README may
+    be 40 MB): every slice but the last is stored at once, so a page holds one slice's answers,
+    not all of them. (The last slice's models, the page's model ids, models changed so far.)"""
+    read, pool = reading
+    size = max(1, source.workers * SLICE if source.workers > 1 else len(items))
+    seen: set[str] = set()  # the API can repeat an item while data moves
+    page_ids: set[str] = set()
+    models: list[Model] = []
+    early = 0
+    for start in range(0, max(1, len(items)), size):
+        part = items[start : start + size]
+        reader = pool.map if source.workers > 1 else map
+        results = list(reader(read, part, _stored(store, source, part)))
+        found = _read_items(store, source.name, part, results, counts, run_id, seen)
+        page_ids.update(m.id for m in found)
+        found = [m for m in found if m.id not in previous]
+        if start + size < len(items):
+            early += store.save_models(found, counts, None, run_id).changed
+        else:
+            models = found
+    return models, page_ids, early
+
+
 def _stored(store: Store, source: Source, items: list) -> list[Any]:
     """The stored payload of each item, read here (not in the workers) for sources that ask."""
     keys = source.item_keys(items)
@@ -230,11 +268,12 @@ def _read_items(
     results: list[Any],
     counts: Counts,
     run_id: int,
+    seen: set[str] | None = None,
 ) -> list[Model]:
     """A page's items as read (a Model or the error), in order; a malformed item is
     quarantined with its error, the rest go on."""
     models: list[Model] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for position, (item, result) in enumerate(zip(items, results, strict=True)):
         if isinstance(result, Model):
             if result.id not in seen:  # the API can repeat an item while data moves
@@ -242,6 +281,8 @@ def _read_items(
                 models.append(result)
             continue
         key = _item_key(item, position)
+        if isinstance(result, WaitTooLong):  # the server asks for days: the source ends here
+            raise result
         if isinstance(result, ApiError):  # not fetched (gone, host paused): named, not stored
             counts.failed.append(f"{source} {key}: {result}")
             continue
@@ -327,7 +368,7 @@ def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
         _interrupted(store, run_id, counts, api, exc)
         raise
     except NotFound:
-        counts.deleted += store.mark_deleted(source.name, str(key))
+        counts.deleted += _mark_gone(store, source, str(key))
         counts.failed.append(f"model {key}: not found")
         store.finish_run(run_id, "failed", counts, api.requests, api.bytes)
         raise
@@ -337,3 +378,17 @@ def export_one(store: Store, api: ApiClient, source: Source, key: str) -> Model:
         raise
     store.finish_run(run_id, "ok", counts, api.requests, api.bytes)
     return model
+
+
+def _mark_gone(store: Store, source: Source, key: str) -> int:
+    """Mark the model an export asked for deleted: by its key, or (a Hub repo asked by its
+    name, stored under its stable id) by the stored model of that name."""
+    if marked := store.mark_deleted(source.name, key):
+        return marked
+    stored = store.payloads(source.name, [key], "name").get(key)
+    if stored is None:
+        return 0
+    try:
+        return store.mark_deleted(source.name, source.parse(stored).id)
+    except RecordError:
+        return 0

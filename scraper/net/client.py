@@ -8,8 +8,8 @@ that leads elsewhere is followed without them.
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +19,8 @@ from ..records import RecordError
 from . import redaction, settings
 from .limits import CircuitBreaker, RateLimiter, rate_limit_hint
 from .redaction import redact
-from .retry import Transient, WaitRetryAfter, retry_after
+from .retry import Transient, WaitRetryAfter, refused_wait, retry_after
+from .transport import dns_failure, read_body
 
 if TYPE_CHECKING:  # httpx and tenacity are imported when a client is made, not for --help
     import httpx
@@ -30,6 +31,7 @@ log = logging.getLogger("scraper.net")
 USER_AGENT = f"scraper/{__version__} (model catalog; +https://pypi.org/project/httpx/)"
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_WAITED = {403, 429, 499, *range(500, 600)}  # statuses whose Retry-After is read
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +47,17 @@ class HostPolicy:
     other_secret_envs: tuple[str, ...] = ()  # legacy names of the token, redacted too
     # A 429 whose body says it is a paging cap, not throttling: retrying cannot help.
     page_cap: Callable[[Any], bool] | None = None
-    # not_found(status, body): is this 404 the API's own "no such record" answer? Only then
-    # is a stored model marked deleted; a 404 from a plain web server or a proxy is an error.
-    not_found: Callable[[int, Any], bool] | None = None
+    # own_error(status, headers, body): is this 4xx the API's own answer (its error headers or
+    # its JSON)? Only then is a 404 "no such record" (a stored model marked deleted) and a
+    # 403 final; the same status from a plain web server, a proxy or a CDN is not.
+    own_error: Callable[[int, Mapping[str, str], Any], bool] | None = None
 
     def __post_init__(self) -> None:
         redaction.register(self.token_env, *self.other_secret_envs)
 
-    def says_not_found(self, status: int, body: Any) -> bool:
-        if self.not_found is not None:
-            return self.not_found(status, body)
+    def says_own_error(self, status: int, headers: Mapping[str, str], body: Any) -> bool:
+        if self.own_error is not None:
+            return self.own_error(status, headers, body)
         return isinstance(body, dict)  # at least an answer in JSON, not a web page
 
 
@@ -74,12 +77,19 @@ class ApiError(Exception):
     """A request that failed for good: one line naming the request, the answer and what to do."""
 
     def __init__(
-        self, message: str, status: int | None = None, url: str = "", body: Any = None
+        self,
+        message: str,
+        status: int | None = None,
+        url: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = redact(url)
         self.body = body  # the answer's JSON, if any: is it the API's own error?
+        # The answer's headers (lower-case names): some hosts say what failed there.
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
 
 
 class NotFound(ApiError):
@@ -88,6 +98,10 @@ class NotFound(ApiError):
 
 class HostUnavailable(ApiError):
     """The circuit breaker is open: the host failed repeatedly and is left alone for a while."""
+
+
+class WaitTooLong(ApiError):
+    """A wait asked for beyond SCRAPER_MAX_WAIT: the source ends now, not in days."""
 
 
 class DamagedAnswer(RecordError):
@@ -107,21 +121,32 @@ class ApiClient:
         attempts: int | None = None,
         backoff: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        max_wait: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         import httpx
 
-        self.base_url = settings.base_url(f"{policy.name} base URL", base_url).rstrip("/")
+        name = f"{policy.name} base URL"
+        self.base_url = settings.base_url(name, base_url, policy.token_env).rstrip("/")
+        # The public web host payloads fetched here link to (stored with them; see sources).
+        self.public_url = self.base_url
         self.policy = policy
-        self.limiter = RateLimiter(policy.rps if rps is None else rps, policy.burst)
+        rate = policy.rps if rps is None else settings.rps(rps)
+        self.limiter = RateLimiter(rate, policy.burst, clock=clock, sleep=sleep)
         self.breaker = CircuitBreaker()
         self.attempts = attempts or settings.attempts()
         self.backoff = backoff if backoff is not None else settings.backoff()
         self.max_body = settings.max_body()
+        self.max_wait = settings.max_wait() if max_wait is None else max_wait
+        self.timeout = settings.timeout()
+        self._clock, self._sleep = clock, sleep  # injectable: a test of a wait need not wait
         self._token = redaction.token(policy.token_env)
         self._origin = _origin(httpx.URL(self.base_url))
         self._proxy = settings.proxy()
-        # Read timeout from SCRAPER_TIMEOUT; proxies come from HTTPS_PROXY/ALL_PROXY (socks5h too).
-        timeout = httpx.Timeout(settings.timeout(), connect=15.0)
+        # SCRAPER_TIMEOUT bounds each read here and the whole answer in _send; proxies come
+        # from HTTPS_PROXY/ALL_PROXY (socks5h too).
+        timeout = httpx.Timeout(self.timeout, connect=min(15.0, self.timeout))
         # No cookie jar: a cookie set by any host would otherwise go back with later requests.
         import http.cookiejar
 
@@ -184,6 +209,7 @@ class ApiClient:
             wait=WaitRetryAfter(self.backoff, cap=max(30.0, self.backoff)),
             before_sleep=self._before_sleep,
             reraise=True,
+            sleep=self._sleep,
         )
         try:
             fetched = retrying(self._get_once, url, params, expect, check)
@@ -213,9 +239,11 @@ class ApiClient:
         try:
             response, content = self._send(url, params)
         except httpx.TimeoutException as exc:
-            raise Transient(f"timed out ({type(exc).__name__}){self._via()}") from None
+            ours = "SCRAPER_TIMEOUT" in str(exc)  # the whole answer's deadline (_read)
+            detail = f"{exc}={self.timeout:g}s" if ours else type(exc).__name__
+            raise Transient(f"timed out ({detail}){self._via()}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            if _dns_failure(exc):
+            if dns_failure(exc):
                 host = httpx.URL(url).host
                 raise ApiError(
                     f"{self.policy.name}: cannot resolve {host} (DNS): check the base URL "
@@ -226,6 +254,9 @@ class ApiClient:
             raise Transient(f"network error: {detail}{self._via()}") from None
         self.bytes += len(content)
         if hint := rate_limit_hint(response.headers):
+            if hint[0] <= 0:
+                where = f"{self.policy.name}: GET {response.request.url}"
+                self._ceiling((hint[1], f"RateLimit: {response.headers['ratelimit'][:60]}"), where)
             self.limiter.observe(*hint)
         body, damaged = self._decode(response, expect, sent_at, content)
         if check is not None:
@@ -242,7 +273,8 @@ class ApiClient:
 
     def _send(self, url: str, params: list[tuple[str, str]] | None) -> tuple[httpx.Response, bytes]:
         """One GET, its redirects followed (credentials only on our origin), its body read up
-        to max_body bytes decoded."""
+        to max_body bytes decoded, all of it within SCRAPER_TIMEOUT."""
+        deadline = self._clock() + self.timeout
         for _ in range(MAX_REDIRECTS + 1):
             request = self._http.build_request("GET", url, params=params)
             request.headers.update(self._credentials(request.url))
@@ -260,27 +292,19 @@ class ApiClient:
                         )
                     url, params = str(target), None
                     continue
-                return response, self._read(response, request.url)
+                return response, self._read(response, request.url, deadline)
             finally:
                 response.close()
         raise ApiError(f"{self.policy.name}: GET {url}: more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, response: httpx.Response, url: httpx.URL) -> bytes:
-        """The decoded body, refused past max_body (a gzip bomb fails here, not in memory)."""
-        limit = self.max_body
-        declared = response.headers.get("content-length", "")
-        chunks, size = [], 0
-        if not (declared.isdigit() and int(declared) > limit):
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    break
-                chunks.append(chunk)
-            else:
-                return b"".join(chunks)
+    def _read(self, response: httpx.Response, url: httpx.URL, deadline: float) -> bytes:
+        """The decoded body within max_body bytes and SCRAPER_TIMEOUT (transport.read_body)."""
+        body = read_body(response, self.max_body, deadline, self._clock)
+        if body is not None:
+            return body  # type: ignore[return-value]  # (a bytearray: bytes-like all the way)
         raise ApiError(
             f"{self.policy.name}: GET {url}: the answer is larger than "
-            f"{limit / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
+            f"{self.max_body / (1 << 20):g} MB; raise SCRAPER_MAX_BODY_MB if it is real",
             response.status_code,
             str(url),
         )
@@ -311,21 +335,27 @@ class ApiClient:
         body, damaged = _json_or_none(response, content)
         where = f"{self.policy.name}: GET {response.request.url}"
         page_cap = self.policy.page_cap
+        asked = self._ceiling(retry_after(response.headers), where) if status in _WAITED else None
         if status == 429 and not (page_cap and page_cap(body)):
-            wait = retry_after(response)
+            wait = asked
             self.limiter.throttled(wait, sent_at)
             # The limiter now holds every thread back (Retry-After, or a second); with no
             # limiter the request's own backoff does the waiting.
             raise Transient("HTTP 429 rate limited", wait, paced=self.limiter.enabled)
         if status >= 500 or status == 499:
-            raise Transient(f"HTTP {status}", retry_after(response))
-        if status == 403 and body is None:
-            raise Transient(
-                "HTTP 403 with a non-JSON body (Cloudflare block?)", retry_after(response)
-            )
+            raise Transient(f"HTTP {status}", asked)
+        own = status >= 400 and self.policy.says_own_error(status, response.headers, body)
+        if status == 403 and body is None and not own:
+            raise Transient("HTTP 403 with a non-JSON body (Cloudflare block?)", asked)
         if status == 404:
-            if self.policy.says_not_found(status, body):
-                raise NotFound(f"{where}: HTTP 404 {_error_text(body)}".rstrip(), 404, where)
+            if own:
+                raise NotFound(
+                    f"{where}: HTTP 404 {_error_text(body)}".rstrip(),
+                    404,
+                    where,
+                    body,
+                    response.headers,
+                )
             raise ApiError(
                 f"{where}: HTTP 404 from {response.request.url.host}, not the API's own "
                 f"not-found answer (is {self.base_url} the API, or a proxy in the way?); "
@@ -341,6 +371,7 @@ class ApiClient:
                 status,
                 where,
                 body,
+                response.headers if own else None,
             )
         if expect == "text":
             return content.decode("utf-8", errors="replace"), None
@@ -348,6 +379,12 @@ class ApiClient:
             kind = "an empty body" if not content.strip() else "a non-JSON body"
             raise Transient(f"HTTP {status} with {kind} (challenge or maintenance page?)")
         return body, damaged
+
+    def _ceiling(self, asked: tuple[float, str] | None, where: str) -> float | None:
+        """The seconds a server asked to wait, when within max_wait; WaitTooLong beyond."""
+        if asked is None or asked[0] <= self.max_wait:
+            return None if asked is None else asked[0]
+        raise WaitTooLong(f"{where}: {refused_wait(*asked, self.max_wait)}", url=where)
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         self.retries += 1
@@ -378,19 +415,6 @@ class ApiClient:
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     scheme = url.scheme.lower()
     return scheme, (url.host or "").lower(), url.port or _DEFAULT_PORTS.get(scheme)
-
-
-def _dns_failure(exc: BaseException) -> bool:
-    """Whether a connection failed because the host name does not resolve (never transient
-    enough to retry for half a minute)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, socket.gaierror):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _json_or_none(response: httpx.Response, content: bytes) -> tuple[Any, str | None]:

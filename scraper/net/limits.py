@@ -7,11 +7,12 @@ on a 429, paced by RateLimit headers, regained slowly), which is a few lines on 
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 DECREASE = 0.7  # rate factor on a 429: a mild cut keeps the sawtooth above 0.8 of the limit
 FAST_GROWTH = 0.10  # per second, while well below the rate that last drew a 429
@@ -28,12 +29,20 @@ class RateLimiter:
     before any 429 comes.
     """
 
-    def __init__(self, rps: float, burst: int = 1) -> None:
+    def __init__(
+        self,
+        rps: float,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.ceiling = rps
         self.rate = rps
         self.floor = max(rps / 100, 0.02)
         self.burst = max(1, burst)
-        self._next = time.monotonic()  # earliest start of the next request
+        self._clock = clock  # injectable, so a test of a long wait need not wait
+        self._sleep = sleep
+        self._next = clock()  # earliest start of the next request
         self._grown = self._next
         self._cut_at = float("-inf")
         self._throttled_at_rate: float | None = None
@@ -52,16 +61,16 @@ class RateLimiter:
         booked before a 429 cut the rate is booked again at the new rate.
         """
         if not self.enabled:
-            return time.monotonic()
+            return self._clock()
         while True:
             with self._lock:
-                booked = time.monotonic()
+                booked = self._clock()
                 interval = 1.0 / (self.rate * MARGIN)
                 start = max(self._next, booked - (self.burst - 1) * interval)
                 self._next = start + interval
                 epoch = self._cut_at
             if start > booked:
-                time.sleep(start - booked)
+                self._sleep(start - booked)
             with self._lock:
                 if self._cut_at == epoch:
                     return booked
@@ -71,7 +80,7 @@ class RateLimiter:
         if not self.enabled:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._recent.append(now)
             while now - self._recent[0] > 1.0:
                 self._recent.popleft()
@@ -88,7 +97,7 @@ class RateLimiter:
         if not self.enabled:
             return  # no pacing: the retry's own backoff (or Retry-After) does the waiting
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if sent_at is None or sent_at >= self._cut_at:
                 # What the server accepted in the last second is the best guess at its limit.
                 accepted = sum(1 for t in self._recent if now - t <= 1.0)
@@ -110,7 +119,7 @@ class RateLimiter:
         if not self.enabled:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if remaining <= 0:
                 self._next = max(self._next, now + reset)
                 return
@@ -131,7 +140,8 @@ def rate_limit_hint(headers: Mapping[str, str]) -> tuple[int, float] | None:
     found = dict(_RATELIMIT.findall(value))
     if "r" not in found or "t" not in found:
         return None
-    return int(found["r"]), float(found["t"])
+    reset = float(found["t"])
+    return (int(found["r"]), reset) if math.isfinite(reset) else None
 
 
 class CircuitBreaker:

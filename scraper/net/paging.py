@@ -3,6 +3,8 @@
 Each yields `Page(items, next_cursor, cursor, damaged)`; the cursor is opaque text the crawl
 stores in its checkpoint, so a killed crawl resumes from the page after the last one
 committed. Pages are read leniently: an answer with one bad item still gives the others.
+Every paginator ends: a Progress remembers this crawl's cursors and last page, and a server
+that repeats a cursor or a link, or answers the same page again, ends it as EndlessListing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..records import Page
+from ..records import Page, RecordError
 
 if TYPE_CHECKING:
     from .client import ApiClient
@@ -21,6 +23,49 @@ if TYPE_CHECKING:
 Params = list[tuple[str, str]]
 T = TypeVar("T")
 Items = Callable[[Any], list[Any]]  # the items of a page body (RecordError when there are none)
+
+
+class EndlessListing(RecordError):
+    """A server that would page forever (a repeated cursor or link, the same page again): the
+    crawl of that source ends as failed with this one line."""
+
+
+class Progress:
+    """What this crawl asked for so far: a cursor (or link, or page number) asked twice, or a
+    non-empty page holding only the items of the one before while claiming more, ends it.
+
+    Only the cursors (short text) and the last page's item keys are kept: the memory of a
+    crawl of a million models stays a few MB."""
+
+    def __init__(self, kind: str = "cursor") -> None:
+        self.kind = kind
+        self._asked: set[str] = set()
+        self._last: set[str] = set()
+
+    def ask(self, cursor: str | None) -> None:
+        """Before asking for the page after `cursor`: refused when it was asked before."""
+        key = "" if cursor is None else cursor
+        if key in self._asked:
+            shown = key if len(key) <= 100 else f"{key[:48]}...{key[-48:]}"
+            raise EndlessListing(f"the server repeated {self.kind} {shown!r}; stopping")
+        self._asked.add(key)
+
+    def got(self, items: list[Any], more: bool) -> None:
+        """After a page: refused when it claims more but brings nothing the last did not."""
+        keys = {_item_key(item) for item in items}
+        if more and keys and keys <= self._last:
+            raise EndlessListing(
+                f"the server answered the same {len(keys)} items again and claims more; stopping"
+            )
+        self._last = keys
+
+
+def _item_key(item: Any) -> str:
+    if isinstance(item, dict):
+        for name in ("id", "_id"):
+            if item.get(name) is not None:
+                return str(item[name])
+    return repr(item)[:200]
 
 
 @dataclass
@@ -36,12 +81,15 @@ class CursorPaging:
     send: Callable[[str], str] = str  # the cursor as asked for (the page keeps the API's)
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        progress = Progress("cursor")
         while True:
+            progress.ask(cursor)
             asked = None if cursor is None else self.send(cursor)
             params = self.params if asked is None else [*self.params, (self.param, asked)]
             fetched = self.api.fetch(self.path, params, lenient=True)
             items = self.items(fetched.body)
             following = self.next_cursor(fetched.body)
+            progress.got(items, following is not None)
             yield Page(items, following, cursor, fetched.damaged)
             if following is None:
                 return
@@ -81,12 +129,16 @@ class LinkPaging:
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         url, params = (self.api.on_own_host(cursor), None) if cursor else (self.path, self.params)
+        progress = Progress("next link")
         while True:
+            progress.ask(url)
             fetched = self.api.fetch(url, params, lenient=True)
             following = fetched.links.get("next", {}).get("url")
             following = self.api.on_own_host(following) if following else None
             cursor = url if params is None else None
-            yield Page(self.items(fetched.body), following, cursor, fetched.damaged)
+            items = self.items(fetched.body)
+            progress.got(items, following is not None)
+            yield Page(items, following, cursor, fetched.damaged)
             if following is None:
                 return
             url, params = following, None
@@ -94,7 +146,8 @@ class LinkPaging:
 
 @dataclass
 class PageNumberPaging:
-    """`?page_number=N` from 1; `more(body, number, items)` says whether page N+1 exists."""
+    """`?page_number=N` from 1; `more(body, number, items)` says whether page N+1 exists, and
+    no page past `last` is asked for, whatever the answers say (a listing's depth cap)."""
 
     api: ApiClient
     path: str
@@ -103,14 +156,18 @@ class PageNumberPaging:
     more: Callable[[Any, int, list[Any]], bool]
     param: str = "page_number"
     check: Callable[[Any], Any] | None = None  # unwraps an envelope, raises on an error one
+    last: int | None = None  # the deepest page the listing serves
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         number = int(cursor) if cursor else 1
+        progress = Progress("page")
         while True:
             params = [*self.params, (self.param, str(number))]
             fetched = self.api.fetch(self.path, params, check=self.check, lenient=True)
             items = self.items(fetched.body)
             more = self.more(fetched.body, number, items)
+            more = more and (self.last is None or number < self.last)
+            progress.got(items, more)
             yield Page(items, str(number + 1) if more else None, str(number), fetched.damaged)
             if not more:
                 return

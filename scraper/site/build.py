@@ -24,12 +24,12 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import DEFAULT_OUT, archive, data, guide, modelpage, output, pages, paths, search
+from . import DEFAULT_OUT, archive, data, guide, library, modelpage, output, pages, paths, search
 from .indexes import site_pages
 from .mirror import RPS
 from .paths import LANGS, localized
 from .pictures import Pictures
-from .summary import Summary, compact, model_key, summarize
+from .summary import FIELDS, Summary, compact, model_key, summarize
 
 CHUNK = 250  # models per worker task
 
@@ -71,11 +71,12 @@ def build(settings: Settings) -> Report:
     conn = data.connect(settings.db)  # before touching the folder: no database, no site
     pages.configure(settings.images, settings.deleted == "archive")
     try:
-        with output.building(out) as clean:
+        with output.building(out, settings.force) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
             stamp = build_stamp(settings.nsfw, settings.images, settings.deleted)
             writer = output.Writer(out, old.pages, trusted)
+            writer.check_folders(old.pages)
             keep = settings.deleted == "archive"
             live = data.live_models(conn, archive=keep)
             gone_at = data.removed_models(conn) if keep else {}
@@ -84,6 +85,7 @@ def build(settings: Settings) -> Report:
             conn.close()
             new_pages = _carried_pages(state, old.pages)
             _render_models(settings, todo, old, trusted, state, new_pages, report, removed)
+            new_pages.update(_redirects(state, writer, new_pages))
             gone = [Summary.from_row(r) for k, (_, r) in state.items() if r and k in removed]
             summaries = [
                 Summary.from_row(row)
@@ -98,6 +100,9 @@ def build(settings: Settings) -> Report:
             same_code = trusted and old.stamp == stamp
             reusable = {p: h for p, h in old.inputs.items() if p in old.pages} if same_code else {}
             inputs: dict[str, str] = {}
+            on_site = {(s.source, s.id) for s in summaries}
+            for path, body in library.build(settings.db, on_site):  # before the home page
+                new_pages[path] = writer.write(path, body)
             pages_out = site_pages(summaries, settings.postings_per_shard, reusable, facts)
             if keep:
                 pages_out = itertools.chain(pages_out, archive.pages(gone, removed))
@@ -126,10 +131,12 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
     models read again: summaries do not carry files)."""
     live = {guide.lookup_key(s.source, s.ref): s for s in summaries}
     keys = [(s.source, s.id) for s in guide.wanted(guide.collection(), live)]
+    named = guide.named_files(guide.collection(), live)
     conn = data.connect(db)
     try:
         return {
-            model_key(m.source, m.id): guide.facts(m) for m in data.load_models(conn, keys, failed)
+            model_key(m.source, m.id): guide.facts(m, named.get((m.source, m.id)))
+            for m in data.load_models(conn, keys, failed)
         }
     finally:
         conn.close()
@@ -282,8 +289,11 @@ def _render_models(
             chunk = todo[start : start + settings.chunk]
             known = {}
             for source, model_id, _ in chunk:
+                previous = old.models.get(model_key(source, model_id))
+                row = previous[1] if isinstance(previous, list) and len(previous) == 2 else None
+                page = Summary.from_row(row).page if row else paths.model_page(source, model_id)
                 for lang in LANGS:
-                    path = localized(paths.model_page(source, model_id), lang)
+                    path = localized(page, lang)
                     if path in old.pages:
                         known[path] = old.pages[path]
             keys = (model_key(s, i) for s, i, _ in chunk)
@@ -309,6 +319,37 @@ def _render_models(
         _collect(pool.imap_unordered(render_job, jobs()), todo, old, state, new_pages, report)
 
 
+def _moved(row: list[Any], previous: Any) -> None:
+    """A model whose page moved (a renamed repo) keeps the addresses it had, for redirects."""
+    if not (isinstance(previous, list) and len(previous) == 2 and previous[1]):
+        return
+    before, now = Summary.from_row(previous[1]), Summary.from_row(row)
+    moved = [p for p in [*before.moved_from, before.page] if p != now.page]
+    row[FIELD_MOVED] = list(dict.fromkeys(moved))
+
+
+FIELD_MOVED = FIELDS.index("moved_from")
+
+
+def _redirects(
+    state: dict[str, list[Any]], writer: output.Writer, live: dict[str, str]
+) -> dict[str, str]:
+    """A redirect page at each earlier address of a model, in both languages, unless another
+    model's page lives there now."""
+    written: dict[str, str] = {}
+    for _, row in state.values():
+        if row is None or not row[FIELD_MOVED]:
+            continue
+        summary = Summary.from_row(row)
+        for old_page in summary.moved_from:
+            for lang in LANGS:
+                path, target = localized(old_page, lang), localized(summary.page, lang)
+                if path in live:
+                    continue
+                written[path] = writer.write(path, paths.redirect_page(path, target))
+    return written
+
+
 def _collect(
     results: Iterator[JobResult],
     todo: list[tuple[str, str, str]],
@@ -319,6 +360,8 @@ def _collect(
 ) -> None:
     for result in results:
         for key, (fingerprint, row) in result.models.items():
+            if row is not None:
+                _moved(row, old.models.get(key))
             state[key] = [fingerprint, compact(row) if row is not None else None]
         new_pages.update(result.pages)
         report.failed += result.failed

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..cards.render import human_size
-from ..records import Model
+from ..records import File, Model
 from ..sanitize import safe_url
 from .pages import templates_dir
-from .summary import Summary, main_file
+from .summary import Summary
 
 COLLECTION = "collection.toml"
 
@@ -24,6 +24,7 @@ class Entry:
     name: str
     url: str | None
     notes: dict[str, str]
+    file: str | None = None  # the file the guide recommends, by its name in the repository
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def collection(path: Path | None = None) -> tuple[Group, ...]:
                 name=str(e.get("name") or e["id"]),
                 url=safe_url(e.get("url")),
                 notes={"zh": str(e.get("zh", "")), "en": str(e.get("en", ""))},
+                file=str(e["file"]) if e.get("file") else None,
             )
             for e in group.get("model", [])
         )
@@ -64,10 +66,21 @@ def wanted(groups: tuple[Group, ...], live: dict[tuple[str, str], Summary]) -> l
     return [s for s in found if s is not None]
 
 
-def facts(model: Model) -> dict[str, Any]:
+def named_files(
+    groups: tuple[Group, ...], live: dict[tuple[str, str], Summary]
+) -> dict[tuple[str, str], str]:
+    """The file each held collection model's entry names, by (source, stored id)."""
+    named = {}
+    for e in (e for g in groups for e in g.entries if e.file):
+        if (s := live.get(lookup_key(e.source, e.id))) is not None:
+            named[(s.source, s.id)] = e.file
+    return named
+
+
+def facts(model: Model, named: str | None = None) -> dict[str, Any]:
     """What the guide shows of a model beyond its summary: the latest version and its file."""
     latest = model.versions[0] if model.versions else None
-    main = main_file(latest) if latest else None
+    main = recommended(latest.files, named) if latest else None
     return {
         "version": latest.name if latest else None,
         "file": None
@@ -79,6 +92,27 @@ def facts(model: Model) -> dict[str, Any]:
             "size": human_size(main.size_kb),
         },
     }
+
+
+def recommended(files: list[File], named: str | None = None) -> File | None:
+    """The one file to download: the one the guide names; else the source's primary file;
+    else a single-file checkpoint at the top of the repository, fp16 safetensors first, then
+    the smallest safetensors, then another weight format. Never a component of a diffusers
+    folder (`unet/`, `safety_checker/`): such a repo gets a link to the repo, not a file."""
+    if named:
+        for f in files:
+            if f.name.lower() == named.lower():
+                return f
+    for f in files:
+        if f.primary:
+            return f
+    top = [f for f in files if "/" not in f.name and f.format]
+    safe = [f for f in top if f.format == "SafeTensor"]
+    half = [f for f in safe if f.precision == "fp16" or "fp16" in f.name.lower()]
+    for group in (half, safe, top):
+        if group:
+            return min(group, key=lambda f: (f.size_kb is None, f.size_kb or 0))
+    return None
 
 
 def joined(

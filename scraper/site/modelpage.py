@@ -17,11 +17,11 @@ from markupsafe import Markup, escape
 from .. import sources
 from ..cards import render, words
 from ..records import MODEL_STATS, VERSION_STATS, File, Model, Version
-from ..sanitize import safe_url
+from ..sanitize import safe_url, visible
 from . import chart, nsfw, paths
 from .pages import blur_images, render_page, site_labels
 from .pictures import FULL, GALLERY, Pictures, href
-from .summary import split_bases
+from .summary import MAX_TAGS, split_bases
 
 GALLERY_MAX = 12  # images in a page's gallery, over all versions (a hub shows ten a version)
 GENERATION = ("prompt", "negative_prompt", "sampler", "steps", "cfg", "seed")
@@ -40,7 +40,7 @@ def model_page(
     pictures = pictures or Pictures()
     L = render.labels(lang)  # noqa: N806 (the templates' name)
     S = site_labels(lang)  # noqa: N806
-    path = paths.model_page(model.source, model.id)
+    path = paths.model_page(model.source, model.id, model.path_id)
     root = paths.root_of(paths.localized(path, lang))
     is_nsfw = nsfw.model_is_nsfw(model)
     details = pictures.html(description, root, S.image_missing)
@@ -49,6 +49,7 @@ def model_page(
     gallery = _gallery(model, is_nsfw, mode, pictures, root)
     n = len(model.versions)
     versions = [_version(v, n - i, n, lang, L) for i, v in enumerate(model.versions)]
+    tags = [t for t in dict.fromkeys(t.strip() for t in model.tags) if t]
     source_name = S.get(f"source_{model.source}") or sources.get(model.source).title
     return render_page(
         "model.html.j2",
@@ -66,7 +67,8 @@ def model_page(
         shots=shots_html(gallery, model.name.strip(), S),
         versions=versions,
         facts=_facts(model, lang, L, source_name),
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
+        tags=tags[:MAX_TAGS],  # these have tag pages
+        more_tags=tags[MAX_TAGS:],  # shown, not linked
         stats=_stats(model.stats, MODEL_STATS, L),
         page_url=safe_url(model.url),
         chart=chart.downloads_svg(history, S.chart),
@@ -188,7 +190,7 @@ def shots_html(gallery: list[View], name: str, S: render.Labels) -> Markup:  # n
     """The gallery's items: a picture (a link to its larger version, or the NSFW toggle) and
     its generation data for the lightbox. Written here rather than in the template: a page
     has a dozen, each a dozen values, and Jinja's per-value cost showed in the build's time."""
-    e = escape
+    e = _text
     alt = e(name)
     nsfw, video, missing = e(S.nsfw), e(S.video), e(S.image_missing)
     labels = {k: e(S[k]) for k in GENERATION}
@@ -224,7 +226,7 @@ def file_rows(files: list[View], S: render.Labels, L: render.Labels) -> Markup: 
     """A file table's rows: name (kind, pickle warning), size, format, precision, SHA256 and
     AutoV2 each with a copy button, scan result, download link. Each cell carries its label
     for the phone layout (model.css shows it before the value)."""
-    e = escape
+    e = _text
     name, size, fmt, precision, hashes, scan, download = (
         e(S[k])
         for k in ("file_name", "file_size", "file_format", "file_precision", "file_hash")
@@ -271,6 +273,12 @@ def file_rows(files: list[View], S: render.Labels, L: render.Labels) -> Markup: 
             f'<td data-label="{download}">{link}</td>\n</tr>'
         )
     return Markup("\n".join(rows))
+
+
+def _text(value: object) -> Markup:
+    """A value for the rows written here, as the template's finalize and autoescape would
+    give it: no bidi overrides or zero-width characters, escaped."""
+    return escape(visible(value) if type(value) is str else value)
 
 
 def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> list:  # noqa: N803

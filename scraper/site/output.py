@@ -18,7 +18,7 @@ from typing import Any
 import filelock
 import orjson
 
-from ..files import write_atomic
+from ..files import OutsideFolder, create_exclusive, refuse_link, write_atomic
 from .paths import is_safe
 
 MANIFEST = ".site-manifest.json"
@@ -56,10 +56,10 @@ class Writer:
             data = data.encode("utf-8")
         target = self.target(path)
         h = digest(data)
+        self._ensure_dir(target.parent)  # (once per folder) a planted link is refused
         if self._unchanged(path, target, h, data):
             self.unchanged += 1
             return h
-        self._ensure_dir(target.parent)
         write_atomic(target, data, if_changed=False)  # unchanged was decided above
         self.written += 1
         return h
@@ -68,11 +68,12 @@ class Writer:
         """Delete a page the site no longer has, and folders left empty by it."""
         try:
             target = self.target(path)
+            self._inside(target.parent)  # a planted link to a folder outside: not followed
         except UnsafePath:
             return False  # a manifest entry we did not write: never follow it
         try:
-            target.unlink()
-        except FileNotFoundError:
+            os.unlink(target)  # (a link itself is removed, never its target)
+        except (FileNotFoundError, NotADirectoryError):
             return False
         folder = target.parent
         while folder != self.root:
@@ -82,6 +83,13 @@ class Writer:
                 break
             folder = folder.parent
         return True
+
+    def check_folders(self, paths: list[str] | set[str] | dict[str, str]) -> None:
+        """Refuse at once when a folder the last build wrote into now leads outside the root
+        (a symbolic link planted since), before any page is carried, written or removed."""
+        for folder in {path.rpartition("/")[0] for path in paths if is_safe(path)}:
+            if folder:
+                self._inside(self.root / folder)
 
     def target(self, path: str) -> Path:
         if not is_safe(path):
@@ -127,6 +135,7 @@ class Manifest:
 
     @classmethod
     def read(cls, root: Path) -> Manifest:
+        refuse_link(root / MANIFEST, "site manifest")
         try:
             raw = (root / MANIFEST).read_bytes()
             data = orjson.loads(raw)
@@ -155,10 +164,23 @@ class Manifest:
 
 
 @contextlib.contextmanager
-def building(root: Path):
+def building(root: Path, force: bool = False):
     """One build per folder at a time (an OS lock, so a killed build leaves none behind);
-    yields whether the last build finished (False: its manifest cannot be trusted)."""
+    yields whether the last build finished (False: its manifest cannot be trusted). A first
+    build into a folder holding someone's files is refused unless forced."""
     root.mkdir(parents=True, exist_ok=True)
+    for name, what in ((LOCK, "lock file"), (MARKER, "build marker"), (MANIFEST, "manifest")):
+        refuse_link(root / name, f"site {what}")
+    ours = os.path.lexists(root / MANIFEST) or os.path.lexists(root / MARKER)
+    if not ours and not force:
+        with os.scandir(root) as entries:
+            found = sorted(e.name for e in entries if e.name != LOCK)
+        if found:
+            raise OutsideFolder(
+                f"{root} holds files this tool did not write ({', '.join(found[:3])}"
+                f"{', ...' if len(found) > 3 else ''}; no {MANIFEST}); choose an empty --out, "
+                "or give --force to build there anyway"
+            )
     lock = filelock.FileLock(str(root / LOCK))
     try:
         lock.acquire(timeout=0)
@@ -167,7 +189,7 @@ def building(root: Path):
     try:
         marker = root / MARKER
         clean = not marker.exists()
-        marker.write_bytes(b"")
+        create_exclusive(marker)  # never through a link planted there
         yield clean
         marker.unlink(missing_ok=True)
     finally:

@@ -22,7 +22,7 @@ from markupsafe import escape
 from .. import sources
 from ..cards import render
 from ..records import Model
-from ..sanitize import IMG_TAG, clean_html
+from ..sanitize import IMG_TAG, capped, clean_html, visible
 from . import paths
 
 # A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
@@ -67,8 +67,12 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # Plain text (names, tags, authors) without bidi overrides or zero-width characters;
+        # Markup (sanitized HTML) as it is.
+        finalize=lambda value: visible(value) if type(value) is str else value,
     )
     env.globals.update(group_page=group_page, directory_page=paths.directory_page)
+    env.globals["library_link"] = None  # set by site.library when files were scanned
     env.filters["thousands"] = thousands
     return env
 
@@ -122,7 +126,7 @@ _HEADING = re.compile(r"<(/?)h([1-6])>")
 def description_html(model: Model) -> str:
     """The description (HTML where the source sends HTML, else a markdown README) made safe:
     sanitized, its headings moved below the page's own."""
-    text = model.description or ""
+    text = capped(model.description or "", render.CUT_NOTE)
     if not sources.get(model.source).html_description:
         text = _MARKDOWN.render(text)
     return shift_headings(clean_html(text))

@@ -42,8 +42,24 @@ def page_name(key: str) -> str:
     return f"{slugify(key)[:40].strip('-') or 'x'}_{tag}"
 
 
-def model_page(source: str, model_id: str) -> str:
-    return f"models/{page_name(source)}/{page_name(model_id)}.html"
+def model_page(source: str, model_id: str, path_id: str | None = None) -> str:
+    """A model's page: named by its readable id where the stored one is opaque (a Hub repo's
+    `owner/name` as `owner--name`, the cards' naming), else by its id."""
+    name = path_id.replace("/", "--") if path_id else model_id
+    return f"models/{page_name(source)}/{page_name(name)}.html"
+
+
+def redirect_page(path: str, target: str) -> str:
+    """A page left at a model's old address (a renamed repo) that sends the browser on."""
+    from html import escape
+
+    href = escape(root_of(path) + target, quote=True)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={href}">'
+        f'<link rel="canonical" href="{href}"><meta name="robots" content="noindex">'
+        f'<title>Moved</title></head><body><p><a href="{href}">{href}</a></p></body></html>\n'
+    )
 
 
 def group_page(kind: str, key: str, number: int = 1) -> str:

@@ -12,11 +12,12 @@ from typing import Any
 
 from .. import sources
 from ..records import File, Model, Version
-from ..sanitize import safe_url
+from ..sanitize import safe_url, visible
 from . import nsfw as nsfw_rules
 from .paths import model_page
 
 MAX_WORDS = 20
+MAX_TAGS = 50  # a model's first tags get index pages and search entries; its page shows all
 THUMB = 200  # px: index tables show 80-96 px previews, 200 covers 2x screens
 GALLERY = 450  # px: model pages, as on the cards
 
@@ -42,6 +43,7 @@ class Summary:
     thumb_blur: bool = False
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
+    moved_from: list[str] = field(default_factory=list)  # earlier pages: redirects left there
 
     @property
     def key(self) -> str:
@@ -50,7 +52,7 @@ class Summary:
     @property
     def page(self) -> str:
         """The Chinese page's path; the English one adds en/."""
-        return model_page(self.source, self.id)
+        return model_page(self.source, self.id, self.path_id)
 
     @property
     def ref(self) -> str:
@@ -101,12 +103,14 @@ def summarize(model: Model, mode: str, pictures: Any = None) -> Summary | None:
     return Summary(
         source=model.source,
         id=model.id,
-        name=model.name.strip(),
-        display_name=(model.display_name or "").strip() or None,
+        # Names as the search index and the lists show them: trimmed, no bidi or zero-width
+        # tricks.
+        name=visible(model.name).strip(),
+        display_name=visible(model.display_name).strip() or None if model.display_name else None,
         type=model.type,
         bases=base_models(model),
-        tags=[t for t in dict.fromkeys(t.strip() for t in model.tags) if t],
-        creator=(model.creator or "").strip() or None,
+        tags=[t for t in dict.fromkeys(visible(t).strip() for t in model.tags) if t][:MAX_TAGS],
+        creator=visible(model.creator).strip() or None if model.creator else None,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
         likes=_count(model.stats.get("likes")),

@@ -57,6 +57,10 @@ class Source:
     title: ClassVar[str]  # for people: Hugging Face
     base_env: ClassVar[str]  # the variable that moves the API (a mirror, a test server)
     default_base: ClassVar[str]
+    # The variable naming the public web host cards and pages link to (model pages, files,
+    # README images); unset, it is derived from the API's base URL (web_url), so a mirror keeps
+    # its links. Empty: the source's payloads carry absolute public URLs already.
+    public_env: ClassVar[str] = ""
     policy: ClassVar[HostPolicy]
     sync_help: ClassVar[str]  # the first line of `scraper sync NAME --help`
     sync_example: ClassVar[str]
@@ -82,19 +86,48 @@ class Source:
     refresh_batch: ClassVar[int] = 0  # > 0: fetch_many() refreshes counters this many at once
     exact_zh: ClassVar[bool] = False  # zh cards follow the 2023 reference format byte for byte
     html_description: ClassVar[bool] = False  # --details markdown converts the description
+    # `scraper scan`: a source that can name the model behind a file's SHA256 (its version
+    # answer is written beside the file under info_suffix, as other tools read it).
+    hash_lookup: ClassVar[bool] = False
+    info_suffix: ClassVar[str] = ""
 
     # --- the host -------------------------------------------------------------------------
 
     def base_url(self) -> str:
-        return os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
+        """The configured host; SettingError when it holds a user name or password (it would
+        reach cards and pages as their links' base)."""
+        from ..net.settings import no_userinfo
 
-    def client(self, rps: float | None = None) -> ApiClient:
-        """A client for the configured host; SettingError (one line) for a bad base URL,
-        token or setting."""
+        value = os.environ.get(self.base_env, self.default_base).strip().rstrip("/")
+        return no_userinfo(self.base_env, value, self.policy.token_env)
+
+    def web_url(self, api_base: str) -> str:
+        """The public web host of an API base URL (by default the same URL: a hub whose
+        pages and API share a host, or a mirror of it)."""
+        return api_base
+
+    def public_url(self, configured: str | None = None) -> str:
+        """Where cards and pages link: `configured` (the run config's public_url), else the
+        public_env variable, else web_url() of the configured API; SettingError when bad."""
+        from ..net.settings import base_url
+
+        if configured:
+            return base_url(f"{self.cli_name} public_url", configured.strip()).rstrip("/")
+        if self.public_env and os.environ.get(self.public_env, "").strip():
+            value = os.environ[self.public_env].strip()
+            return base_url(self.public_env, value).rstrip("/")
+        return self.web_url(base_url(self.base_env, self.base_url())).rstrip("/")
+
+    def client(self, rps: float | None = None, public_url: str | None = None) -> ApiClient:
+        """A client for the configured host, knowing the public web host its payloads link
+        to; SettingError (one line) for a bad base URL, public URL, token or setting."""
         from ..net.client import ApiClient
         from ..net.settings import base_url
 
-        return ApiClient(base_url(self.base_env, self.base_url()), self.policy, rps=rps)
+        url = base_url(self.base_env, self.base_url(), self.policy.token_env)
+        api = ApiClient(url, self.policy, rps=rps)
+        api.public_url = self.public_url(public_url)
+        return api
 
     # --- sync -----------------------------------------------------------------------------
 
@@ -128,6 +161,11 @@ class Source:
             raise ValueError(f"give a {self.export_argument.name.upper()}")
         return key
 
+    def key_of_url(self, url: str) -> str | None:
+        """The model key a model page URL names (what a user copies from a browser), or None
+        when it names no model of this source."""
+        return None
+
     def fetch(self, api: ApiClient, key: str) -> Any:
         """One model's raw payload, as parse() and the store take it."""
         raise NotImplementedError
@@ -139,6 +177,16 @@ class Source:
     def saved_items(self, payload: Any) -> list[Any] | None:
         """The model payloads of a saved API response, or None when it is not this source's."""
         return None
+
+    # --- local files (hash_lookup sources) -----------------------------------------------
+
+    def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
+        """The version answer for a file's SHA256; NotFound when the host does not know it."""
+        raise NotImplementedError
+
+    def version_keys(self, body: Any) -> tuple[str, str]:
+        """(model key, version key) of a version_by_hash answer; RecordError if it has none."""
+        raise NotImplementedError
 
     # --- cards ----------------------------------------------------------------------------
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..net.client import ApiClient, HostPolicy, NotFound
 from ..net.paging import CursorPaging, inclusive_date_cursor
@@ -19,12 +21,51 @@ DEFAULT_BASE = "https://civitai.com/api/v1"
 PAGE_SIZE = 100
 
 
+# GET /models' enumerations (shared/api/CIVITAI.md sections 2 and 5: the ModelType enum of
+# the civitai schema, 23 values; the sort orders the server accepts).
+MODEL_TYPES = (
+    "Checkpoint",
+    "TextualInversion",
+    "Hypernetwork",
+    "AestheticGradient",
+    "LORA",
+    "LoCon",
+    "DoRA",
+    "Controlnet",
+    "Upscaler",
+    "MotionModule",
+    "VAE",
+    "Poses",
+    "Wildcards",
+    "Workflows",
+    "ComfyWorkflows",
+    "Other",
+    "TextEncoder",
+    "UNet",
+    "CLIPVision",
+    "CLIP",
+    "Detection",
+    "VisionLanguage",
+    "LLM",
+)
+SORTS = (
+    "Highest Rated",
+    "Most Downloaded",
+    "Most Liked",
+    "Most Discussed",
+    "Most Collected",
+    "Most Images",
+    "Newest",
+    "Oldest",
+)
+
+
 def _is_page_cap(body: Any) -> bool:
     return isinstance(body, dict) and "too many pages" in str(body.get("error", ""))
 
 
-def _says_not_found(status: int, body: Any) -> bool:
-    """Civitai's own 404s: {"error": "No model with id N" | "Model not found" | ...}."""
+def _says_not_found(status: int, headers: Mapping[str, str], body: Any) -> bool:
+    """Civitai's own errors: {"error": "No model with id N" | "Model not found" | ...}."""
     return isinstance(body, dict) and isinstance(body.get("error"), str)
 
 
@@ -34,7 +75,7 @@ POLICY = HostPolicy(
     burst=1,
     token_env="CIVITAI_TOKEN",
     page_cap=_is_page_cap,
-    not_found=_says_not_found,
+    own_error=_says_not_found,
 )
 
 
@@ -119,7 +160,12 @@ class RecoverSkipped:
 
 def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
     """Up to 100 known models in one request (long id lists fail with 400 upstream)."""
-    params = [("ids", ",".join(str(int(i)) for i in ids)), ("limit", str(PAGE_SIZE))]
+    # A stored id that is not a number (an older release kept any) is left out of the batch:
+    # asked for alone later, it fails alone.
+    numbers = [str(int(i)) for i in ids if _numeric(i)]
+    if not numbers:
+        return []
+    params = [("ids", ",".join(numbers)), ("limit", str(PAGE_SIZE))]
     body = api.get_json("/models", params=[*params, ("nsfw", "true")])
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise RecordError("a /models?ids= answer without an items list")
@@ -127,7 +173,14 @@ def get_models(api: ApiClient, ids: list[str]) -> list[Any]:
 
 
 def get_model(api: ApiClient, model_id: str | int) -> Any:
+    if not _numeric(model_id):
+        raise RecordError(f"{str(model_id)[:40]!r} is not a Civitai model id (a whole number)")
     return api.get_json(f"/models/{int(model_id)}")
+
+
+def _numeric(value: str | int) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def get_version(api: ApiClient, version_id: str | int) -> Any:
@@ -155,12 +208,12 @@ class Civitai(base.Source):
     saved_help = "a Civitai model, list item, list page or model version (*.civitai.info)"
     saved_suffixes = (".json", ".civitai.info")  # Civitai Helper-style tools save versions
     sync_options = (
-        Option("types", "Model type, repeatable: LORA, Checkpoint, ...", multiple=True),
+        Option("types", "Model type, repeatable.", choices=MODEL_TYPES, multiple=True),
         Option("base_models", "Base model, repeatable: 'SD 1.5', ...", multiple=True),
         Option("tag", "Only models with this tag."),
         Option("username", "Only models by this creator."),
         Option("query", "Search text."),
-        Option("sort", "'Highest Rated', 'Most Downloaded', 'Newest', ... (--incremental: Newest)"),
+        Option("sort", "--incremental reads by Newest.", choices=SORTS),
         Option("period", choices=("AllTime", "Year", "Month", "Week", "Day")),
         Option(
             "nsfw",
@@ -170,7 +223,7 @@ class Civitai(base.Source):
             negative=True,
         ),
     )
-    export_argument = Option("model_id", kind=int, argument=True)
+    export_argument = Option("model_id", "A model id, or its page URL.", argument=True)
     export_options = (
         Option("version", "Find the model by one of its version ids instead.", kind=int),
         Option("hash", "Find the model by a file hash (SHA256, AutoV2, ...)."),
@@ -181,6 +234,13 @@ class Civitai(base.Source):
     incremental = True
     exact_zh = True
     html_description = True
+    hash_lookup = True
+    # Civitai Helper's name for the by-hash answer beside a model file: base + ".civitai" +
+    # ".info", written json.dumps(info, indent=4) (butaixianran/Stable-Diffusion-Webui-
+    # Civitai-Helper, scripts/ch_lib/civitai.py `suffix`, scripts/ch_lib/model.py `info_ext`,
+    # `write_model_info`); sd-civitai-browser-plus writes the same name
+    # (BlafKing/sd-civitai-browser-plus, scripts/civitai_file_manage.py `save_images`).
+    info_suffix = ".civitai.info"
 
     def filters(self, options: dict[str, Any]) -> Filters:
         sort = options.get("sort") or ("Newest" if options.get("incremental") else None)
@@ -212,6 +272,11 @@ class Civitai(base.Source):
         if [key, version, file_hash].count(None) != 2:
             raise ValueError("give exactly one of MODEL_ID, --version or --hash")
         if key is not None:
+            if not key.strip().isdigit():
+                raise ValueError(
+                    f"{key!r} is not a model id (a number) or a model page URL "
+                    "(https://civitai.com/models/4468/...)"
+                )
             return str(int(key))
         if file_hash is not None and not str(file_hash).isalnum():
             raise ValueError(f"{file_hash!r} is not a file hash")
@@ -225,6 +290,11 @@ class Civitai(base.Source):
             raise RecordError("the version answer names no modelId")
         return str(model_id)
 
+    def key_of_url(self, url: str) -> str | None:
+        """https://civitai.com/models/4468/counterfeit-v30?modelVersionId=57618 -> 4468."""
+        found = re.match(r"/models/(\d+)(?:/|$)", urlsplit(url).path)
+        return found.group(1) if found else None
+
     def fetch(self, api: ApiClient, key: str) -> Any:
         return get_model(api, key)
 
@@ -236,6 +306,16 @@ class Civitai(base.Source):
 
     def thumbnail(self, url: str, width: int = 450) -> str:
         return thumbnail(url, f"width={width}")
+
+    def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
+        return get_version_by_hash(api, sha256)
+
+    def version_keys(self, body: Any) -> tuple[str, str]:
+        model_id = body.get("modelId") if isinstance(body, dict) else None
+        version_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(model_id, int) or not isinstance(version_id, int):
+            raise RecordError("the by-hash answer names no modelId or id")
+        return str(model_id), str(version_id)
 
     def generation(self, image: Image) -> dict[str, str]:
         """An image's `meta` (A1111's names, camelCased by Civitai), when the answer had it."""

@@ -65,7 +65,7 @@ def parse_model(raw: Any) -> Model:
     """Read a list item or a /models/{id} body of any era; a missing key is absent, never 0."""
     if not isinstance(raw, dict):
         raise RecordError("a model must be a JSON object")
-    model_id = _id(raw.get("id"), "model")
+    model_id = _model_id(raw.get("id"))
     name = raw.get("name")
     if not isinstance(name, str):
         raise RecordError(f"model {model_id} has no name")
@@ -266,6 +266,15 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
         raise RecordError(f"{what} has no id")
     return str(value)
+
+
+def _model_id(value: Any) -> str:
+    """Civitai's model ids are positive integers; anything else (5., 5-x, ../x) is refused
+    here, so that it names no file and joins no batch request."""
+    text = _id(value, "model")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18 and int(text) > 0):
+        raise RecordError(f"model id {text[:40]!r} is not a Civitai model id (a whole number)")
+    return str(int(text))
 
 
 def _text(value: Any) -> str | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 # The Hub server's own front-matter pattern (huggingface_hub repocard.py).
 FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
@@ -37,9 +37,10 @@ def split(text: str) -> tuple[dict[str, Any], str, str | None]:
     return data, body, None
 
 
-def images(body: str, widget: Any, resolve: str) -> list[str]:
+def images(body: str, widget: Any, resolve: Callable[[str, bool], str]) -> list[str]:
     """Image URLs of a card: widget outputs first (the Hub's gallery), then the body's images;
-    a repo-relative path becomes a resolve URL, anything not http(s) is dropped."""
+    a repo-relative path goes through `resolve` (the hub's file URL), anything not http(s) is
+    dropped."""
     found: list[str] = []
     for item in widget if isinstance(widget, list) else []:
         output = item.get("output") if isinstance(item, dict) else None
@@ -53,7 +54,7 @@ def images(body: str, widget: Any, resolve: str) -> list[str]:
         if not url.lower().startswith(("http://", "https://")):
             if ":" in url.split("/", 1)[0] or url.startswith("//"):
                 continue  # data:, javascript:, protocol-relative: never
-            url = f"{resolve}/{quote(url.lstrip('./'))}"
+            url = resolve(url, True)
         if url not in urls:
             urls.append(url)
     return urls
@@ -69,8 +70,15 @@ def text_list(value: Any) -> list[str]:
 
 
 def weight_format(name: str) -> str | None:
-    """What a file is, by its extension: pickle formats can run code when loaded."""
+    """What a file is, by its extension: pickle formats can run code when loaded. A `.bin`
+    is a pickle (PyTorch's) unless it is a CoreML bundle's weights (`*.mlmodelc/`,
+    `*.mlpackage/`) or OpenVINO's (`openvino_model.bin`), raw arrays that run nothing."""
     lower = name.lower()
+    if lower.endswith(".bin"):
+        if ".mlmodelc/" in lower or ".mlpackage/" in lower:
+            return "CoreML"
+        if lower.rsplit("/", 1)[-1].startswith("openvino"):
+            return "OpenVINO"
     for suffixes, kind in (
         ((".safetensors",), "SafeTensor"),
         ((".ckpt", ".pt", ".pth", ".bin", ".pkl"), "PickleTensor"),

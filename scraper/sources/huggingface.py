@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound
 from ..net.paging import LinkPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import base, hubcard
+from . import base, hferrors, hubcard, readmelinks
 from .base import Option
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -20,18 +21,13 @@ SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
 
 # 500 API calls per 5 minutes for anonymous users: 1.5/s stays under; RateLimit headers pace
 # the rest. README downloads go through /resolve/, a separate, larger bucket.
-def _says_not_found(status: int, body: Any) -> bool:
-    """The Hub's own 404s: {"error": "Repository not found" | "Entry not found" | ...}."""
-    return isinstance(body, dict) and isinstance(body.get("error"), str)
-
-
 POLICY = HostPolicy(
     name="huggingface",
     rps=1.5,
     burst=5,
     token_env="HF_TOKEN",
     other_secret_envs=("HUGGING_FACE_HUB_TOKEN",),
-    not_found=_says_not_found,
+    own_error=hferrors.own_error,
 )
 # Asked of the listing so an unchanged repo (same sha) needs no further request.
 LIST_EXPAND = (
@@ -45,6 +41,27 @@ LIST_EXPAND = (
     "pipeline_tag",
     "library_name",
     "createdAt",
+)
+# First path parts of huggingface.co pages that are not an owner's repos.
+_NOT_OWNERS = frozenset(
+    [
+        "api",
+        "datasets",
+        "spaces",
+        "models",
+        "docs",
+        "blog",
+        "papers",
+        "collections",
+        "settings",
+        "organizations",
+        "login",
+        "join",
+        "pricing",
+        "tasks",
+        "learn",
+        "posts",
+    ]
 )
 UNKNOWN_CREATED = "2022-03-02T23:29:04.000Z"  # the Hub's "before dates were stored"
 
@@ -82,42 +99,78 @@ def _page_items(body: Any) -> list[Any]:
 def fetch_model(api: ApiClient, repo_id: str, revision: str | None = None) -> dict[str, Any]:
     """Model info with file sizes plus its README, as one raw record.
 
-    A renamed repo answers 307 and is followed (the record keeps its stable `_id`); a gated or
-    private README (401/403) or a missing one (404) is recorded, not an error.
+    A renamed repo answers 307 and is followed (the record keeps its stable `_id`). The README
+    is optional: missing (EntryNotFound), gated (GatedRepo) or disabled, the repo is stored
+    without one; a commit gone since the info was read (RevisionNotFound) reads the info again.
     """
+    info = _info(api, repo_id, revision)
+    for attempt in range(2):
+        ref = commit(info, repo_id) or revision or "main"
+        try:
+            path = f"/{_repo_path(info['id'])}/resolve/{quote(ref, safe='')}/README.md"
+            readme: str | None = api.fetch(path, expect="text").body
+            status = 200
+        except ApiError as exc:
+            found = hferrors.kind(exc)
+            if found == hferrors.REVISION_NOT_FOUND and attempt == 0:
+                info = _info(api, info["id"], revision)
+                continue
+            if found not in _NO_README:
+                raise
+            readme, status = None, exc.status or 404
+        return {
+            "info": info,
+            "readme": readme,
+            "readme_status": status,
+            "endpoint": api.base_url,
+            "web": api.public_url,
+        }
+    raise AssertionError("unreachable")
+
+
+# Answers after which a repo is stored without its README.
+_NO_README = (hferrors.ENTRY_NOT_FOUND, hferrors.GATED, hferrors.DISABLED, hferrors.REPO_NOT_FOUND)
+
+
+def _info(api: ApiClient, repo_id: str, revision: str | None) -> dict[str, Any]:
+    """GET /api/models/{id}[/revision/{rev}]?blobs=true; the Hub's own "no such repo" (or a
+    disabled repo) is NotFound, its refusal of the token one line saying so."""
     path = f"/api/models/{_repo_path(repo_id)}"
     if revision:
         path += f"/revision/{quote(revision, safe='')}"
     try:
         info = api.get_json(path, params=[("blobs", "true")])
     except ApiError as exc:
-        # The Hub answers 401 for private and for missing repos alike; only its own answer
-        # (its JSON error) says so, not a 401 from a proxy or another server.
-        if exc.status == 401 and _says_not_found(401, exc.body):
+        found = hferrors.kind(exc)
+        if found == hferrors.REPO_NOT_FOUND:
             raise NotFound(
-                f"huggingface: {repo_id} not found or private (HTTP 401); "
+                f"huggingface: {repo_id} not found or private (HTTP {exc.status}); "
                 "a private repo needs HF_TOKEN",
+                exc.status,
+            ) from None
+        if found == hferrors.REVISION_NOT_FOUND:
+            raise NotFound(f"huggingface: {repo_id} has no revision {revision}", 404) from None
+        if found == hferrors.DISABLED:
+            raise NotFound(f"huggingface: {repo_id} is disabled by the Hub", exc.status) from None
+        if found == hferrors.INVALID_TOKEN:
+            raise ApiError(
+                "huggingface: the Hub refuses HF_TOKEN (invalid credentials); "
+                "set a valid token or unset it",
                 401,
             ) from None
         raise
     if not isinstance(info, dict) or not isinstance(info.get("id"), str):
         raise RecordError(f"huggingface {repo_id}: model info without an id")
-    ref = info.get("sha") or revision or "main"
-    readme: str | None = None
-    try:
-        readme = api.fetch(f"/{_repo_path(info['id'])}/resolve/{ref}/README.md", expect="text").body
-        status = 200
-    except NotFound:
-        status = 404
-    except ApiError as exc:
-        if exc.status not in (401, 403):
-            raise
-        status = exc.status
-    return {"info": info, "readme": readme, "readme_status": status, "endpoint": api.base_url}
+    if not REPO_ID.match(info["id"]) or "--" in info["id"] or ".." in info["id"]:
+        raise RecordError(f"huggingface: {info['id'][:80]!r} is not a repo id (OWNER/NAME)")
+    return info
 
 
-def parse_model(raw: Any) -> Model:
-    """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body."""
+def parse_model(raw: Any, web: str | None = None) -> Model:
+    """From a stored record ({info, readme, ...}) or a bare saved /api/models/{id} body.
+
+    Pure: links go to the public host stored with the payload ("web", else the "endpoint" it
+    was fetched from), else to `web`, else to huggingface.co; never to the environment's."""
     if isinstance(raw, dict) and "info" not in raw and ("_id" in raw or "modelId" in raw):
         if not isinstance(raw.get("siblings"), list):
             raise RecordError(
@@ -131,14 +184,17 @@ def parse_model(raw: Any) -> Model:
     repo_id = info.get("id") or info.get("modelId")
     if not isinstance(repo_id, str) or not repo_id:
         raise RecordError("huggingface model without an id")
-    base = str(raw.get("endpoint") or SOURCE.base_url()).rstrip("/")
+    base = str(raw.get("web") or raw.get("endpoint") or web or DEFAULT_ENDPOINT).rstrip("/")
     card = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
     body: str | None = None
     if isinstance(raw.get("readme"), str):
         front, body, _error = hubcard.split(raw["readme"])
         card = {**card, **front}
-    ref = info.get("sha") or "main"
+    ref = commit(info, repo_id) or "main"
     resolve = f"{base}/{repo_id}/resolve/{ref}"
+    links = _links(base, repo_id, ref)
+    if body:
+        body = readmelinks.resolve(body, links)
     key = str(info.get("_id") or repo_id)
     created = _text(info.get("createdAt"))
     created = None if created == UNKNOWN_CREATED else created
@@ -156,7 +212,7 @@ def parse_model(raw: Any) -> Model:
             for s in info.get("siblings") or []
             if isinstance(s, dict) and isinstance(s.get("rfilename"), str)
         ],
-        images=[Image(url=u) for u in hubcard.images(body or "", card.get("widget"), resolve)],
+        images=[Image(url=u) for u in hubcard.images(body or "", card.get("widget"), links)],
         raw={},
     )
     gated = info.get("gated")
@@ -184,9 +240,28 @@ def parse_model(raw: Any) -> Model:
         updated_at=_text(info.get("lastModified")),
         versions=[version],
         path_id=repo_id,
-        link_base=resolve,
         raw=raw,
     )
+
+
+def _links(host: str, repo_id: str, ref: str) -> readmelinks.Resolver:
+    """Where the Hub's model page sends a README's relative targets: images to the file
+    (resolve/), links to its page (blob/), tree/ and blob/ links and root-relative paths as
+    written; `..` stays inside the repo (shared/api/HUGGINGFACE.md section 7)."""
+
+    def resolve(target: str, image: bool) -> str:
+        if target.startswith("/"):
+            return host + target
+        path, rest = readmelinks.split(target)
+        path = readmelinks.in_repo(path)
+        if not path:
+            return f"{host}/{repo_id}{rest}"
+        if path.split("/", 1)[0] in ("tree", "blob", "resolve", "raw"):
+            return f"{host}/{repo_id}/{readmelinks.encoded(path)}{rest}"
+        kind = "resolve" if image else "blob"
+        return f"{host}/{repo_id}/{kind}/{ref}/{readmelinks.encoded(path)}{rest}"
+
+    return resolve
 
 
 def _file(sibling: dict[str, Any], resolve: str) -> File:
@@ -223,6 +298,24 @@ def _license_tag(info: dict[str, Any]) -> str | None:
     return None
 
 
+# huggingface_hub's validate_repo_id: [owner/]name of word characters, - and . (at most 96
+# each), neither starting nor ending with - or .; "--" and ".." refused separately.
+REPO_ID = re.compile(r"^(?:[\w](?:[\w.-]{0,94}[\w])?/)?[\w](?:[\w.-]{0,94}[\w])?$", re.ASCII)
+SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def commit(info: dict[str, Any], repo_id: str) -> str | None:
+    """The repo's commit sha (40 hex digits), None when the answer has none; anything else
+    is refused for that repo: it goes into a URL path (quoting is not enough, since some
+    servers decode %2F)."""
+    sha = info.get("sha")
+    if sha is None or sha == "":
+        return None
+    if not isinstance(sha, str) or not SHA.match(sha):
+        raise RecordError(f"huggingface {repo_id}: sha {str(sha)[:60]!r} is not a commit id")
+    return sha
+
+
 def _repo_path(repo_id: str) -> str:
     """owner/name for a URL path: each part quoted, nothing else allowed through."""
     parts = repo_id.strip("/").split("/")
@@ -242,6 +335,7 @@ class HuggingFace(base.Source):
     title = "Hugging Face"
     base_env = "HF_ENDPOINT"
     default_base = DEFAULT_ENDPOINT
+    public_env = "HF_PUBLIC_URL"
     policy = POLICY
     sync_help = "Crawl Hugging Face /api/models (Link paging) with file sizes and READMEs."
     sync_example = "scraper sync hf --filter lora --pipeline-tag text-to-image --limit 200"
@@ -300,6 +394,14 @@ class HuggingFace(base.Source):
             return parse_model(fetch_model(api, item["id"]))
 
         return read
+
+    def key_of_url(self, url: str) -> str | None:
+        """https://huggingface.co/owner/name[/tree/main/...] -> owner/name (not a dataset's,
+        a space's or a page of the site)."""
+        parts = [p for p in urlsplit(url).path.split("/") if p]
+        if len(parts) < 2 or parts[0] in _NOT_OWNERS:
+            return None
+        return f"{unquote(parts[0])}/{unquote(parts[1])}"
 
     def fetch(self, api: ApiClient, key: str) -> Any:
         return fetch_model(api, key)

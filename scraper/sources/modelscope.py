@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..net.client import ApiClient, ApiError, HostPolicy, NotFound, Transient
 from ..net.paging import PageNumberPaging
 from ..records import File, Image, Model, Page, RecordError, Version
-from . import base, hubcard
+from . import base, hubcard, readmelinks
 from .base import Option
 
 DEFAULT_DOMAIN = "modelscope.cn"
+DEFAULT_WEB = f"https://{DEFAULT_DOMAIN}"
 PAGE_SIZE = 50
 MAX_DEPTH = 3000  # the OpenAPI serves page_number * page_size <= 3000 per query
 REVISION = "master"  # ModelScope's default branch, not main
 
 
 # No published limits; the legacy API reads the token from a cookie, the OpenAPI from Bearer.
-def _says_not_found(status: int, body: Any) -> bool:
+def _says_not_found(status: int, headers: Mapping[str, str], body: Any) -> bool:
     """ModelScope answers in its envelope ({Code, Message} or {code, message}) even on 404."""
     return isinstance(body, dict) and any(k in body for k in ("Code", "Message", "code", "error"))
 
@@ -33,7 +34,7 @@ POLICY = HostPolicy(
     burst=2,
     token_env="MODELSCOPE_API_TOKEN",
     cookie="m_session_id",
-    not_found=_says_not_found,
+    own_error=_says_not_found,
 )
 
 
@@ -117,11 +118,20 @@ def fetch_model(api: ApiClient, model_id: str) -> dict[str, Any]:
         check=unwrap,
     ).body
     listed = files.get("Files") if isinstance(files, dict) else None
-    return {"detail": detail, "files": listed or [], "id": model_id, "endpoint": api.base_url}
+    return {
+        "detail": detail,
+        "files": listed or [],
+        "id": model_id,
+        "endpoint": api.base_url,
+        "web": api.public_url,
+    }
 
 
-def parse_model(raw: Any) -> Model:
-    """From a stored record ({detail, files, ...}) or a saved legacy detail answer."""
+def parse_model(raw: Any, web: str | None = None) -> Model:
+    """From a stored record ({detail, files, ...}) or a saved legacy detail answer.
+
+    Pure: links go to the public host stored with the payload ("web", else the "endpoint" it
+    was fetched from), else to `web`, else to modelscope.cn; never to the environment's."""
     if isinstance(raw, dict) and "Data" in raw and "detail" not in raw:
         raw = {"detail": unwrap(raw), "files": [], "id": None}
     if not isinstance(raw, dict) or not isinstance(raw.get("detail"), dict):
@@ -132,9 +142,11 @@ def parse_model(raw: Any) -> Model:
     model_id = _text(raw.get("id")) or (f"{owner}/{name}" if owner and name else None)
     if not model_id:
         raise RecordError("modelscope model without a name")
-    base = str(raw.get("endpoint") or SOURCE.base_url()).rstrip("/")
+    base = str(raw.get("web") or raw.get("endpoint") or web or DEFAULT_WEB).rstrip("/")
     front, body, _error = hubcard.split(d.get("ReadMeContent") or "")
     path = _model_path(model_id)
+    links = _links(base, model_id, _text(d.get("Revision")) or REVISION)
+    body = readmelinks.resolve(body, links)
     download = f"{base}/api/v1/models/{path}/repo?Revision={REVISION}&FilePath="
     files = [
         _file(f, download)
@@ -144,8 +156,7 @@ def parse_model(raw: Any) -> Model:
         and isinstance(f.get("Path"), str)
         and f["Path"] not in (".gitignore", ".gitattributes")
     ]
-    resolve = f"{base}/api/v1/models/{path}/repo?Revision={REVISION}&FilePath="
-    images = [Image(url=u) for u in hubcard.images(body, front.get("widget"), resolve.rstrip("="))]
+    images = [Image(url=u) for u in hubcard.images(body, front.get("widget"), links)]
     version = Version(
         id=f"{model_id}@{_text(d.get('Revision')) or REVISION}",
         name=_text(d.get("Revision")) or REVISION,
@@ -183,6 +194,29 @@ def parse_model(raw: Any) -> Model:
         display_name=_text(d.get("ChineseName")),
         raw=raw,
     )
+
+
+def _links(host: str, model_id: str, revision: str) -> readmelinks.Resolver:
+    """Where ModelScope's model page sends a README's relative targets: images (markdown or
+    <img src>) to the file endpoint with the path as one encoded query value, links to the
+    file's page on the web host (shared/api/MODELSCOPE.md pitfall 12)."""
+    owner_name = _model_path(model_id)
+    rev = quote(revision, safe="")
+
+    def resolve(target: str, image: bool) -> str:
+        if target.startswith("/"):
+            return host + target
+        path, rest = readmelinks.split(target)
+        path = readmelinks.in_repo(path)
+        if not path:
+            return f"{host}/models/{owner_name}{rest}"
+        if image:
+            file = readmelinks.encoded(path, safe="")
+            return f"{host}/api/v1/models/{owner_name}/repo?Revision={rev}&FilePath={file}"
+        page = f"{host}/models/{owner_name}/file/view/{rev}/{readmelinks.encoded(path)}"
+        return page + rest
+
+    return resolve
 
 
 def _file(f: dict[str, Any], download: str) -> File:
@@ -255,6 +289,7 @@ class ModelScope(base.Source):
     title = "ModelScope"
     base_env = "MODELSCOPE_DOMAIN"
     default_base = DEFAULT_DOMAIN
+    public_env = "MODELSCOPE_PUBLIC_URL"
     policy = POLICY
     sync_help = "Fetch named ModelScope models (OWNER/NAME ...), or list them by --owner or --task."
     sync_example = "scraper sync modelscope --owner damo --limit 100"
@@ -302,6 +337,7 @@ class ModelScope(base.Source):
         paging = PageNumberPaging(
             api, "/openapi/v1/models", filters.listing(), _page_models, _more, check=unwrap
         )
+        paging.last = MAX_DEPTH // PAGE_SIZE  # the cap, whatever page_size the answers say
         return paging.pages(cursor)
 
     def item_keys(self, items: list[Any]) -> list[str | None]:
@@ -323,6 +359,13 @@ class ModelScope(base.Source):
             return parse_model(fetch_model(api, key))
 
         return read
+
+    def key_of_url(self, url: str) -> str | None:
+        """https://modelscope.cn/models/owner/name[/summary] -> owner/name."""
+        parts = [p for p in urlsplit(url).path.split("/") if p]
+        if len(parts) < 3 or parts[0] != "models":
+            return None
+        return f"{unquote(parts[1])}/{unquote(parts[2])}"
 
     def fetch(self, api: ApiClient, key: str) -> Any:
         return fetch_model(api, key)

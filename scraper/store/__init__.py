@@ -17,6 +17,7 @@ import sqlite_utils
 
 from . import checks, codec, lock, schema
 from .checks import DatabaseProblem
+from .library import Library
 from .lock import Busy
 from .reader import Snapshot, load_models, snapshot
 from .runs import Checkpoint, Counts, RunLog, now
@@ -43,7 +44,7 @@ def default_path() -> Path:
     return Path(os.environ.get("SCRAPER_DB") or DEFAULT_DB)
 
 
-class Store(RunLog, Writer):
+class Store(RunLog, Writer, Library):
     """The database opened for writing, its schema brought up to date.
 
     All writes of one page happen in one transaction, so a crash never leaves half a page.

@@ -86,6 +86,12 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def accepted(path: Path) -> None:
+    """The cheap part of before_writing, for before anything is created beside the file (its
+    lock): a folder, or a file that is not SQLite, refused in one line."""
+    _header(path, writing=True)
+
+
 def before_writing(path: Path) -> None:
     """Refuse, before anything is written, a path that is a folder, a file that is not
     SQLite, an SQLite database of something else, or a damaged database."""

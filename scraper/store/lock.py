@@ -17,7 +17,15 @@ class Busy(RuntimeError):
 def exclusive(path: Path, wait: float = 0) -> Iterator[None]:
     """Hold `<db>.lock` for the block, waiting up to `wait` seconds for another run to end;
     two syncs at full speed would share no rate budget."""
-    lock = filelock.FileLock(f"{path}.lock")
+    from .checks import DatabaseProblem, accepted
+
+    accepted(Path(path))  # no `passwd.lock` beside a file that is refused anyway
+    lock_path = Path(f"{path}.lock")
+    if lock_path.is_symlink():
+        raise DatabaseProblem(
+            f"{lock_path} is a symbolic link; remove it (the lock file is this tool's own)"
+        )
+    lock = filelock.FileLock(str(lock_path))
     try:
         lock.acquire(timeout=wait)
     except filelock.Timeout:

@@ -128,7 +128,7 @@ def _all(conn: sqlite3.Connection, source: str | None, chunk: int) -> Iterator[l
         f"SELECT source, id, {RAW} FROM models {where} ORDER BY source, length(id), id", args
     )
     while batch := rows.fetchmany(chunk):
-        yield [(src, model_id, _unpacked(raw, size)) for src, model_id, raw, size in batch]
+        yield [(src, model_id, _Packed(raw, size)) for src, model_id, raw, size in batch]
 
 
 def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) -> Iterator[list]:
@@ -142,7 +142,7 @@ def _by_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], chunk: int) 
                 f"SELECT source, id, {RAW} FROM models WHERE source = ? AND id IN ({marks})",
                 [src, *ids],
             ):
-                found[src_, model_id] = (src_, model_id, _unpacked(raw, size))
+                found[src_, model_id] = (src_, model_id, _Packed(raw, size))
         yield [found[k] for k in part if k in found]
 
 
@@ -175,7 +175,8 @@ def _nest(
         ):
             if version_id in files:  # not of a removed version
                 files[version_id].append(raw or b"null")
-    for _, model_id, raw in group:
+    for _, model_id, packed in group:
+        raw = packed.open() if isinstance(packed, _Packed) else packed
         if isinstance(raw, RecordError):
             yield source, model_id, raw
             continue
@@ -215,7 +216,23 @@ def _unpacked(value: bytes | None, size: int | None) -> Any:
         return RecordError(f"stored payload cannot be unpacked: {exc}")
 
 
+class _Packed:
+    """A stored value as read, unpacked only when its model's turn comes: a batch of large
+    payloads (40 MB READMEs) costs one unpacked model at a time, not the batch's."""
+
+    __slots__ = ("raw", "size")
+
+    def __init__(self, raw: bytes | None, size: int | None) -> None:
+        self.raw, self.size = raw, size
+
+    def open(self) -> Any:
+        raw, self.raw = self.raw, None  # the packed bytes go with the model
+        return _unpacked(raw, self.size)
+
+
 def _payload(raw: Any) -> Any:
+    if isinstance(raw, _Packed):
+        raw = raw.open()
     if isinstance(raw, RecordError):
         return raw
     try:

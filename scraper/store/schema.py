@@ -249,6 +249,47 @@ def _rows_by_model(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX idx_files_sha256 ON files (sha256)")
 
 
+def _library(db: sqlite_utils.Database) -> None:
+    """`scraper scan`: local model files and what is known of them. A file's hash is kept by
+    (path, size, mtime_ns, inode), so an unchanged file is never hashed again; each hash asked
+    of a host is kept with when and what it answered, so an unknown one is not asked again
+    before its retry interval; the files a scan wrote beside the models, with their stat, so a
+    file it did not write (or one edited since) is never overwritten. Paths are the file
+    system's bytes (a name need not be UTF-8)."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE library_files (path BLOB PRIMARY KEY, root BLOB NOT NULL, "
+        "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
+        "sha256 TEXT NOT NULL, hashed_at TEXT NOT NULL, seen_at TEXT NOT NULL, kind TEXT, "
+        "meta TEXT) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX idx_library_files_sha256 ON library_files (sha256)")
+    conn.execute("CREATE INDEX idx_library_files_root ON library_files (root, seen_at)")
+    conn.execute(
+        "CREATE TABLE hash_lookups (source TEXT NOT NULL, sha256 TEXT NOT NULL, "
+        "asked_at TEXT NOT NULL, result TEXT NOT NULL, model_id TEXT, version_id TEXT, "
+        "body TEXT, found_at TEXT, PRIMARY KEY (source, sha256)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX idx_hash_lookups_sha256 ON hash_lookups (sha256, result)")
+    conn.execute(
+        "CREATE TABLE library_outputs (path BLOB PRIMARY KEY, inputs TEXT NOT NULL, "
+        "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, written_at TEXT NOT NULL) "
+        "WITHOUT ROWID"
+    )
+
+
+def _repo_ids(db: sqlite_utils.Database) -> None:
+    """Models found by their readable id (a Hub repo's `owner/name`) next to the stable key
+    (`_id`): the view `repo_ids` holds each model whose page URL ends with its name, and an
+    index finds a model by name (`SELECT * FROM repo_ids WHERE repo_id = 'owner/name'`)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_models_name ON models (source, name)")
+    db.execute(
+        "CREATE VIEW IF NOT EXISTS repo_ids AS SELECT source, name AS repo_id, id, url, "
+        "updated_at, deleted_at FROM models WHERE instr(name, '/') > 0 "
+        "AND substr(url, -length(name) - 1) = '/' || name"
+    )
+
+
 # Migrations 2 and 3 read payloads back through today's reader (store/reader.py): a change of the
 # storage layout must keep them working (the reader reads files by version before version 5),
 # or an old database can no longer be upgraded.
@@ -258,6 +299,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], bool | None]] = [
     _search_and_status,
     _checkpoint_base,
     _rows_by_model,
+    _library,
+    _repo_ids,
 ]
 VERSION = len(MIGRATIONS)
 
