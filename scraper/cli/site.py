@@ -13,6 +13,9 @@ from ..site import DEFAULT_OUT
 from ..site.nsfw import MODES
 from .options import db_option, db_path, verbose_option
 
+IMAGES = ("link", "mirror")  # scraper/site/pictures.py
+DELETED = ("hide", "archive")
+
 if TYPE_CHECKING:
     from ..site.build import Report
 
@@ -45,22 +48,43 @@ def site() -> None:
     default=None,
     help="Worker processes for model pages [default: one per core].",
 )
+@click.option(
+    "--images",
+    type=click.Choice(IMAGES),
+    default="link",
+    show_default=True,
+    help="link: pages show images from the sources' hosts; mirror: each image fetched once, "
+    "resized and kept under DIR/assets/img (public hosts only), pages show only those.",
+)
+@click.option(
+    "--deleted",
+    type=click.Choice(DELETED),
+    default="hide",
+    show_default=True,
+    help="hide: a model deleted upstream leaves the site; archive: its page stays with its "
+    "last data and a 'removed' badge, listed on archive.html.",
+)
 @click.option("--force", is_flag=True, help="Ignore the last build's manifest; compare every page.")
 @db_option
 @verbose_option
-def build_cmd(out: Path, nsfw_mode: str, jobs: int | None, force: bool) -> None:
+def build_cmd(
+    out: Path, nsfw_mode: str, jobs: int | None, images: str, deleted: str, force: bool
+) -> None:
     """Build the site from the database; a rebuild writes only pages whose bytes changed.
 
     \b
     Example:
       scraper site build --out output/site --nsfw blur
+      scraper site build --images mirror --deleted archive
     """
     from ..site import build as building
 
     path = db_path()
     if not path.is_file():
         raise click.ClickException(f"no database at {path}; run 'scraper sync ...' or give --db")
-    settings = building.Settings(db=path, out=out, nsfw=nsfw_mode, force=force)
+    settings = building.Settings(
+        db=path, out=out, nsfw=nsfw_mode, force=force, images=images, deleted=deleted
+    )
     if jobs:
         settings.jobs = jobs
     try:
@@ -78,6 +102,11 @@ def summarize(report: Report, out: Path) -> None:
         f"{report.removed} removed; {len(report.failed)} failed; {report.seconds:.1f}s",
         err=True,
     )
+    fetched, stored, missing = report.images
+    if fetched or stored or missing:
+        click.echo(f"images: {stored} stored, {missing} missing, {fetched} requests", err=True)
+    if report.archived:
+        click.echo(f"archive: {report.archived} models deleted upstream kept", err=True)
     for failure in report.failed[:20]:
         click.echo(f"  failed: {failure}", err=True)
     if len(report.failed) > 20:

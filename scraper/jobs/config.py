@@ -61,6 +61,8 @@ class SourceConfig:
 class SiteConfig:
     out: Path
     nsfw: str = "blur"
+    images: str = "link"  # or "mirror": scraper/site/mirror.py
+    deleted: str = "hide"  # or "archive"
 
 
 @dataclass(frozen=True)
@@ -219,13 +221,15 @@ class _Checker:
     def site(self, table: Any, base: Path) -> SiteConfig:
         if not isinstance(table, dict):
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
-        self.unknown(table, ("site",), ("out", "nsfw"), "in [site]")
+        self.unknown(table, ("site",), ("out", "nsfw", "images", "deleted"), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
         if out is not None:
             self.writable(("site", "out"), out)
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
+            images=self.choice(table, ("site", "images"), ("link", "mirror"), "link"),
+            deleted=self.choice(table, ("site", "deleted"), ("hide", "archive"), "hide"),
         )
 
     def source(

@@ -96,6 +96,7 @@ def _index_pages(
     template = env.get_template("list.html.j2")
     # Every index page sits at the same depth, so a model's row is the same on all of them.
     base = paths.root_of(paths.group_page("source", "x"))
+    root = paths.root_of(localized(paths.group_page("source", "x"), lang))  # mirrored pictures
     rows: list[str | None] = [None] * len(ranked)
     digests: list[bytes | None] = [None] * len(ranked)
     for kind in KINDS:
@@ -121,7 +122,7 @@ def _index_pages(
                 html_rows = []
                 for r in part:
                     if rows[r] is None:
-                        rows[r] = str(row(ranked[r], base, S))
+                        rows[r] = str(row(ranked[r], base, S, root))
                     html_rows.append(rows[r])
                 heading = f"{kind_label}{labels(lang).colon}{shown}"
                 yield (
@@ -186,7 +187,7 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
     newest = sorted(ranked, key=lambda s: s.created or "", reverse=True)[:HOME_ROWS]
 
     def table(models: list[Summary]) -> Any:
-        return Markup("\n".join(str(row(s, ctx["base"], S)) for s in models))
+        return Markup("\n".join(str(row(s, ctx["base"], S, ctx["root"])) for s in models))
 
     indexes = []
     for kind in ("type", "base", "tag"):
