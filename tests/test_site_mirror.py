@@ -27,6 +27,7 @@ from PIL import Image
 from scraper.catalog import open_store
 from scraper.cli import main
 from scraper.site import mirror
+from scraper.store import Store
 from tests.sitedata import reference_payloads, save
 
 BIG = mirror.MAX_BYTES + 1024
