@@ -57,6 +57,7 @@ def test_a_good_config_becomes_what_sync_would_be_given(tmp_path) -> None:
     assert config.db == tmp_path / "data" / "models.db"  # relative to the config file
     assert config.out == tmp_path / "output" and config.languages == ("zh", "bilingual")
     assert config.site is not None and config.site.nsfw == "hide"
+    assert config.site.images == "link" and config.site.deleted == "hide"  # the defaults
     civitai, hf = config.sources
     assert civitai.options["types"] == ("LORA", "Checkpoint") and civitai.options["nsfw"] is False
     assert civitai.refresh == timedelta(hours=24) and civitai.rps == 1.0
@@ -68,6 +69,7 @@ def test_a_good_config_becomes_what_sync_would_be_given(tmp_path) -> None:
 
 def test_the_shipped_example_and_readmes_config_load(tmp_path) -> None:
     example = load(ROOT / "cron" / "scraper.example.toml")
+    assert example.site is not None and example.site.images in ("link", "mirror")
     assert [s.source.cli_name for s in example.sources] == ["civitai", "hf", "modelscope"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(.*?)```", readme, re.S)
@@ -87,6 +89,16 @@ def test_the_shipped_example_and_readmes_config_load(tmp_path) -> None:
         (GOOD.replace("rps = 1", "rps = -1"), 15, "rps must be a number >= 0"),
         (GOOD.replace('"24h"', '"daily"'), 11, "not a duration like 24h"),
         (GOOD.replace('nsfw = "hide"', 'nsfw = "blurry"'), 6, "nsfw must be one of blur, hide"),
+        (
+            GOOD.replace('nsfw = "hide"', 'nsfw = "hide"\nimages = "copy"'),
+            7,
+            "images must be one of link, mirror, not 'copy'",
+        ),
+        (
+            GOOD.replace('nsfw = "hide"', 'nsfw = "hide"\ndeleted = "keep"'),
+            7,
+            "deleted must be one of hide, archive, not 'keep'",
+        ),
         (GOOD.replace('"huggingface"', '"tensorart"'), 18, "use one of civitai, hf, modelscope"),
         (GOOD.replace('languages = ["zh", "bilingual"]', 'languages = ["fr"]'), 2, "languages"),
         (GOOD.replace('[[sources]]\nname = "huggingface"', "[[sources]]"), 17, "needs name ="),

@@ -55,6 +55,9 @@ def test_status_json_is_json_even_without_a_database(tmp_path: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False and "no database" in report["error"]
+    # A typo in the folder too: status reads, so it answers in JSON rather than a usage error.
+    typo = run("status", "--json", "--db", str(tmp_path / "nope" / "none.db"))
+    assert typo.exit_code == 1 and "no database" in json.loads(typo.stdout)["error"]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +133,9 @@ def test_a_db_in_a_missing_folder_is_refused_but_output_is_made(serve, tmp_path)
     assert not (tmp_path / "dtaa").exists()
     missing = run("sync", "civitai", "--rps", "0", "--db", str(tmp_path / "nope" / "m.db"))
     assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert not (tmp_path / "nope").exists()
+    again = run("--db", str(tmp_path / "nope" / "m.db"), "run", "--config", str(config))
+    assert again.exit_code == 2 and "does not exist" in again.output
     assert not (tmp_path / "nope").exists()
     made = run("sync", "civitai", "--rps", "0", "--db", "output/models.db")
     assert made.exit_code == 0, made.output

@@ -368,7 +368,7 @@ def picture(colour: tuple[int, int, int], kind: str = "JPEG") -> bytes:
     return out.getvalue()
 
 
-def test_a_preview_is_the_first_allowed_image_downloaded_once(serve, tmp_path) -> None:
+def test_a_preview_is_the_first_allowed_image_downloaded_once(serve, tmp_path, monkeypatch):
     from PIL import Image
 
     root = tmp_path / "models"
@@ -382,6 +382,11 @@ def test_a_preview_is_the_first_allowed_image_downloaded_once(serve, tmp_path) -
             {"url": f"{cdn.root}/ok.jpeg", "nsfwLevel": 1, "width": 1200, "height": 800},
         ]
         serve(models)
+        # A scraped image URL on a private address (here loopback) is not fetched...
+        private = run("scan", str(root), "--rps", "0", "--preview")
+        assert private.exit_code == 1 and "not a public address" in private.output
+        assert cdn.requests == [] and not (root / "romcom.preview.png").exists()
+        monkeypatch.setenv("SCRAPER_MIRROR_PRIVATE", "1")  # ...unless the test switch says so
         result = run("scan", str(root), "--rps", "0", "--preview")
         assert result.exit_code == 0, result.output
         with Image.open(root / "romcom.preview.png") as image:

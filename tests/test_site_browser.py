@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -135,6 +136,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     beacon.httpd.shutdown()
 
 
+def wait_until(page, expression: str, seconds: float = 15.0) -> None:
+    """Poll an expression from Python: Playwright's own polling evaluates it with eval(),
+    which the pages' CSP (rightly) refuses."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds}s: {expression}"
+        page.wait_for_timeout(100)
+
+
 def open_page(live: dict, path: str):
     page = live["context"].new_page()
     page.goto(live["base"] + path)
@@ -160,25 +170,101 @@ def test_home_lists_models_and_the_language_switch_flips_html_lang(live: dict) -
     page.close()
 
 
-def test_model_page_shows_its_image_table_and_chart(live: dict) -> None:
+def test_model_page_shows_its_gallery_first_and_chart(live: dict) -> None:
     page = open_page(live, "models/civitai/4468.html")
-    images = page.locator("table.gallery img")
-    assert images.count() >= 1
-    page.wait_for_function(
-        "[...document.querySelectorAll('table.gallery img')].slice(0, 2)"
-        ".every(i => i.complete && i.naturalWidth > 0)"
+    images = page.locator(".gallery img")
+    assert images.count() >= 4
+    gallery_top = page.locator(".gallery").bounding_box()["y"]
+    assert gallery_top < page.locator(".details").bounding_box()["y"]  # pictures come first
+    wait_until(
+        page,
+        "[...document.querySelectorAll('.gallery img')].slice(0, 4)"
+        ".every(i => i.complete && i.naturalWidth > 0)",
     )
     chart = page.locator("svg.chart polyline")
     assert chart.count() == 1 and chart.bounding_box()["width"] > 100
     assert len(chart.get_attribute("points").split()) >= 2
-    page.set_viewport_size({"width": 1280, "height": 1500})  # overview, chart, a version
-    page.wait_for_function(
-        "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)"
+    page.set_viewport_size({"width": 1280, "height": 1500})  # gallery, facts, a version
+    wait_until(
+        page, "[...document.querySelectorAll('img:not([loading=lazy])')].every(i => i.complete)"
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "model-page.png"), full_page=False)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "model-page-phone.png"), full_page=False)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    files = page.locator("table.files").first
+    files.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "model-files-phone.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+def test_first_gallery_image_opens_larger_with_its_prompt(live: dict) -> None:
+    page = open_page(live, "models/civitai/4468.html")
+    first = page.locator(".gallery li.shot a.open").first
+    small = first.locator("img").bounding_box()
+    first.click()
+    box = page.locator("dialog.lightbox")
+    box.wait_for(state="visible")
+    shown = box.locator("figure img")
+    wait_until(
+        page,
+        "document.querySelector('dialog.lightbox figure img').complete"
+        " && document.querySelector('dialog.lightbox figure img').naturalWidth > 0",
+    )
+    assert "/width=1280/" in shown.get_attribute("src")
+    large = shown.bounding_box()
+    assert large["height"] > small["height"] * 1.5 and large["width"] > small["width"]
+    assert "masterpiece, best quality" in box.locator("dd.gen-prompt").inner_text()
+    assert box.locator("dd.gen-sampler").inner_text() == "DPM++ 2M Karras"
+    assert "第 1 张" in box.locator(".count").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "model-lightbox.png"), full_page=False)
+    page.keyboard.press("ArrowRight")  # keyboard: the next image, then back, then close
+    assert "第 2 张" in box.locator(".count").inner_text()
+    page.keyboard.press("ArrowLeft")
+    assert "第 1 张" in box.locator(".count").inner_text()
+    swipe = """([dx]) => { const f = document.querySelector('dialog.lightbox figure');
+        const t = (x) => new Touch({identifier: 1, target: f, clientX: x, clientY: 300});
+        f.dispatchEvent(new TouchEvent('touchstart', {touches: [t(300)], bubbles: true}));
+        f.dispatchEvent(new TouchEvent('touchend', {changedTouches: [t(300 + dx)], bubbles: true}));
+    }"""
+    page.evaluate(swipe, [-120])  # touch: a swipe to the left shows the next one
+    assert "第 2 张" in box.locator(".count").inner_text()
+    page.keyboard.press("Escape")
+    box.wait_for(state="hidden")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator(".gallery li.shot a.open").first.click()
+    box.wait_for(state="visible")
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SCREENSHOTS / "model-lightbox-phone.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+def test_every_file_row_shows_its_hash_with_a_copy_button(live: dict) -> None:
+    live["context"].grant_permissions(["clipboard-read", "clipboard-write"])
+    page = open_page(live, "models/civitai/4717.html")
+    rows = page.locator("table.files tbody tr")
+    assert rows.count() >= 4
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        sha = row.locator("code.sha256")
+        assert sha.is_visible() and len(sha.get_attribute("title")) == 64
+        assert row.locator("code.sha256 + button.copy").is_visible()
+        assert row.locator("code.autov2 + button.copy").is_visible()
+    row = rows.first
+    button = row.locator("code.sha256 + button.copy")
+    button.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == row.locator("code.sha256").get_attribute("title")
+    assert button.inner_text() == "已复制"
+    word = page.locator(".words .word button.copy").first
+    word.click()
+    assert (
+        page.evaluate("navigator.clipboard.readText()")
+        == page.locator(".words .word code").first.inner_text()
+    )
     page.close()
 
 
@@ -264,11 +350,14 @@ def test_tokenizer_and_shards_agree_with_python(live: dict) -> None:
 
 def test_nsfw_images_are_blurred_until_clicked(live: dict) -> None:
     page = open_page(live, "models/civitai/78046.html")  # flagged NSFW by its creator
-    label = page.locator("table.gallery label.nsfw").first
+    label = page.locator(".gallery label.nsfw").first
     image = label.locator("img")
     assert "blur" in image.evaluate("i => getComputedStyle(i).filter")
     label.click()
     assert image.evaluate("i => getComputedStyle(i).filter") == "none"
+    assert not page.locator("dialog.lightbox").is_visible()  # the first click only shows it
+    label.click()  # the second opens it larger
+    page.locator("dialog.lightbox").wait_for(state="visible")
     page.close()
 
 
@@ -424,3 +513,50 @@ def test_chinese_synonym_finds_anime_models_on_the_results_page(live: dict) -> N
     page.screenshot(path=str(SCREENSHOTS / "search-phone.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
+
+
+def test_mirrored_site_shows_its_own_images_under_img_src_self(
+    live: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_site_mirror import ImageServer, catalog
+
+    images = ImageServer()  # its /redirect.png leads to its own /img/a.png: allowed
+    monkeypatch.setenv("SCRAPER_MIRROR_PRIVATE", images.hostport)
+    catalog(tmp_path / "models.db", images.url).close()
+    report = build(
+        Settings(db=tmp_path / "models.db", out=tmp_path / "site", jobs=1, images="mirror")
+    )
+    assert not report.failed and report.images[1] == 5
+    fetched = images.hits.total()  # by the build
+    httpd = server(tmp_path / "site", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    requested: list[str] = []
+    page = live["context"].new_page()
+    page.on("request", lambda r: requested.append(r.url))
+    csp: list[str] = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security" in m.text else None)
+    own = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        page.goto(own + "models/civitai/910001.html")
+        page.wait_for_load_state("load")
+        shown = page.locator(".gallery img")
+        assert shown.count() == 4 and page.locator(".gallery .missing").count() == 3
+        loaded = "[...document.querySelectorAll('%s')].every(i => i.complete && i.naturalWidth)"
+        wait_until(page, loaded % ".gallery img")
+        page.locator(".details img").scroll_into_view_if_needed()  # lazy
+        wait_until(page, loaded % ".details img")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(".gallery a.open").first.click()
+        box = page.locator("dialog.lightbox figure img")
+        box.wait_for(state="visible")
+        wait_until(page, "document.querySelector('dialog.lightbox figure img').naturalWidth > 0")
+        # the large copy, not the gallery's 450 px one (noise shrinks it further to fit 200 KB)
+        assert 450 < box.evaluate("i => Math.max(i.naturalWidth, i.naturalHeight)") <= 1280
+        page.screenshot(path=str(SCREENSHOTS / "model-mirrored.png"), full_page=False)
+    finally:
+        page.close()
+        httpd.shutdown()
+        images.httpd.shutdown()
+    assert all(url.startswith(own) for url in requested), requested  # nothing from elsewhere
+    assert images.hits.total() == fetched  # the browser never asked the image host
+    assert csp == []

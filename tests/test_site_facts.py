@@ -25,10 +25,10 @@ def test_a_scan_value_with_markup_shows_as_its_text(tmp_path: Path) -> None:
     store.close()
     build(Settings(db=db, out=tmp_path / "site", jobs=1))
     page = (tmp_path / "site" / "en" / "models" / "civitai" / "4717.html").read_text("utf-8")
-    line = next(x for x in page.splitlines() if file["name"] in x and "a&lt;b" in x)
-    assert "a&lt;b/x_y *z*" in line  # the text itself, escaped for HTML once
-    assert "&amp;lt;" not in line and "\\_" not in line and "\\*" not in line
-    assert line.count("warn") == 1  # the pickle warning is the template's element, once
+    row = next(r for r in page.split("<tr") if file["name"] in r)  # the file table's row
+    assert ">a&lt;b / x_y *z*<" in row  # the text itself, escaped for HTML once
+    assert "&amp;lt;" not in row and "\\_" not in row and "\\*" not in row
+    assert row.count('class="warn"') == 1  # the pickle warning is the page's element, once
     [model] = load_models(db)
     card = render_card(model, "en")
     assert "a<b" not in card  # the card escapes the same values for markdown

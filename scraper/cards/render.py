@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import sanitize, sources
 from ..records import MODEL_STATS, VERSION_STATS, File, Image, Model
-from . import escape
+from . import escape, words
 from .escape import Safe
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def environment(templates_dir: str | None = None, strict: bool = True) -> jinja2
         img_cells=img_cells,
         separator_row=separator_row,
         file_facts=file_facts,
+        license_words=lambda text, L: words.license_text(text, L.get("lang", "en")),
         link_text=escape.link_text,
         url=escape.url,
     )
@@ -66,9 +67,9 @@ def labels(lang: str, templates_dir: str | None = None) -> Labels:
     folder = Path(templates_dir) if templates_dir else resources.files("scraper.templates")
     table = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))
     if lang != "bilingual":
-        return Labels({key: Safe(value) for key, value in table[lang].items()})
+        return Labels({key: Safe(value) for key, value in table[lang].items()}, lang=lang)
     en, zh = table["en"], table["zh"]
-    pairs = Labels({key: Safe(f"{en[key]}  {zh[key]}") for key in en})
+    pairs = Labels({key: Safe(f"{en[key]}  {zh[key]}") for key in en}, lang=lang)
     pairs.update(colon=Safe(en["colon"]), pickle=Safe(f"{en['pickle']} / {zh['pickle']}"))
     return pairs
 
@@ -104,19 +105,14 @@ def separator_row(images: list[Image]) -> Safe:
     return Safe(" | ".join(["----"] * len(images)))
 
 
-def file_fact_values(f: File) -> tuple[list[str], list[str]]:
-    """What matters for choosing a file, as plain text for each format to escape for its
-    place: (format, size, precision, pruned or full; the scan results, once each)."""
-    facts = [fact for fact in (f.format, human_size(f.size_kb), f.precision, f.size_type) if fact]
-    scans = list(dict.fromkeys(s for s in (f.pickle_scan, f.virus_scan) if s))
-    return facts, scans
-
-
 def file_facts(f: File, L: dict[str, str]) -> str:  # noqa: N803 (L is the templates' name)
-    """A card's facts of a file, after its link, escaped for markdown; a pickle file carries a
-    warning."""
-    values, scans = file_fact_values(f)
-    facts = [escape.text(fact) for fact in values]
+    """What matters for choosing a file, after its link: format, size, precision, pruned or
+    full, scan results (once each); a pickle file carries a warning."""
+    lang = L.get("lang", "en")
+    size_type = words.word(f.size_type, lang)
+    values = (f.format, human_size(f.size_kb), f.precision, size_type)
+    facts = [escape.text(fact) for fact in values if fact]
+    scans = dict.fromkeys(words.word(s, lang) or s for s in (f.pickle_scan, f.virus_scan) if s)
     if scans:
         facts.append(f"{L['scan']}{L['colon']}{'/'.join(escape.text(s) for s in scans)}")
     text = "".join(f" · {fact}" for fact in facts)

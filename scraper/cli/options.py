@@ -35,9 +35,9 @@ def _remember_verbose(ctx: click.Context, param: click.Parameter, value: bool) -
 
 
 def _remember_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Remembered only: a command that writes checks the folder (db_path); `status` reads, and
+    answers a missing database in its own words (JSON for monitors)."""
     if value is not None:
-        if missing := missing_folder(value):
-            raise click.BadParameter(missing, ctx, param)
         ctx.meta[DB] = value
 
 
@@ -74,9 +74,13 @@ def db_path() -> Path:
     from ..store import default_path
 
     given = click.get_current_context().meta.get(DB)
-    if given is None and (missing := missing_folder(default_path())):
+    if given is not None:
+        if missing := missing_folder(given):
+            raise click.BadParameter(missing, param_hint="'--db'")
+        return given
+    if missing := missing_folder(default_path()):
         raise Failed(f"SCRAPER_DB={default_path()}: {missing}")
-    return given or default_path()
+    return default_path()
 
 
 from .errors import Failed  # noqa: E402,F401 (kept importable from here)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import DB, VERBOSE, db_option, verbose_option
+from .options import DB, VERBOSE, db_option, missing_folder, verbose_option
 
 log = logging.getLogger("scraper.run")
 
@@ -49,12 +49,11 @@ def run(config_path: Path | None, wait: float, log_file: Path | None) -> None:
     from ..jobs.config import default_path
 
     ctx = click.get_current_context()
+    db = ctx.meta.get(DB)
+    if db is not None and (missing := missing_folder(db)):
+        raise click.BadParameter(missing, param_hint="'--db'")
     code = execute(
-        config_path or default_path(),
-        wait,
-        log_file,
-        verbose=VERBOSE in ctx.meta,
-        db=ctx.meta.get(DB),
+        config_path or default_path(), wait, log_file, verbose=VERBOSE in ctx.meta, db=db
     )
     sys.exit(code)
 

@@ -13,6 +13,9 @@ from ..site import DEFAULT_OUT
 from ..site.nsfw import MODES
 from .options import db_option, db_path, verbose_option
 
+IMAGES = ("link", "mirror")  # scraper/site/pictures.py
+DELETED = ("hide", "archive")
+
 if TYPE_CHECKING:
     from ..site.build import Report
 
@@ -45,6 +48,22 @@ def site() -> None:
     default=None,
     help="Worker processes for model pages [default: one per core].",
 )
+@click.option(
+    "--images",
+    type=click.Choice(IMAGES),
+    default="link",
+    show_default=True,
+    help="link: pages show images from the sources' hosts; mirror: each image fetched once, "
+    "resized and kept under DIR/assets/img (public hosts only), pages show only those.",
+)
+@click.option(
+    "--deleted",
+    type=click.Choice(DELETED),
+    default="hide",
+    show_default=True,
+    help="hide: a model deleted upstream leaves the site; archive: its page stays with its "
+    "last data and a 'removed' badge, listed on archive.html.",
+)
 @click.option("--force", is_flag=True, help="Ignore the last build's manifest; compare every page.")
 @click.option(
     "--base-url",
@@ -55,13 +74,22 @@ def site() -> None:
 )
 @db_option
 @verbose_option
-def build_cmd(out: Path, nsfw_mode: str, jobs: int | None, force: bool, base_url: str) -> None:
+def build_cmd(
+    out: Path,
+    nsfw_mode: str,
+    jobs: int | None,
+    images: str,
+    deleted: str,
+    force: bool,
+    base_url: str,
+) -> None:
     """Build the site from the database; a rebuild writes only pages whose bytes changed.
 
     \b
     Example:
       scraper site build --out output/site --nsfw blur
       scraper site build --base-url https://example.org/models
+      scraper site build --images mirror --deleted archive
     """
     from ..site import build as building
 
@@ -74,7 +102,15 @@ def build_cmd(out: Path, nsfw_mode: str, jobs: int | None, force: bool, base_url
         base_url = check_base_url(base_url) if base_url else ""
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base-url") from None
-    settings = building.Settings(db=path, out=out, nsfw=nsfw_mode, force=force, base_url=base_url)
+    settings = building.Settings(
+        db=path,
+        out=out,
+        nsfw=nsfw_mode,
+        force=force,
+        images=images,
+        deleted=deleted,
+        base_url=base_url,
+    )
     if jobs:
         settings.jobs = jobs
     try:
@@ -92,6 +128,11 @@ def summarize(report: Report, out: Path) -> None:
         f"{report.removed} removed; {len(report.failed)} failed; {report.seconds:.1f}s",
         err=True,
     )
+    fetched, stored, missing = report.images
+    if fetched or stored or missing:
+        click.echo(f"images: {stored} stored, {missing} missing, {fetched} requests", err=True)
+    if report.archived:
+        click.echo(f"archive: {report.archived} models deleted upstream kept", err=True)
     for failure in report.failed[:20]:
         click.echo(f"  failed: {failure}", err=True)
     if len(report.failed) > 20:

@@ -62,6 +62,8 @@ class SourceConfig:
 class SiteConfig:
     out: Path
     nsfw: str = "blur"
+    images: str = "link"  # or "mirror": scraper/site/mirror.py
+    deleted: str = "hide"  # or "archive"
     base_url: str = ""  # where the site is served (absolute canonical, feeds, sitemap)
 
 
@@ -221,7 +223,9 @@ class _Checker:
     def site(self, table: Any, base: Path) -> SiteConfig:
         if not isinstance(table, dict):
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
-        self.unknown(table, ("site",), ("out", "nsfw", "base_url"), "in [site]")
+        self.unknown(
+            table, ("site",), ("out", "nsfw", "images", "deleted", "base_url"), "in [site]"
+        )
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
         if out is not None:
             self.writable(("site", "out"), out)
@@ -233,6 +237,8 @@ class _Checker:
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
+            images=self.choice(table, ("site", "images"), ("link", "mirror"), "link"),
+            deleted=self.choice(table, ("site", "deleted"), ("hide", "archive"), "hide"),
             base_url=base_url,
         )
 

@@ -259,15 +259,17 @@ def _build_site(config: Config) -> Step | None:
     from ..site.build import Settings, build
     from ..site.output import UnsafePath
 
+    site = config.site
+    settings = Settings(
+        db=config.db,
+        out=site.out,
+        nsfw=site.nsfw,
+        images=site.images,
+        deleted=site.deleted,
+        base_url=site.base_url,
+    )
     try:
-        report = build(
-            Settings(
-                db=config.db,
-                out=config.site.out,
-                nsfw=config.site.nsfw,
-                base_url=config.site.base_url,
-            )
-        )
+        report = build(settings)
     except (OutsideFolder, UnsafePath) as exc:
         log.error("site: %s", exc)
         return Step(False, f"site: {exc}", "site failed")

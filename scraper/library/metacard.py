@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..cards import escape
+from ..cards.render import human_size
 
 LABELS = {
     "en": {
@@ -52,15 +53,6 @@ def _colon(lang: str) -> str:
     return LABELS["zh" if lang == "zh" else "en"]["colon"]
 
 
-def human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 def local_header(
     lang: str,
     file_name: str,
@@ -73,7 +65,9 @@ def local_header(
     """The quoted block a card of a local file starts with: which file, which version of the
     model and which of its files it is."""
     c = _colon(lang)
-    parts = [f"> **{_label(lang, 'local')}**{c}{escape.code(file_name)} · {human(size)}"]
+    parts = [
+        f"> **{_label(lang, 'local')}**{c}{escape.code(file_name)} · {human_size(size / 1024)}"
+    ]
     if version is not None:
         name, key = version
         line = f"> {_label(lang, 'version')}{c}**{escape.text(name)}** ({escape.code(key)})"

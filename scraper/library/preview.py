@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from ..net.client import USER_AGENT
 from ..records import Model
@@ -18,6 +19,7 @@ SIZE = 512  # the longer side of the preview, in pixels
 MAX_BYTES = 20 << 20
 MAX_PIXELS = 40_000_000  # Pillow refuses to decode larger images (its bomb check)
 NSFW = ("hide", "show")
+_PORTS = {"http": 80, "https": 443}
 
 
 class PreviewError(OSError):
@@ -40,22 +42,43 @@ def choose(model: Model, version_id: str, nsfw: str) -> str | None:
 
 
 def download(url: str, client: Any = None) -> bytes:
-    """The image's bytes (at most MAX_BYTES), without any credential."""
+    """The image's bytes (at most MAX_BYTES), without any credential, from a public address
+    only: a scraped URL may name a user's own WebUI or a cloud metadata host, and so may any
+    redirect (checked at every hop, as the site's mirror does; SCRAPER_MIRROR_PRIVATE lifts it
+    for tests)."""
     import httpx
 
+    from ..site.mirror import REDIRECTS, Refused, public_host
+
     try:
-        http = client or httpx.Client(timeout=30.0, follow_redirects=True)
-        with http, http.stream("GET", url, headers={"User-Agent": USER_AGENT}) as answer:
-            if answer.status_code != 200:
-                raise PreviewError(f"image {url}: HTTP {answer.status_code}")
-            data = bytearray()
-            for chunk in answer.iter_bytes():
-                data += chunk
-                if len(data) > MAX_BYTES:
-                    raise PreviewError(f"image {url}: larger than {MAX_BYTES >> 20} MB")
-            return bytes(data)
-    except httpx.HTTPError as exc:
+        http = client or httpx.Client(timeout=30.0, follow_redirects=False)
+        with http:
+            for _ in range(REDIRECTS + 1):
+                parts = urlsplit(url)
+                if parts.scheme not in ("http", "https"):
+                    raise Refused(f"not an http(s) URL: {parts.scheme or 'none'}")
+                public_host(parts.hostname or "", parts.port or _PORTS[parts.scheme])
+                with http.stream("GET", url, headers={"User-Agent": USER_AGENT}) as answer:
+                    if answer.is_redirect and answer.headers.get("location"):
+                        url = urljoin(url, answer.headers["location"])
+                        continue
+                    return _body(answer, url)
+            raise Refused("too many redirects")
+    except Refused as exc:
+        raise PreviewError(f"image {url}: {exc}") from None
+    except (httpx.HTTPError, ValueError) as exc:
         raise PreviewError(f"image {url}: {type(exc).__name__}: {exc}") from None
+
+
+def _body(answer: Any, url: str) -> bytes:
+    if answer.status_code != 200:
+        raise PreviewError(f"image {url}: HTTP {answer.status_code}")
+    data = bytearray()
+    for chunk in answer.iter_bytes():
+        data += chunk
+        if len(data) > MAX_BYTES:
+            raise PreviewError(f"image {url}: larger than {MAX_BYTES >> 20} MB")
+    return bytes(data)
 
 
 def to_png(data: bytes, size: int = SIZE) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import multiprocessing
 import os
 import time
@@ -23,9 +24,11 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import DEFAULT_OUT, data, guide, library, output, pages, paths, search
+from . import DEFAULT_OUT, archive, data, guide, library, modelpage, output, pages, paths, search
 from .indexes import site_pages
+from .mirror import RPS
 from .paths import LANGS, localized
+from .pictures import Pictures
 from .summary import FIELDS, Summary, compact, model_key, summarize
 
 CHUNK = 250  # models per worker task
@@ -38,6 +41,9 @@ class Settings:
     nsfw: str = "blur"
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     force: bool = False  # ignore the manifest: render and compare everything
+    images: str = "link"  # link: from the sources' hosts; mirror: stored in the site
+    deleted: str = "hide"  # hide: a model deleted upstream leaves the site; archive: kept
+    mirror_rps: float = RPS  # image requests per second, shared by the workers
     chunk: int = CHUNK  # models per worker task; a pool starts from two chunks' worth
     postings_per_shard: int = search.POSTINGS_PER_SHARD
     base_url: str = ""  # where the site is served: absolute canonical, feed, sitemap URLs
@@ -54,6 +60,8 @@ class Report:
     removed: int = 0
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    archived: int = 0  # models deleted upstream, kept on the archive index
+    images: list[int] = field(default_factory=lambda: [0, 0, 0])  # fetched, stored, failed
 
 
 def build(settings: Settings) -> Report:
@@ -62,22 +70,33 @@ def build(settings: Settings) -> Report:
     report = Report()
     out = Path(settings.out)
     conn = data.connect(settings.db)  # before touching the folder: no database, no site
+    pages.configure(settings.images, settings.deleted == "archive")
     try:
         with output.building(out, settings.force) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
-            pages.configure(settings.base_url)
-            stamp = build_stamp(settings.nsfw, settings.base_url)
+            pages.set_base_url(settings.base_url)
+            stamp = build_stamp(settings.nsfw, settings.images, settings.deleted, settings.base_url)
             writer = output.Writer(out, old.pages, trusted)
             writer.check_folders(old.pages)
-            state, todo = _plan(data.live_models(conn), old, stamp if trusted else None)
+            keep = settings.deleted == "archive"
+            live = data.live_models(conn, archive=keep)
+            gone_at = data.removed_models(conn) if keep else {}
+            removed = {model_key(*k): d for k, d in gone_at.items()}
+            state, todo = _plan(live, old, stamp if trusted else None)
             conn.close()
             new_pages = _carried_pages(state, old.pages)
-            _render_models(settings, todo, old, trusted, state, new_pages, report)
+            _render_models(settings, todo, old, trusted, state, new_pages, report, removed)
             new_pages.update(_redirects(state, writer, new_pages))
-            summaries = [Summary.from_row(row) for _, row in state.values() if row is not None]
+            gone = [Summary.from_row(r) for k, (_, r) in state.items() if r and k in removed]
+            summaries = [
+                Summary.from_row(row)
+                for key, (_, row) in state.items()
+                if row is not None and key not in removed
+            ]
             report.hidden = sum(1 for _, row in state.values() if row is None)
             report.models = len(summaries)
+            report.archived = len(gone)
             facts = _guide_facts(settings.db, summaries, report.failed)
             # An index page whose rows and place are what they were is not rendered again.
             same_code = trusted and old.stamp == stamp
@@ -89,6 +108,8 @@ def build(settings: Settings) -> Report:
             pages_out = site_pages(
                 summaries, settings.postings_per_shard, reusable, facts, settings.base_url
             )
+            if keep:
+                pages_out = itertools.chain(pages_out, archive.pages(gone, removed))
             for path, body, made_of in pages_out:
                 if made_of is not None:
                     inputs[path] = made_of
@@ -125,11 +146,14 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
         conn.close()
 
 
-def build_stamp(nsfw: str, base_url: str = "") -> str:
+def build_stamp(nsfw: str, images: str = "link", deleted: str = "hide", base_url: str = "") -> str:
     """Changes with the code, the templates, the libraries that shape HTML and the settings:
     any of them changing makes every model page be rendered again."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"nsfw={nsfw};format={output.FORMAT};base_url={base_url}".encode())
+    h.update(
+        f"nsfw={nsfw};images={images};deleted={deleted};format={output.FORMAT};"
+        f"base_url={base_url}".encode()
+    )
     for name in ("nh3", "markdown-it-py", "jinja2"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}".encode())
@@ -191,6 +215,10 @@ class Job:
     trusted: bool
     models: list[tuple[str, str, str]]  # (source, id, fingerprint)
     known: dict[str, str]  # the last hashes of these models' pages
+    images: str = "link"
+    removed: dict[str, str] = field(default_factory=dict)  # key -> deleted_at (archive)
+    rps: float = RPS  # this worker's share of the image requests
+    deleted: str = "hide"
     base_url: str = ""
 
 
@@ -201,13 +229,16 @@ class JobResult:
     failed: list[str]
     written: int
     unchanged: int
+    images: tuple[int, int, int] = (0, 0, 0)  # fetched, stored, failed
 
 
 def render_job(job: Job) -> JobResult:
     """Render and write the pages of one chunk of models (runs in a worker process)."""
-    pages.configure(job.base_url)
+    pages.set_base_url(job.base_url)
     conn = data.connect(Path(job.db))
+    pages.configure(job.images, job.deleted == "archive")
     writer = output.Writer(Path(job.out), job.known, job.trusted)
+    pictures = Pictures.of(job.images, Path(job.out), job.rps)
     failures: list[str] = []
     result = JobResult({}, {}, failures, 0, 0)
     fingerprints = {(s, i): fp for s, i, fp in job.models}
@@ -220,22 +251,33 @@ def render_job(job: Job) -> JobResult:
             key = model_key(model.source, model.id)
             fingerprint = fingerprints.get((model.source, model.id), "")
             try:
-                summary = summarize(model, job.nsfw)
+                if pictures.mirror is not None:
+                    pictures.mirror.transient = False
+                summary = summarize(model, job.nsfw, pictures)
                 if summary is None:
                     result.models[key] = [fingerprint, None]
                     continue
                 history = histories.get(model.source, {}).get(model.id, [])
                 description = pages.description_html(model)
+                removed = job.removed.get(key)
                 for lang in LANGS:
-                    html = pages.model_page(model, lang, job.nsfw, history, description)
+                    html = modelpage.model_page(
+                        model, lang, job.nsfw, history, description, pictures, removed
+                    )
                     path = localized(summary.page, lang)
                     result.pages[path] = writer.write(path, html)
+                if pictures.mirror is not None and pictures.mirror.transient:
+                    fingerprint += "+retry"  # an image may come next time: render it again
                 result.models[key] = [fingerprint, summary.to_row()]
             except Exception as exc:  # one odd record or template bug must not stop the rest
                 failures.append(f"{key}: {type(exc).__name__}: {exc}")
     finally:
         conn.close()
+        pictures.close()
     result.written, result.unchanged = writer.written, writer.unchanged
+    if pictures.mirror is not None:
+        m = pictures.mirror
+        result.images = (m.fetched, m.stored, m.failed)
     return result
 
 
@@ -247,7 +289,10 @@ def _render_models(
     state: dict[str, list[Any]],
     new_pages: dict[str, str],
     report: Report,
+    removed: dict[str, str],
 ) -> None:
+    workers = max(1, min(settings.jobs, len(todo) // settings.chunk))
+
     def jobs() -> Iterator[Job]:
         for start in range(0, len(todo), settings.chunk):
             chunk = todo[start : start + settings.chunk]
@@ -260,6 +305,8 @@ def _render_models(
                     path = localized(page, lang)
                     if path in old.pages:
                         known[path] = old.pages[path]
+            keys = (model_key(s, i) for s, i, _ in chunk)
+            gone = {k: removed[k] for k in keys if k in removed}
             yield Job(
                 str(settings.db),
                 str(settings.out),
@@ -267,11 +314,14 @@ def _render_models(
                 trusted,
                 chunk,
                 known,
+                settings.images,
+                gone,
+                settings.mirror_rps / workers,
+                settings.deleted,
                 settings.base_url,
             )
 
     # A pool costs about a second to start: worth it from two chunks of work on.
-    workers = max(1, min(settings.jobs, len(todo) // settings.chunk))
     if workers == 1:
         _collect(map(render_job, jobs()), todo, old, state, new_pages, report)
         return
@@ -328,6 +378,7 @@ def _collect(
         report.written += result.written
         report.unchanged += result.unchanged
         report.rendered += len(result.models)
+        report.images = [a + b for a, b in zip(report.images, result.images, strict=True)]
     for source, model_id, _ in todo:  # failed: keep what the last build made, retry next time
         key = model_key(source, model_id)
         previous = old.models.get(key)

@@ -16,6 +16,7 @@ from ..store import connect_readonly, queries
 Key = tuple[str, str]  # (source, model id)
 
 live_models = queries.live_models  # (source, id, fingerprint) of every live model
+removed_models = queries.removed_models  # (source, id) -> when it was found gone upstream
 download_history = queries.download_history  # per model id: (taken_at, downloads), oldest first
 
 

@@ -89,6 +89,7 @@ def _index_pages(
     names = pages.names(lang)
     # Every index page sits at the same depth, so a model's row is the same on all of them.
     base = paths.root_of(paths.group_page("source", "x"))
+    root = paths.root_of(localized(paths.group_page("source", "x"), lang))  # mirrored pictures
     rows: list[str | None] = [None] * len(ranked)
     digests: list[bytes | None] = [None] * len(ranked)
     for kind in (*KINDS, ALL):
@@ -120,7 +121,7 @@ def _index_pages(
                 html_rows = []
                 for r in part:
                     if rows[r] is None:
-                        rows[r] = str(row(ranked[r], base, S, names))
+                        rows[r] = str(row(ranked[r], base, S, names, root))
                     html_rows.append(rows[r])
                 heading = shown if kind == ALL else f"{kind_label}{L.colon}{shown}"
                 ctx = pages.context(path, lang, heading)
@@ -199,7 +200,7 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
     names = pages.names(lang)
 
     def table(models: list[Summary]) -> Any:
-        return Markup("\n".join(str(row(s, ctx["base"], S, names)) for s in models))
+        return Markup("\n".join(str(row(s, ctx["base"], S, names, ctx["root"])) for s in models))
 
     indexes = []
     for kind in ("type", "base", "task", "tag", "author"):

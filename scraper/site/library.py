@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..cards.render import human_size
 from ..jsonio import loads
 from ..store.library import library_files
 from . import data, pages, paths
@@ -53,7 +54,7 @@ def rows(db: Path, pages_of: set[tuple[str, str]]) -> dict[str, list[dict[str, A
             deleted,
         ) in library_files(conn):
             shown = _relative(bytes(path), bytes(root))
-            row: dict[str, Any] = {"file": shown, "size": _size(size), "sha": sha[:12]}
+            row: dict[str, Any] = {"file": shown, "size": human_size(size / 1024), "sha": sha[:12]}
             if model_id is not None:
                 row["name"] = name or model_id
                 row["deleted"] = bool(deleted)
@@ -135,12 +136,3 @@ def _meta(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"

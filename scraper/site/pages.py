@@ -18,24 +18,32 @@ from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from ..cards import render
-from ..records import MODEL_STATS, VERSION_STATS, Model
-from ..sanitize import IMG_TAG, capped, clean_html, safe_url, visible
-from . import chart, nsfw, paths, taxonomy
+from ..records import Model
+from ..sanitize import IMG_TAG, capped, clean_html, visible
+from . import paths, taxonomy
 from .feedlinks import links as feeds_links
-from .summary import MAX_TAGS, first_image, image_src, split_bases
+from .summary import image_src, split_bases
 
 # A second wall behind the sanitizer: only our own script file runs, nothing may be framed,
-# posted or embedded; images come from https (the sources' CDNs) or the site itself.
+# posted or embedded; images come from https (the sources' CDNs) or the site itself (only the
+# site itself when images are mirrored).
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; "
     "frame-src 'none'"
 )
-GALLERY = 4  # sample images per version, as on the cards
-ASSETS = ("site.css", "search.js", "browse.js", "favicon.svg")
+CSP_MIRROR = CSP.replace("img-src 'self' https:", "img-src 'self'")
+ASSETS = ("site.css", "search.js", "browse.js", "favicon.svg", "model.css", "model.js")
+_BUILD = {"images": "link", "archive": False}  # set once per build process by configure()
+
+
+def configure(images: str, archive: bool = False) -> None:
+    """This build's settings that every page shows: with images "mirror" the CSP allows only
+    the site's own images; with an archive, the menu links it."""
+    _BUILD.update(images=images, archive=archive)
 
 
 def templates_dir() -> Path:
@@ -76,10 +84,7 @@ def environment() -> jinja2.Environment:
         finalize=lambda value: visible(value) if type(value) is str else value,
     )
     env.globals.update(
-        group_page=group_page,
-        index_page=paths.group_page,
-        directory_page=paths.directory_page,
-        csp=CSP,
+        group_page=group_page, index_page=paths.group_page, directory_page=paths.directory_page
     )
     env.globals["library_link"] = None  # set by site.library when files were scanned
     env.filters["thousands"] = thousands
@@ -93,14 +98,17 @@ def thousands(value: Any) -> str:
 
 @cache
 def site_labels(lang: str) -> render.Labels:
-    table = tomllib.loads((templates_dir() / "labels.toml").read_text(encoding="utf-8"))
-    return render.Labels(table[lang])
+    words = {}
+    for name in ("labels.toml", "model-labels.toml"):
+        table = tomllib.loads((templates_dir() / name).read_text(encoding="utf-8"))
+        words.update(table[lang])
+    return render.Labels(words)
 
 
 _SITE = {"base_url": ""}  # set once per process by configure()
 
 
-def configure(base_url: str) -> None:
+def set_base_url(base_url: str) -> None:
     """Where the site will be served (`[site] base_url`): canonical, OpenGraph, feed and
     sitemap addresses become absolute. Empty: relative ones."""
     _SITE["base_url"] = base_url.rstrip("/")
@@ -150,6 +158,8 @@ def context(path: str, lang: str, title: str) -> dict[str, Any]:
         "self_href": root + here,
         "alt_href": root + paths.localized(path, other),
         "title": title,
+        "csp": CSP_MIRROR if _BUILD["images"] == "mirror" else CSP,
+        "archive": _BUILD["archive"],
         "S": site_labels(lang),
         "L": render.labels(lang),
     }
@@ -157,59 +167,6 @@ def context(path: str, lang: str, title: str) -> dict[str, Any]:
 
 def render_page(template: str, path: str, lang: str, title: str, **values: Any) -> str:
     return environment().get_template(template).render(context(path, lang, title), **values)
-
-
-# --- model pages ---------------------------------------------------------------------------
-
-
-def model_page(
-    model: Model,
-    lang: str,
-    mode: str,
-    history: list[tuple[str, int]],
-    description: str,
-) -> str:
-    """A model's page: the card's content (overview, versions with statistics, files, sample
-    images, details) plus a downloads chart when there are two snapshots or more."""
-    L = render.labels(lang)  # noqa: N806 (the templates' name)
-    S = site_labels(lang)  # noqa: N806
-    is_nsfw = nsfw.model_is_nsfw(model)
-    if mode == "blur" and is_nsfw:
-        description = blur_images(description, S.nsfw)
-    n = len(model.versions)
-    first = first_image(model, is_nsfw, mode)
-    versions = [
-        {
-            "heading": L.version_heading.format(i=n - i, n=n),
-            "name": v.name,
-            "date": v.shown_date,
-            "base_model": v.base_model,
-            "bases": split_bases(v.base_model),
-            "stats": _stats(v.stats, VERSION_STATS, L),
-            "words": v.trained_words,
-            "files": [_file_view(f, L) for f in v.files],
-            "images": _gallery(model.source, v.images, is_nsfw, mode),
-        }
-        for i, v in enumerate(model.versions)
-    ]
-    tags = taxonomy.load().visible_tags(visible(t) for t in model.tags)  # machine tags: facets
-    return render_page(
-        "model.html.j2",
-        paths.model_page(model.source, model.id, model.path_id),
-        lang,
-        model.name,
-        model=model,
-        tags=tags[:MAX_TAGS],  # these have tag pages
-        more_tags=tags[MAX_TAGS:],  # shown, not linked
-        stats=_stats(model.stats, MODEL_STATS, L),
-        status=render.status_label(model, L) if model.mode else None,
-        page_url=safe_url(model.url),
-        chart=chart.downloads_svg(history, S.chart),
-        hero={"src": image_src(model.source, first[0]), "blurred": first[1]} if first else None,
-        meta=model_meta(model, lang, description, first),
-        versions=versions,
-        details=Markup(description),
-    )
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -232,36 +189,6 @@ def model_meta(model: Model, lang: str, description: str, first: Any) -> dict[st
         feeds=feeds_links("all", "", root, lang),
         kind="article",
     )
-
-
-def _stats(stats: dict[str, Any], keys: tuple[str, ...], L: dict[str, str]) -> list:  # noqa: N803
-    return [
-        (L[k], f"{stats[k]:,}" if isinstance(stats[k], int) else stats[k])
-        for k in keys
-        if k in stats
-    ]
-
-
-def _file_view(f: Any, L: render.Labels) -> dict[str, Any]:  # noqa: N803
-    """A file's link and facts as plain text (the template escapes them for HTML); its pickle
-    warning is the template's own element."""
-    facts, scans = render.file_fact_values(f)
-    if scans:
-        facts.append(f"{L.scan}{L.colon}{'/'.join(scans)}")
-    text = "".join(f" · {fact}" for fact in facts)
-    pickle = f.format == "PickleTensor"
-    return {"name": f.name, "href": safe_url(f.url), "facts": text, "pickle": pickle}
-
-
-def _gallery(source: str, images: list, is_nsfw: bool, mode: str) -> list[dict[str, Any]]:
-    shown = []
-    for image, blurred in nsfw.visible_images(images, is_nsfw, mode):
-        src = image_src(source, image.url)
-        if src:
-            shown.append({"src": src, "blurred": blurred, "video": image.kind == "video"})
-        if len(shown) == GALLERY:
-            break
-    return shown
 
 
 # --- descriptions --------------------------------------------------------------------------

@@ -38,7 +38,9 @@ class Summary:
     likes: int | None = None
     updated: str | None = None  # YYYY-MM-DD
     created: str | None = None  # YYYY-MM-DD, for "newest"
-    thumb: str | None = None  # a checked http(s) URL of a small variant
+    # A checked http(s) URL of a small variant, or (images = "mirror") the stored copy's path
+    # from the site root, "assets/img/...": pages put their root before such a path.
+    thumb: str | None = None
     thumb_blur: bool = False
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
@@ -96,30 +98,36 @@ def model_key(source: str, model_id: str) -> str:
     return f"{source}:{model_id}"
 
 
-def summarize(model: Model, mode: str) -> Summary | None:
-    """The summary of a model as the site shows it; None when the NSFW setting hides it."""
+def summarize(model: Model, mode: str, pictures: Any = None) -> Summary | None:
+    """The summary of a model as the site shows it; None when the NSFW setting hides it.
+    `pictures` (site.pictures.Pictures) makes the thumbnail a stored copy when mirroring."""
     is_nsfw = nsfw_rules.model_is_nsfw(model)
     if is_nsfw and mode == "hide":
         return None
     first = first_image(model, is_nsfw, mode)
+    if first and pictures is not None:
+        thumb = pictures.src(model.source, first[0], THUMB)
+    else:
+        thumb = image_src(model.source, first[0], THUMB) if first else None
     vocabulary = taxonomy.load()
     raw_tags = [t.strip() for t in model.tags if t.strip()]
     return Summary(
         source=model.source,
         id=model.id,
-        # Names as the search index and the lists show them: no bidi or zero-width tricks.
-        name=visible(model.name),
-        display_name=visible(model.display_name) if model.display_name else None,
+        # Names as the search index and the lists show them: trimmed, no bidi or zero-width
+        # tricks.
+        name=visible(model.name).strip(),
+        display_name=visible(model.display_name).strip() or None if model.display_name else None,
         type=model.type,
         bases=list(dict.fromkeys([*base_models(model), *taxonomy.bases_from_tags(raw_tags)])),
         tags=vocabulary.visible_tags(visible(t) for t in raw_tags)[:MAX_TAGS],
-        creator=visible(model.creator) if model.creator else None,
+        creator=visible(model.creator).strip() or None if model.creator else None,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
         likes=_count(model.stats.get("likes")),
         updated=_day(model.updated_at or _latest_date(model.versions)),
         created=_day(model.created_at or _first_date(model.versions)),
-        thumb=image_src(model.source, first[0], THUMB) if first else None,
+        thumb=thumb,
         thumb_blur=first[1] if first else False,
         nsfw=is_nsfw,
         path_id=model.path_id if model.path_id != model.id else None,

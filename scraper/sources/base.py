@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..records import Model, Page
+from ..records import Image, Model, Page
 
 if TYPE_CHECKING:
     import httpx
@@ -210,3 +210,8 @@ class Source:
     def thumbnail(self, url: str, width: int = 450) -> str:
         """A small variant of a sample image (about `width` px), where the host makes one."""
         return url
+
+    def generation(self, image: Image) -> dict[str, str]:
+        """What made a sample image, where the API sends it: any of prompt, negative_prompt,
+        sampler, steps, cfg, seed, model, size (values as text)."""
+        return {}

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ..net.client import ApiClient, HostPolicy, NotFound
 from ..net.paging import CursorPaging, inclusive_date_cursor
-from ..records import Model, Page, RecordError
+from ..records import Image, Model, Page, RecordError
 from . import base
 from .base import Option
 from .civitai_parse import model_items, parse_model, thumbnail
@@ -316,6 +316,36 @@ class Civitai(base.Source):
         if not isinstance(model_id, int) or not isinstance(version_id, int):
             raise RecordError("the by-hash answer names no modelId or id")
         return str(model_id), str(version_id)
+
+    def generation(self, image: Image) -> dict[str, str]:
+        """An image's `meta` (A1111's names, camelCased by Civitai), when the answer had it."""
+        meta = image.raw.get("meta")
+        if isinstance(meta, dict) and isinstance(meta.get("meta"), dict):
+            meta = meta["meta"]  # /images nests it unless flatMeta=true
+        if not isinstance(meta, dict):
+            return {}
+        found = {}
+        for name, keys in _GENERATION:
+            for k in keys:
+                value = meta.get(k)
+                if isinstance(value, str | int | float) and not isinstance(value, bool):
+                    text = str(value).strip()
+                    if text:
+                        found[name] = text[:5000]
+                        break
+        return found
+
+
+_GENERATION = (  # our name, Civitai's keys in order of preference
+    ("prompt", ("prompt",)),
+    ("negative_prompt", ("negativePrompt",)),
+    ("sampler", ("sampler",)),
+    ("steps", ("steps",)),
+    ("cfg", ("cfgScale",)),
+    ("seed", ("seed",)),
+    ("model", ("Model",)),
+    ("size", ("Size",)),
+)
 
 
 SOURCE = Civitai()

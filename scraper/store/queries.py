@@ -61,20 +61,30 @@ def count(conn: sqlite3.Connection, what: str, source: str, *args: Any) -> int:
 # --- the site -------------------------------------------------------------------------------
 
 
-def live_models(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    """(source, id, fingerprint) of every model not deleted, in a stable order. The
-    fingerprint changes whenever anything a model page shows may have changed: content,
-    counters, or a new stats snapshot (the chart)."""
+def live_models(conn: sqlite3.Connection, archive: bool = False) -> list[tuple[str, str, str]]:
+    """(source, id, fingerprint) of every model not deleted (with `archive`, deleted ones
+    too), in a stable order. The fingerprint changes whenever anything a model page shows may
+    have changed: content, counters, a new stats snapshot (the chart), its deletion."""
     rows = conn.execute(
         "SELECT m.source, m.id, coalesce(m.content_hash, '') || '/' || "
         "coalesce(m.stats_hash, '') || '/' || coalesce(h.n, 0) || '/' || coalesce(h.last, '') "
+        "|| '/' || coalesce(m.deleted_at, '') "
         "FROM models m LEFT JOIN ("
         "  SELECT source, model_id, count(*) AS n, max(taken_at) AS last FROM stats_history "
         "  WHERE version_id = '' GROUP BY source, model_id"
         ") h ON h.source = m.source AND h.model_id = m.id "
-        "WHERE m.deleted_at IS NULL ORDER BY m.source, length(m.id), m.id"
+        + ("" if archive else "WHERE m.deleted_at IS NULL ")
+        + "ORDER BY m.source, length(m.id), m.id"
     )
     return [(str(s), str(i), _short(str(f))) for s, i, f in rows]
+
+
+def removed_models(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """When each model deleted upstream was found gone: (source, id) -> deleted_at."""
+    rows = conn.execute(
+        "SELECT source, id, deleted_at FROM models WHERE deleted_at IS NOT NULL ORDER BY source, id"
+    )
+    return {(str(s), str(i)): str(d) for s, i, d in rows}
 
 
 def _short(text: str) -> str:
