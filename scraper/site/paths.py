@@ -100,13 +100,27 @@ def is_safe(path: str) -> bool:
     return SAFE_PATH.fullmatch(path) is not None and ".." not in path.split("/")
 
 
-def check_base_url(value: str) -> str:
+def check_base_url(value: object) -> str:
     """`[site] base_url` / --base-url: an http(s) address with a host, no query or fragment;
-    returned without its trailing slash. ValueError: one line saying what to give."""
+    returned without its trailing slash ("" stays ""). ValueError: one line saying what to
+    give."""
+    if value == "":
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(check_message(value))
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError(check_message(value))
     return value.strip().rstrip("/")
+
+
+def base_url_problem(value: object) -> str | None:
+    """What is wrong with a base_url setting, None when nothing is."""
+    try:
+        check_base_url(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def check_message(value: object) -> str:
