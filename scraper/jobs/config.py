@@ -223,7 +223,7 @@ class _Checker:
     def site(self, table: Any, base: Path) -> SiteConfig:
         if not isinstance(table, dict):
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
-        self.unknown(table, ("site",), tuple("out nsfw images deleted base_url".split()), "in [site]")
+        self.unknown(table, ("site",), tuple(SiteConfig.__dataclass_fields__), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
         self.writable(("site", "out"), out)
         if problem := base_url_problem(table.get("base_url", "")):
