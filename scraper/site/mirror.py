@@ -140,7 +140,9 @@ class Mirror:
                 follow_redirects=False,
                 timeout=self.timeout,
                 headers={"User-Agent": USER_AGENT, "Accept": "image/webp,image/*;q=0.8"},
-                trust_env=False,
+                # HTTPS_PROXY/ALL_PROXY honoured as for the APIs: where the image hosts are
+                # reached only through a proxy, mirroring works; the host is still checked
+                # public here first (the proxy connects to the name we checked).
             )
             self._limiter = RateLimiter(self.rps, 1)
         for _ in range(REDIRECTS + 1):
