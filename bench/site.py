@@ -158,6 +158,48 @@ while written < total:
 """
 
 
+QUERIES = ("动漫", "anime", "lora", "portrait", "人像", "Conterfeit", "sdxl style", "国风人像")
+
+
+def download_mb(out: Path) -> str:
+    """What a visitor downloads: the search files one query reads (meta, a shard per term of
+    every synonym, the model chunks of the first 20 results), and for the biggest index its
+    JSON plus the model chunks of its 100 newest rows (sorting by date scatters them)."""
+    import json
+
+    from scraper.site import search
+
+    folder = out / "search"
+    meta = json.loads((folder / "meta.json").read_bytes())
+
+    def size(path: Path) -> int:
+        return path.stat().st_size
+
+    worst, worst_query = 0, ""
+    for text in QUERIES:
+        files = {folder / "meta.json", folder / "names.json"}
+        for group in search.query_groups(text):
+            for terms in group:
+                files |= {
+                    folder / "s" / f"{search.shard_of(t[0], meta['shards'])}.json" for t in terms
+                }
+        ids = search.match_ids(out, text)[:20]
+        files |= {folder / "d" / f"{i // meta['chunk']}.json" for i in ids}
+        total = sum(size(f) for f in files)
+        if total > worst:
+            worst, worst_query = total, text
+    biggest = max(out.glob("list/*/*/index.json"), key=size)
+    rows = json.loads(biggest.read_bytes())["rows"]
+    newest = sorted(rows, key=lambda r: -r[3])[:100]
+    chunks = {folder / "d" / f"{r[0] // meta['chunk']}.json" for r in newest}
+    browse = size(biggest) + sum(size(c) for c in chunks)
+    return (
+        f"search: at most {worst / 1e6:.2f} MB per query ({worst_query!r}); "
+        f"browse: {biggest.relative_to(out)} {size(biggest) / 1e6:.2f} MB, "
+        f"its 100 newest rows {browse / 1e6:.2f} MB with their model chunks"
+    )
+
+
 def site_size(folder: Path) -> tuple[int, float]:
     files = [p for p in folder.rglob("*") if p.is_file()]
     return len(files), sum(p.stat().st_size for p in files) / 1e6
@@ -183,6 +225,8 @@ def bench(n: int, work: Path) -> list[tuple[str, ...]]:
     full = run(build)
     files, megabytes = site_size(out)
     rows.append(("full build", n, full, files, megabytes))
+    if (out / "search" / "names.json").exists():
+        print(download_mb(out))
     same = run(build)
     rows.append(("rebuild, nothing changed", n, same, files, megabytes))
     changed = change_one_percent(db_copy, n)

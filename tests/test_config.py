@@ -164,3 +164,15 @@ def test_key_lines_skip_strings_and_values_over_several_lines() -> None:
     lines = key_lines(text)
     assert lines[("a",)] == 1 and ("b",) not in lines and lines[("c",)] == 4
     assert lines[("t", "d")] == 8 and lines[("s", 0, "e")] == 10 and lines[("s", 1, "e")] == 12
+
+
+def test_site_base_url_is_checked_and_kept_without_its_slash(tmp_path) -> None:
+    source = '[[sources]]\nname = "civitai"\n'
+    config = load(write(tmp_path, f'{source}[site]\nbase_url = "https://example.org/models/"\n'))
+    assert config.site is not None and config.site.base_url == "https://example.org/models"
+    message = error(tmp_path, f'{source}[site]\nout = "site"\nbase_url = "example.org"\n')
+    assert message.endswith(
+        ":5: base_url must be the http(s) address the site is served at, such as "
+        "https://example.org/models, not 'example.org'"
+    )
+    assert "base_url must be" in error(tmp_path, f"{source}[site]\nbase_url = 5\n")

@@ -10,6 +10,7 @@ the home page and a model page are written to output/screenshots/ for people to 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -295,14 +296,21 @@ def test_search_finds_models_by_chinese_and_english_words(
 ) -> None:
     page = open_page(live, start)
     links = search_results(page, query)
-    assert live["base"] + expect in links, links
+    prefix = "en/" if start.startswith("en/") else ""
+    every = [prefix + r[0] for r in search.query(live["site"], query)]
+    assert expect in every  # among all matches (the menu shows the 20 best)
     python = [
         live["base"] + ("en/" if start.startswith("en/") else "") + r[0]
         for r in search.query(live["site"], query, 20)
     ]
     assert links == python  # search.js and search.py agree, order included
     page.keyboard.press("Enter")
-    page.wait_for_url(links[0])
+    page.wait_for_url("**/search.html?q=*")
+    page.wait_for_selector("#search-hits li a")
+    hits = page.eval_on_selector_all("#search-hits li > div > a", "links => links.map(a => a.href)")
+    assert hits == links[: len(hits)] and hits
+    count = page.locator("#search-count").inner_text()
+    assert f"{len(every):,}" in count
     page.close()
 
 
@@ -329,6 +337,14 @@ def test_tokenizer_and_shards_agree_with_python(live: dict) -> None:
             assert page.evaluate(
                 "t => window.catalogSearch.shardOf(t, 64)", token
             ) == search.shard_of(token, 64)
+    for text in [*samples, "动漫", "国风人像 anime", "二次元少女", "Conterfeit lira", "ＡＮＩＭＥ"]:
+        groups = page.evaluate("t => window.catalogSearch.queryGroups(t)", text)
+        expected = [[[list(t) for t in alt] for alt in g] for g in search.query_groups(text)]
+        assert groups == expected, text
+    for word, token in [("dreem", "dreamshaper"), ("drxxm", "dreamshaper"), ("アニメ", "アニ")]:
+        assert page.evaluate(
+            "a => window.catalogSearch.near(a[0], a[1])", [word, token]
+        ) == search.near(word, token)
     page.close()
 
 
@@ -383,6 +399,120 @@ def test_hostile_model_runs_nothing(live: dict) -> None:
     assert events["dialogs"] == []
     assert events["csp"] == []  # nothing even tried to run and was stopped by the CSP
     assert events["errors"] == []
+
+
+def _rows(page) -> list[tuple[str, str]]:
+    """(model link, date column) of each row of the index table."""
+    return page.eval_on_selector_all(
+        "table.models tbody tr",
+        "rows => rows.map(r => [r.cells[1].querySelector('a').getAttribute('href'),"
+        " r.cells[6].textContent])",
+    )
+
+
+def test_index_page_sorts_filters_and_pages_in_the_browser(live: dict) -> None:
+    site = live["site"]
+    data = json.loads((site / "list/source/civitai/index.json").read_bytes())
+    page = open_page(live, "list/source/civitai/1.html")
+    assert page.locator("#browse").is_visible()
+    static = _rows(page)
+    assert len(static) == 100  # page one of the HTML, most downloaded first
+    page.select_option("#browse [data-sort]", "updated")
+    page.wait_for_url("**/1.html?sort=updated")
+    page.wait_for_selector("#browse[data-shown]", state="attached")
+    dates = [d for _, d in _rows(page)]
+    best = sorted((r[4] for r in data["rows"]), reverse=True)[:100]
+    assert [int(d.replace("-", "") or 0) for d in dates] == best
+    assert (
+        page.locator("#pager").is_visible() and not page.locator(".static-pager").first.is_visible()
+    )
+    page.locator("#pager a[rel=next]").click()
+    page.wait_for_url("**sort=updated&page=2")
+    assert len(_rows(page)) == min(100, len(data["rows"]) - 100)
+    assert _rows(page)[0] != static[0]
+    page.screenshot(path=str(SCREENSHOTS / "index-sorted.png"))
+    # Filter: one type; every row is of it and the count says how many
+    lora = data["types"].index("lora")
+    expected = sum(1 for r in data["rows"] if r[5] == lora)
+    page.select_option("#browse [data-filter=type]", "lora")
+    page.wait_for_selector(f"#browse[data-shown='{expected}']", state="attached")
+    types = page.eval_on_selector_all(
+        "table.models tbody tr", "rs => rs.map(r => r.cells[2].textContent)"
+    )
+    assert types and set(types) == {"LoRA"} and len(types) == min(100, expected)
+    assert f"{expected:,}" in page.locator("#count").inner_text()
+    page.select_option("#browse [data-filter=nsfw]", "0")
+    safe = sum(1 for r in data["rows"] if r[5] == lora and r[8] == 0)
+    page.wait_for_selector(f"#browse[data-shown='{safe}']", state="attached")
+    assert page.locator("table.models tbody label.nsfw").count() == 0
+    page.select_option("#browse [data-filter=nsfw]", "1")  # up to R
+    upto = sum(1 for r in data["rows"] if r[5] == lora and r[8] <= 1)
+    page.wait_for_selector(f"#browse[data-shown='{upto}']", state="attached")
+    assert upto > safe
+    page.select_option("#browse [data-filter=nsfw]", "0")
+    page.wait_for_selector(f"#browse[data-shown='{safe}']", state="attached")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "index-phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+def test_type_page_filters_by_source_across_sources(live: dict) -> None:
+    page = open_page(live, "en/list/type/lora/1.html")
+    options = page.eval_on_selector_all(
+        "#browse [data-filter=source] option", "os => os.map(o => o.value)"
+    )
+    assert {"civitai", "huggingface"} <= set(options)
+    page.select_option("#browse [data-filter=source]", "huggingface")
+    page.wait_for_url("**source=huggingface")
+    page.wait_for_selector("#browse[data-shown]", state="attached")
+    links = [href for href, _ in _rows(page)]
+    assert links and all("/models/huggingface/" in h for h in links)
+    page.reload()  # the state is in the address: a reload or a shared link shows the same
+    page.wait_for_selector("#browse[data-shown]", state="attached")
+    assert [href for href, _ in _rows(page)] == links
+    page.close()
+
+
+def test_enter_opens_a_results_page_with_every_match(live: dict) -> None:
+    page = open_page(live, "en/index.html")
+    page.fill("#q", "lora")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/en/search.html?q=lora")
+    page.wait_for_selector("#search-hits li")
+    total = len(search.query(live["site"], "lora"))
+    assert total > 20
+    assert page.locator("#search-count").inner_text() == f"{total:,} results"
+    assert page.locator("#search-hits li").count() == 20
+    assert page.locator("#search-hits li img").count() >= 10  # thumbnails
+    page.screenshot(path=str(SCREENSHOTS / "search-results.png"))
+    last = -(-total // 20)
+    page.locator("#search-pager a", has_text=str(last)).first.click()
+    page.wait_for_url(f"**page={last}")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#search-hits li').length === n",
+        arg=total - 20 * (last - 1),
+    )
+    page.close()
+
+
+def test_chinese_synonym_finds_anime_models_on_the_results_page(live: dict) -> None:
+    page = open_page(live, "search.html?q=" + "动漫")
+    page.wait_for_selector("#search-hits li")
+    found = page.eval_on_selector_all(
+        "#search-hits li > div > a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    found = [h.removeprefix(live["base"]) for h in found]
+    python = [r[0] for r in search.query(live["site"], "动漫", 20)]
+    assert found == python
+    anime = [r[0] for r in search.query(live["site"], "anime", 20, synonyms=False)]
+    assert set(anime) & set(found)
+    assert search.query(live["site"], "动漫", synonyms=False) == []  # found through the glossary
+    assert page.locator("#search-also").is_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "search-phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
 
 
 def test_mirrored_site_shows_its_own_images_under_img_src_self(

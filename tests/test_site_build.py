@@ -63,7 +63,11 @@ def read(site: Path, path: str) -> Page:
 
 
 def html_files(site: Path) -> list[str]:
-    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    """Every page but 404.html, which the host serves at any missing address (its links start
+    from the site root, tests/test_site_web.py)."""
+    return sorted(
+        p.relative_to(site).as_posix() for p in site.rglob("*.html") if p.name != "404.html"
+    )
 
 
 def live_pages(db: Path) -> list[str]:
@@ -174,6 +178,7 @@ def test_hostile_values_are_text_and_nothing_can_run(site: Path) -> None:
         page = Page(text)
         scripts = [s.get("src", "") for s in page.all("script")]
         ours = ["assets/search.js"] + (["assets/model.js"] if "models/" in path else [])
+        ours += ["assets/browse.js"] if "/list/" in f"/{path}" else []
         assert [src.rsplit("/", 2)[-2] + "/" + src.rsplit("/", 1)[-1] for src in scripts] == ours
         for tag, attrs in page.tags:
             assert tag not in ("iframe", "object", "embed", "form", "style", "base"), path
@@ -451,6 +456,9 @@ def test_serve_previews_the_site_on_localhost_without_dotfiles(site: Path) -> No
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"http://{host}:{port}{hidden}")
             assert refused.value.code == 404, hidden
+            body = refused.value.read().decode("utf-8")
+            assert '<meta name="description"' in body and "/assets/site.css" in body  # 404.html
+            assert output.MANIFEST not in body
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -65,16 +65,30 @@ def site() -> None:
     "last data and a 'removed' badge, listed on archive.html.",
 )
 @click.option("--force", is_flag=True, help="Ignore the last build's manifest; compare every page.")
+@click.option(
+    "--base-url",
+    default="",
+    metavar="URL",
+    help="Where the site is served (https://example.org/models): canonical links, OpenGraph, "
+    "feeds, sitemap.xml and robots.txt name absolute addresses.",
+)
 @db_option
 @verbose_option
 def build_cmd(
-    out: Path, nsfw_mode: str, jobs: int | None, images: str, deleted: str, force: bool
+    out: Path,
+    nsfw_mode: str,
+    jobs: int | None,
+    images: str,
+    deleted: str,
+    force: bool,
+    base_url: str,
 ) -> None:
     """Build the site from the database; a rebuild writes only pages whose bytes changed.
 
     \b
     Example:
       scraper site build --out output/site --nsfw blur
+      scraper site build --base-url https://example.org/models
       scraper site build --images mirror --deleted archive
     """
     from ..site import build as building
@@ -82,8 +96,20 @@ def build_cmd(
     path = db_path()
     if not path.is_file():
         raise click.ClickException(f"no database at {path}; run 'scraper sync ...' or give --db")
+    from ..site.paths import check_base_url
+
+    try:
+        base_url = check_base_url(base_url) if base_url else ""
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from None
     settings = building.Settings(
-        db=path, out=out, nsfw=nsfw_mode, force=force, images=images, deleted=deleted
+        db=path,
+        out=out,
+        nsfw=nsfw_mode,
+        force=force,
+        images=images,
+        deleted=deleted,
+        base_url=base_url,
     )
     if jobs:
         settings.jobs = jobs

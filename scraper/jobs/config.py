@@ -19,6 +19,7 @@ from .. import sources
 from ..cards.render import DETAILS, LANGS
 from ..net.settings import SettingError
 from ..site.nsfw import MODES
+from ..site.paths import base_url_problem
 from ..sources import Option, Source
 from .validate import (
     SECRET_KEY,
@@ -63,6 +64,7 @@ class SiteConfig:
     nsfw: str = "blur"
     images: str = "link"  # or "mirror": scraper/site/mirror.py
     deleted: str = "hide"  # or "archive"
+    base_url: str = ""  # where the site is served (absolute canonical, feeds, sitemap)
 
 
 @dataclass(frozen=True)
@@ -221,15 +223,17 @@ class _Checker:
     def site(self, table: Any, base: Path) -> SiteConfig:
         if not isinstance(table, dict):
             self.fail(("site",), "site must be a table: [site] with out and nsfw")
-        self.unknown(table, ("site",), ("out", "nsfw", "images", "deleted"), "in [site]")
+        self.unknown(table, ("site",), tuple(SiteConfig.__dataclass_fields__), "in [site]")
         out = self.path_of(table, "out", base, ("site",)) if "out" in table else None
-        if out is not None:
-            self.writable(("site", "out"), out)
+        self.writable(("site", "out"), out)
+        if problem := base_url_problem(table.get("base_url", "")):
+            self.fail(("site", "base_url"), problem)
         return SiteConfig(
             out=out or self.relative(Path("output") / "site", base),
             nsfw=self.choice(table, ("site", "nsfw"), MODES, "blur"),
             images=self.choice(table, ("site", "images"), ("link", "mirror"), "link"),
             deleted=self.choice(table, ("site", "deleted"), ("hide", "archive"), "hide"),
+            base_url=str(table.get("base_url", "")).strip().rstrip("/"),
         )
 
     def source(
@@ -341,9 +345,9 @@ class _Checker:
         except ValueError as exc:
             self.fail(where, f"{where[-1]}: {exc}")
 
-    def writable(self, where: tuple, folder: Path) -> None:
+    def writable(self, where: tuple, folder: Path | None) -> None:
         """A folder the run will write (cards, the site): refused before any request."""
-        if why := unwritable(folder):
+        if folder is not None and (why := unwritable(folder)):
             self.fail(where, f"{'.'.join(where) or 'out'}: {why}")
 
     def path_of(self, table: dict, key: str, base: Path, where: tuple = ()) -> Path:

@@ -261,7 +261,12 @@ def _build_site(config: Config) -> Step | None:
 
     site = config.site
     settings = Settings(
-        db=config.db, out=site.out, nsfw=site.nsfw, images=site.images, deleted=site.deleted
+        db=config.db,
+        out=site.out,
+        nsfw=site.nsfw,
+        images=site.images,
+        deleted=site.deleted,
+        base_url=site.base_url,
     )
     try:
         report = build(settings)

@@ -46,6 +46,7 @@ class Settings:
     mirror_rps: float = RPS  # image requests per second, shared by the workers
     chunk: int = CHUNK  # models per worker task; a pool starts from two chunks' worth
     postings_per_shard: int = search.POSTINGS_PER_SHARD
+    base_url: str = ""  # where the site is served: absolute canonical, feed, sitemap URLs
 
 
 @dataclass
@@ -74,7 +75,8 @@ def build(settings: Settings) -> Report:
         with output.building(out, settings.force) as clean:
             old = output.Manifest() if settings.force else output.Manifest.read(out)
             trusted = clean and not settings.force
-            stamp = build_stamp(settings.nsfw, settings.images, settings.deleted)
+            pages.set_base_url(settings.base_url)
+            stamp = build_stamp(settings.nsfw, settings.images, settings.deleted, settings.base_url)
             writer = output.Writer(out, old.pages, trusted)
             writer.check_folders(old.pages)
             keep = settings.deleted == "archive"
@@ -103,7 +105,9 @@ def build(settings: Settings) -> Report:
             on_site = {(s.source, s.id) for s in summaries}
             for path, body in library.build(settings.db, on_site):  # before the home page
                 new_pages[path] = writer.write(path, body)
-            pages_out = site_pages(summaries, settings.postings_per_shard, reusable, facts)
+            pages_out = site_pages(
+                summaries, settings.postings_per_shard, reusable, facts, settings.base_url
+            )
             if keep:
                 pages_out = itertools.chain(pages_out, archive.pages(gone, removed))
             for path, body, made_of in pages_out:
@@ -142,11 +146,14 @@ def _guide_facts(db: Path, summaries: list[Summary], failed: list[str]) -> dict[
         conn.close()
 
 
-def build_stamp(nsfw: str, images: str = "link", deleted: str = "hide") -> str:
+def build_stamp(nsfw: str, images: str = "link", deleted: str = "hide", base_url: str = "") -> str:
     """Changes with the code, the templates, the libraries that shape HTML and the settings:
     any of them changing makes every model page be rendered again."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"nsfw={nsfw};images={images};deleted={deleted};format={output.FORMAT}".encode())
+    h.update(
+        f"nsfw={nsfw};images={images};deleted={deleted};format={output.FORMAT};"
+        f"base_url={base_url}".encode()
+    )
     for name in ("nh3", "markdown-it-py", "jinja2"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}".encode())
@@ -212,6 +219,7 @@ class Job:
     removed: dict[str, str] = field(default_factory=dict)  # key -> deleted_at (archive)
     rps: float = RPS  # this worker's share of the image requests
     deleted: str = "hide"
+    base_url: str = ""
 
 
 @dataclass
@@ -226,6 +234,7 @@ class JobResult:
 
 def render_job(job: Job) -> JobResult:
     """Render and write the pages of one chunk of models (runs in a worker process)."""
+    pages.set_base_url(job.base_url)
     conn = data.connect(Path(job.db))
     pages.configure(job.images, job.deleted == "archive")
     writer = output.Writer(Path(job.out), job.known, job.trusted)
@@ -309,6 +318,7 @@ def _render_models(
                 gone,
                 settings.mirror_rps / workers,
                 settings.deleted,
+                settings.base_url,
             )
 
     # A pool costs about a second to start: worth it from two chunks of work on.

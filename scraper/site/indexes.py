@@ -13,8 +13,8 @@ import orjson
 from markupsafe import Markup
 
 from ..cards.render import labels
-from . import guide, output, pages, paths, search
-from .paths import KINDS, LANGS, localized
+from . import browse, feedlinks, feeds, guide, output, pages, paths, search, taxonomy, webbasics
+from .paths import ALL, KINDS, LANGS, localized
 from .summary import Summary
 
 PAGE_SIZE = 100  # rows per index page
@@ -23,6 +23,7 @@ HOME_ROWS = 10
 HOME_GROUPS = 30
 
 
+Groups = browse.Groups
 Made = tuple[str, bytes | str | None, str | None]  # path, content, hash of what it is made of
 
 
@@ -31,55 +32,41 @@ def site_pages(
     postings_per_shard: int = search.POSTINGS_PER_SHARD,
     reusable: dict[str, str] | None = None,
     facts: dict[str, Any] | None = None,
+    base_url: str = "",
 ) -> Iterator[Made]:
-    """Every page that is not a model page, and the search index: (path, content, inputs).
-    An index page whose inputs hash is in `reusable` comes with content None: the page on
-    disk is still right."""
+    """Every page that is not a model page, the search index, the browse JSON, feeds and the
+    sitemap: (path, content, inputs). An index page whose inputs hash is in `reusable` comes
+    with content None: the page on disk is still right."""
+    taxonomy.assign_families(summaries)
     ranked = search.rank(summaries)
-    groups = _groups(ranked)
+    groups = browse.groups_of(ranked)
     live = {guide.lookup_key(s.source, s.ref): s for s in ranked}
+    listed: list[str] = []  # the pages of the sitemap (Chinese paths)
+    counted: dict[tuple[str, str], browse.Counts] = {}  # facet counts, for both languages
     for lang in LANGS:
-        yield from _index_pages(ranked, groups, lang, reusable or {})
+        for path, body, made_of in _index_pages(ranked, groups, lang, reusable or {}, counted):
+            if lang == "zh":
+                listed.append(path)
+            yield path, body, made_of
         for path, body in _directory_pages(groups, lang):
+            if lang == "zh":
+                listed.append(path)
             yield path, body, None
         yield localized("index.html", lang), _home(ranked, groups, lang), None
         yield localized("guide.html", lang), _guide(live, facts or {}, lang), None
+        yield localized("search.html", lang), _search_page(lang), None
+        yield localized("404.html", lang), _not_found(lang), None
+    listed += ["index.html", "guide.html", "search.html"]
+    yield from ((p, b, None) for p, b in browse.index_files(ranked, groups))
+    yield "search/names.json", browse.names_json(), None
     for path, body in search.build(ranked, postings_per_shard):
         yield path, body, None
+    yield from ((p, b, None) for p, b in feeds.build(ranked, groups, base_url))
+    yield from ((p, b, None) for p, b in webbasics.sitemap(ranked, listed, base_url))
+    yield "robots.txt", webbasics.robots(base_url), None
     folder = pages.templates_dir()
     for name in pages.ASSETS:
         yield f"assets/{name}", (folder / name).read_bytes(), None
-
-
-Groups = dict[str, dict[str, tuple[str, list[int]]]]  # kind -> key -> (label, ranks)
-
-
-def _groups(ranked: list[Summary]) -> Groups:
-    """Every source, type, base model and tag with its models, most downloaded first."""
-    groups: Groups = {kind: {} for kind in KINDS}
-
-    def add(kind: str, value: str | None, rank: int) -> None:
-        if not value or not value.strip():
-            return
-        key = pages.group_key(value)
-        entry = groups[kind].get(key)
-        if entry is None:
-            groups[kind][key] = entry = (value.strip(), [])
-        if not entry[1] or entry[1][-1] != rank:
-            entry[1].append(rank)
-
-    for rank, s in enumerate(ranked):
-        add("source", s.source, rank)
-        add("type", s.type, rank)
-        for b in s.bases:
-            add("base", b, rank)
-        for t in s.tags:
-            add("tag", t, rank)
-    return groups
-
-
-def _label(kind: str, label: str, S: Any) -> str:  # noqa: N803
-    return S[f"source_{label}"] if kind == "source" and f"source_{label}" in S else label
 
 
 def _numbers(number: int, count: int) -> list[int]:
@@ -88,28 +75,40 @@ def _numbers(number: int, count: int) -> list[int]:
 
 
 def _index_pages(
-    ranked: list[Summary], groups: Groups, lang: str, reusable: dict[str, str]
+    ranked: list[Summary],
+    groups: Groups,
+    lang: str,
+    reusable: dict[str, str],
+    counted: dict[tuple[str, str], browse.Counts],
 ) -> Iterator[Made]:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
+    L = labels(lang)  # noqa: N806
     row = env.get_template("_macros.html.j2").module.model_row  # type: ignore[attr-defined]
     template = env.get_template("list.html.j2")
+    names = pages.names(lang)
     # Every index page sits at the same depth, so a model's row is the same on all of them.
     base = paths.root_of(paths.group_page("source", "x"))
     root = paths.root_of(localized(paths.group_page("source", "x"), lang))  # mirrored pictures
     rows: list[str | None] = [None] * len(ranked)
     digests: list[bytes | None] = [None] * len(ranked)
-    for kind in KINDS:
+    for kind in (*KINDS, ALL):
         kind_label = S[f"kind_{kind}"]
-        for key, (label, ranks) in groups[kind].items():
-            shown = _label(kind, label, S)
+        for key, (raw, ranks) in groups[kind].items():
+            shown = browse.label(kind, key, raw, lang)
             count = -(-len(ranks) // PAGE_SIZE)
+            if (kind, key) not in counted:
+                counted[(kind, key)] = browse.facet_counts(ranked, ranks)
+            facets = browse.facets(counted[(kind, key)], lang)
+            selects = [
+                (k, S[f"kind_{k}"], facets[k]) for k in ("type", "base", "source") if k != kind
+            ]
             for number in range(1, count + 1):
                 path = paths.group_page(kind, key, number)
                 here = localized(path, lang)
                 part = ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
                 made_of = hashlib.blake2b(
-                    f"{here}|{shown}|{count}|{len(ranks)}".encode(), digest_size=16
+                    f"{here}|{shown}|{count}|{len(ranks)}|{selects!r}".encode(), digest_size=16
                 )
                 for r in part:
                     if digests[r] is None:
@@ -122,13 +121,18 @@ def _index_pages(
                 html_rows = []
                 for r in part:
                     if rows[r] is None:
-                        rows[r] = str(row(ranked[r], base, S, root))
+                        rows[r] = str(row(ranked[r], base, S, names, root))
                     html_rows.append(rows[r])
-                heading = f"{kind_label}{labels(lang).colon}{shown}"
+                heading = shown if kind == ALL else f"{kind_label}{L.colon}{shown}"
+                ctx = pages.context(path, lang, heading)
+                ctx["meta"] = pages.meta(
+                    S.models_count.format(n=f"{len(ranks):,}") + f" · {heading}",
+                    feeds=feedlinks.links(kind, key, ctx["root"], lang),
+                )
                 yield (
                     here,
                     template.render(
-                        pages.context(path, lang, heading),
+                        ctx,
                         kind=kind,
                         kind_label=S[_plural(kind)],
                         heading=heading,
@@ -138,13 +142,16 @@ def _index_pages(
                         pages=count,
                         numbers=_numbers(number, count),
                         href_of=_sibling(base, kind, key),
+                        index_json=paths.group_json(kind, key),
+                        page_size=PAGE_SIZE,
+                        selects=selects,
                     ),
                     inputs,
                 )
 
 
 def _plural(kind: str) -> str:
-    return {"source": "sources", "type": "types", "base": "bases", "tag": "tags"}[kind]
+    return {"base": "bases", ALL: "all_models"}.get(kind, f"{kind}s")
 
 
 def _sibling(base: str, kind: str, key: str):
@@ -168,8 +175,12 @@ def _directory_pages(groups: Groups, lang: str) -> Iterator[tuple[str, str]]:
                     ctx,
                     heading=S[_plural(kind)],
                     groups=[
-                        (_label(kind, label, S), paths.group_page(kind, key), len(ranks))
-                        for key, (label, ranks) in part
+                        (
+                            browse.label(kind, key, raw, lang),
+                            paths.group_page(kind, key),
+                            len(ranks),
+                        )
+                        for key, (raw, ranks) in part
                     ],
                     number=number,
                     pages=count,
@@ -183,28 +194,50 @@ def _home(ranked: list[Summary], groups: Groups, lang: str) -> str:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
     ctx = pages.context("index.html", lang, S.home)
+    ctx["meta"] = pages.meta(S.tagline, feeds=feedlinks.links("all", "", ctx["root"], lang))
     row = env.get_template("_macros.html.j2").module.model_row  # type: ignore[attr-defined]
     newest = sorted(ranked, key=lambda s: s.created or "", reverse=True)[:HOME_ROWS]
+    names = pages.names(lang)
 
     def table(models: list[Summary]) -> Any:
-        return Markup("\n".join(str(row(s, ctx["base"], S, ctx["root"])) for s in models))
+        return Markup("\n".join(str(row(s, ctx["base"], S, names, ctx["root"])) for s in models))
 
     indexes = []
-    for kind in ("type", "base", "tag"):
+    for kind in ("type", "base", "task", "tag", "author"):
         listed = sorted(groups[kind].items(), key=lambda item: (-len(item[1][1]), item[0]))
         shown = [
-            (label, paths.group_page(kind, key), len(ranks))
-            for key, (label, ranks) in listed[:HOME_GROUPS]
+            (browse.label(kind, key, raw, lang), paths.group_page(kind, key), len(ranks))
+            for key, (raw, ranks) in listed[:HOME_GROUPS]
         ]
-        indexes.append((kind, S[_plural(kind)], shown, len(listed)))
+        if shown:
+            indexes.append((kind, S[_plural(kind)], shown, len(listed)))
     sources = [(key, len(ranks)) for key, (_, ranks) in groups["source"].items()]
     return env.get_template("home.html.j2").render(
         ctx,
+        all_models=paths.group_page(ALL, ALL),
         sources=sorted(sources),
         top_rows=table(ranked[:HOME_ROWS]),
         new_rows=table(newest),
         indexes=indexes,
     )
+
+
+def _search_page(lang: str) -> str:
+    """search.html: the results of ?q=, drawn by search.js (a note without script)."""
+    S = pages.site_labels(lang)  # noqa: N806
+    return pages.render_page("search.html.j2", "search.html", lang, S.search_results)
+
+
+def _not_found(lang: str) -> str:
+    """404.html: served by the host for any missing path, so its links start from the site
+    root: base_url when set, else the host's root."""
+    S = pages.site_labels(lang)  # noqa: N806
+    ctx = pages.context("404.html", lang, S.not_found)
+    root = pages.absolute("") if pages.absolute("x") != "x" else "/"
+    ctx.update(root=root, base=root + ("en/" if lang == "en" else ""))
+    ctx.update(self_href=root + localized("index.html", lang), canonical=root + "index.html")
+    ctx["alt_href"] = root + localized("index.html", "zh" if lang == "en" else "en")
+    return pages.environment().get_template("404.html.j2").render(ctx)
 
 
 def _guide(live: dict[tuple[str, str], Summary], facts: dict[str, Any], lang: str) -> str:

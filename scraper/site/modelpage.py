@@ -18,10 +18,10 @@ from .. import sources
 from ..cards import render, words
 from ..records import MODEL_STATS, VERSION_STATS, File, Model, Version
 from ..sanitize import safe_url, visible
-from . import chart, nsfw, paths
-from .pages import blur_images, render_page, site_labels
+from . import chart, nsfw, paths, taxonomy
+from .pages import blur_images, model_meta, render_page, site_labels
 from .pictures import FULL, GALLERY, Pictures, href
-from .summary import MAX_TAGS, split_bases
+from .summary import MAX_TAGS, first_image, split_bases
 
 GALLERY_MAX = 12  # images in a page's gallery, over all versions (a hub shows ten a version)
 GENERATION = ("prompt", "negative_prompt", "sampler", "steps", "cfg", "seed")
@@ -49,7 +49,7 @@ def model_page(
     gallery = _gallery(model, is_nsfw, mode, pictures, root)
     n = len(model.versions)
     versions = [_version(v, n - i, n, lang, L) for i, v in enumerate(model.versions)]
-    tags = [t for t in dict.fromkeys(t.strip() for t in model.tags) if t]
+    tags = taxonomy.load().visible_tags(visible(t) for t in model.tags)  # machine tags: facets
     source_name = S.get(f"source_{model.source}") or sources.get(model.source).title
     return render_page(
         "model.html.j2",
@@ -73,6 +73,7 @@ def model_page(
         page_url=safe_url(model.url),
         chart=chart.downloads_svg(history, S.chart),
         details=Markup(details),
+        meta=model_meta(model, lang, description, first_image(model, is_nsfw, mode)),
     )
 
 

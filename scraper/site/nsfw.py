@@ -40,3 +40,12 @@ def visible_images(images: list[Image], model_nsfw: bool, mode: str) -> list[tup
             continue
         shown.append((image, nsfw and mode == "blur"))
     return shown
+
+
+def rating(model: Model, is_nsfw: bool) -> int:
+    """The highest rating in a model, for the index filter: 0 PG / PG-13 (or unrated), 1 R,
+    2 X and above. A model flagged NSFW by its creator is at least R."""
+    level = model.nsfw_level or 0
+    if level >= 8:
+        return 2
+    return 1 if level >= 4 or is_nsfw else 0

@@ -10,12 +10,14 @@ import base64
 import hashlib
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from ..files import slugify
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-KINDS = ("source", "type", "base", "tag")  # the index pages: one group per value
+KINDS = ("source", "type", "base", "task", "tag", "author")  # index pages: a group per value
+ALL = "all"  # the index of every model: list/all/all/<n>.html, no directory of its own
 
 # A name kept as it is: lower-case ASCII letters, digits and '-', no dot, no '_' (changed
 # names carry '_' + hash, so the two sets never meet), short.
@@ -67,6 +69,18 @@ def group_page(kind: str, key: str, number: int = 1) -> str:
     return f"list/{kind}/{page_name(key)}/{number}.html"
 
 
+def group_json(kind: str, key: str) -> str:
+    """The compact rows of every model of one index (sorted and filtered in the browser)."""
+    return f"list/{kind}/{page_name(key)}/index.json"
+
+
+def feed(scope: str, key: str, name: str) -> str:
+    """An Atom feed: scope 'all' (key ignored), 'source' or 'type'; name 'new' or 'updated'."""
+    if scope == "all":
+        return f"feeds/{name}.xml"
+    return f"feeds/{scope}/{page_name(key)}-{name}.xml"
+
+
 def directory_page(kind: str, number: int = 1) -> str:
     """Page `number` of the list of all groups of a kind (all tags, all base models...)."""
     return f"list/{kind}.html" if number == 1 else f"list/{kind}-{number}.html"
@@ -84,3 +98,33 @@ def root_of(path: str) -> str:
 
 def is_safe(path: str) -> bool:
     return SAFE_PATH.fullmatch(path) is not None and ".." not in path.split("/")
+
+
+def check_base_url(value: object) -> str:
+    """`[site] base_url` / --base-url: an http(s) address with a host, no query or fragment;
+    returned without its trailing slash ("" stays ""). ValueError: one line saying what to
+    give."""
+    if value == "":
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(check_message(value))
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(check_message(value))
+    return value.strip().rstrip("/")
+
+
+def base_url_problem(value: object) -> str | None:
+    """What is wrong with a base_url setting, None when nothing is."""
+    try:
+        check_base_url(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def check_message(value: object) -> str:
+    return (
+        "base_url must be the http(s) address the site is served at, such as "
+        f"https://example.org/models, not {value!r}"
+    )

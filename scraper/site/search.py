@@ -14,7 +14,9 @@ one shard per token and one or two model chunks.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 import unicodedata
 from array import array
@@ -23,10 +25,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from . import glossary, pages, taxonomy
 from .summary import Summary
 
-FORMAT = 1
-CHUNK = 200  # models per d/<n>.json
+FORMAT = 2  # 2: postings as gaps (first id, then differences)
+CHUNK = 100  # models per d/<n>.json (a page of a sorted index reads a few)
 POSTINGS_PER_SHARD = 4000  # about 20-40 KB of JSON a shard
 
 # Must match CJK in search.js character for character.
@@ -110,7 +115,8 @@ def _camel_parts(word: str) -> list[str]:
 
 
 def document_text(s: Summary) -> list[str]:
-    """What a model is found by: names, tags, author, base models, trigger words, type."""
+    """What a model is found by: names, tags, author, base models, trigger words, its own type
+    and the normalized type, family and task names in both languages."""
     return [
         s.name,
         s.display_name or "",
@@ -119,7 +125,21 @@ def document_text(s: Summary) -> list[str]:
         *s.bases,
         *s.words,
         s.type or "",
+        *_vocabulary_names(s.kind, tuple(s.families), s.task),
     ]
+
+
+@lru_cache(maxsize=4096)
+def _vocabulary_names(kind: str, families: tuple[str, ...], task: str | None) -> tuple[str, ...]:
+    if kind == taxonomy.OTHER and not families:
+        return ()
+    names = []
+    for lang in ("zh", "en"):
+        table = pages.names(lang)
+        names += [table["type"].get(kind, ""), *(table["base"].get(f, "") for f in families)]
+        if task:
+            names.append(table["task"].get(task, ""))
+    return tuple(n for n in dict.fromkeys(names) if n)
 
 
 def rank(summaries: Iterable[Summary]) -> list[Summary]:
@@ -159,48 +179,161 @@ def build(
 
 
 def _doc(s: Summary) -> list[Any]:
-    """[page, name, second name, type, source, downloads]: what a result line shows."""
-    return [s.page, s.name, s.display_name or "", s.type or "", s.source, s.downloads]
+    """[page, name, second name, type, source, downloads, likes, updated, thumbnail, blurred,
+    families, author]: what a result line or an index row shows."""
+    return [
+        s.page,
+        s.name,
+        s.display_name or "",
+        s.kind,
+        s.source,
+        s.downloads,
+        s.likes,
+        s.updated or "",
+        s.thumb or "",
+        1 if s.thumb_blur else 0,
+        s.families,
+        s.creator or "",
+    ]
 
 
 def _shard_json(shard: dict[str, array]) -> bytes:
-    """{"token":[ids],...} as json.dumps writes it, without a Python int per posting."""
+    """{"token":[gaps],...}: each token's ascending ids as the first id and the differences
+    after it (ids of a common word are close: a third of the bytes of the ids themselves)."""
     members = (
-        f"{json.dumps(token, ensure_ascii=False)}:[{','.join(map(str, docs))}]"
+        f"{json.dumps(token, ensure_ascii=False)}:[{docs[0]},"
+        f"{','.join(map(str, map(operator.sub, docs[1:], docs[:-1])))}]"
+        if len(docs) > 1
+        else f"{json.dumps(token, ensure_ascii=False)}:[{docs[0]}]"
         for token, docs in shard.items()
     )
     return ("{" + ",".join(members) + "}").encode("utf-8")
 
 
+def postings(gaps: list[int]) -> list[int]:
+    """A shard's gaps back into ids (search.js: ids)."""
+    return list(itertools.accumulate(gaps))
+
+
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (orjson: the model chunks are most of the index's bytes)."""
+    return orjson.dumps(value)
 
 
-def query(site: Path, text: str, limit: int | None = None) -> list[list[Any]]:
-    """The search.js algorithm over a built site's files, for tests and the command line:
-    the matching models' [page, name, ...], best first."""
+Term = tuple[str, bool, bool]  # token, prefix, fuzzy (one edit allowed)
+FUZZY_FROM = 5  # a word of this many letters or more may carry one typo
+
+
+def query_groups(text: str, synonyms: bool = True) -> list[list[list[Term]]]:
+    """A query as groups that must all match; a group matches when any of its alternatives
+    does (the word and its glossary synonyms), an alternative when all its terms do. A CJK
+    run is cut into glossary words (longest first) and the text between them."""
+    words = glossary.load() if synonyms else None
+    groups: list[list[list[Term]]] = []
+    for piece in _pieces(text):
+        parts = _segment(piece, words) if words and _IS_CJK.match(piece) else [piece]
+        for part in parts:
+            alternatives = words.synonyms(part) if words else [part]
+            group = []
+            for n, alt in enumerate(alternatives):
+                terms = [
+                    (token, prefix, n == 0 and prefix and len(token) >= FUZZY_FROM)
+                    for token, prefix in query_terms(alt)
+                ]
+                if terms and terms not in group:
+                    group.append(terms)
+            if group:
+                groups.append(group)
+    return groups
+
+
+def _segment(run: str, words: glossary.Glossary) -> list[str]:
+    """Glossary words out of a CJK run, longest match first, left to right."""
+    longest = words.longest
+    parts: list[str] = []
+    pending = ""
+    i = 0
+    while i < len(run):
+        for size in range(min(longest, len(run) - i), 1, -1):
+            if glossary.fold(run[i : i + size]) in words.index:
+                if pending:
+                    parts.append(pending)
+                    pending = ""
+                parts.append(run[i : i + size])
+                i += size
+                break
+        else:
+            pending += run[i]
+            i += 1
+    if pending:
+        parts.append(pending)
+    return parts
+
+
+def near(word: str, token: str) -> bool:
+    """One edit or less between `word` and some prefix of `token` (search.js: near)."""
+    if len(token) < len(word) - 1:
+        return False
+    row = list(range(len(token) + 1))  # distances of "" to each prefix of token
+    for i, a in enumerate(word, 1):
+        prev, row[0] = row[0], i
+        for j in range(1, len(token) + 1):
+            cur = min(row[j] + 1, row[j - 1] + 1, prev + (a != token[j - 1]))
+            prev, row[j] = row[j], cur
+    return min(row) <= 1
+
+
+def _matches(shard: dict[str, list[int]], term: Term) -> set[int]:
+    token, prefix, fuzzy = term
+    found: set[int] = set()
+    for indexed, gaps in shard.items():
+        if (
+            indexed == token
+            or (prefix and indexed.startswith(token))
+            or (fuzzy and near(token, indexed))
+        ):
+            found.update(itertools.accumulate(gaps))
+    return found
+
+
+def match_ids(site: Path, text: str, synonyms: bool = True) -> list[int]:
+    """The ids (download ranks) of every model matching `text`, best first: the search.js
+    algorithm over a built site's files."""
     folder = Path(site) / "search"
     meta = json.loads((folder / "meta.json").read_bytes())
-    terms = query_terms(text)
-    if not terms:
+    groups = query_groups(text, synonyms)
+    if not groups:
         return []
     shards: dict[int, dict[str, list[int]]] = {}
     matches: set[int] | None = None
-    for token, prefix in terms:
-        n = shard_of(token, meta["shards"])
-        if n not in shards:
-            shards[n] = json.loads((folder / "s" / f"{n}.json").read_bytes())
-        found: set[int] = set()
-        for indexed, docs in shards[n].items():
-            if indexed == token or (prefix and indexed.startswith(token)):
-                found.update(docs)
-        matches = found if matches is None else matches & found
+    for group in groups:
+        either: set[int] = set()
+        for terms in group:
+            both: set[int] | None = None
+            for term in terms:
+                n = shard_of(term[0], meta["shards"])
+                if n not in shards:
+                    shards[n] = json.loads((folder / "s" / f"{n}.json").read_bytes())
+                found = _matches(shards[n], term)
+                both = found if both is None else both & found
+                if not both:
+                    break
+            either |= both or set()
+        matches = either if matches is None else matches & either
         if not matches:
             return []
-    ids = sorted(matches or ())[:limit]
+    return sorted(matches or ())
+
+
+def query(
+    site: Path, text: str, limit: int | None = None, synonyms: bool = True
+) -> list[list[Any]]:
+    """For tests and the command line: the matching models' [page, name, ...], best first."""
+    folder = Path(site) / "search"
+    meta = json.loads((folder / "meta.json").read_bytes())
     chunks: dict[int, list[list[Any]]] = {}
     results = []
-    for doc in ids:
+    for doc in match_ids(site, text, synonyms)[:limit]:
         c = doc // meta["chunk"]
         if c not in chunks:
             chunks[c] = json.loads((folder / "d" / f"{c}.json").read_bytes())

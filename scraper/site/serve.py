@@ -94,6 +94,20 @@ class _Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         return None
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A missing page answers with the site's own 404.html, as static hosts do."""
+        page = Path(str(self.directory)) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'")
         self.send_header("X-Content-Type-Options", "nosniff")

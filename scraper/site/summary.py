@@ -14,6 +14,7 @@ from .. import sources
 from ..records import File, Model, Version
 from ..sanitize import safe_url, visible
 from . import nsfw as nsfw_rules
+from . import taxonomy
 from .paths import model_page
 
 MAX_WORDS = 20
@@ -44,6 +45,10 @@ class Summary:
     nsfw: bool = False
     path_id: str | None = None  # owner/name where the id is opaque: the guide joins on it
     moved_from: list[str] = field(default_factory=list)  # earlier pages: redirects left there
+    kind: str = taxonomy.OTHER  # the normalized type (taxonomy.toml)
+    task: str | None = None  # the pipeline / task facet
+    families: list[str] = field(default_factory=list)  # base families, set by the parent
+    rating: int = 0  # 0 PG/PG-13, 1 R, 2 X and above (nsfw.rating)
 
     @property
     def key(self) -> str:
@@ -64,14 +69,18 @@ class Summary:
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Summary:
-        return cls(*row)
+        """A row of this release or an older one (fewer fields: the new ones take defaults)."""
+        return cls(*row[: len(FIELDS)])
 
 
 FIELDS = tuple(f.name for f in fields(Summary))
 # Fields whose values repeat across models: one string object each, not one per model
 # (a 100,000-model manifest holds about half a million such strings).
-_SHARED = {FIELDS.index(name) for name in ("source", "type", "creator", "updated", "created")}
-_SHARED_LISTS = {FIELDS.index(name) for name in ("bases", "tags")}
+_SHARED = {
+    FIELDS.index(name)
+    for name in ("source", "type", "creator", "updated", "created", "kind", "task")
+}
+_SHARED_LISTS = {FIELDS.index(name) for name in ("bases", "tags", "families")}
 
 
 def compact(row: list[Any]) -> list[Any]:
@@ -100,6 +109,8 @@ def summarize(model: Model, mode: str, pictures: Any = None) -> Summary | None:
         thumb = pictures.src(model.source, first[0], THUMB)
     else:
         thumb = image_src(model.source, first[0], THUMB) if first else None
+    vocabulary = taxonomy.load()
+    raw_tags = [t.strip() for t in model.tags if t.strip()]
     return Summary(
         source=model.source,
         id=model.id,
@@ -108,8 +119,8 @@ def summarize(model: Model, mode: str, pictures: Any = None) -> Summary | None:
         name=visible(model.name).strip(),
         display_name=visible(model.display_name).strip() or None if model.display_name else None,
         type=model.type,
-        bases=base_models(model),
-        tags=[t for t in dict.fromkeys(visible(t).strip() for t in model.tags) if t][:MAX_TAGS],
+        bases=list(dict.fromkeys([*base_models(model), *taxonomy.bases_from_tags(raw_tags)])),
+        tags=vocabulary.visible_tags(visible(t) for t in raw_tags)[:MAX_TAGS],
         creator=visible(model.creator).strip() or None if model.creator else None,
         words=_trigger_words(model),
         downloads=_count(model.stats.get("downloads")),
@@ -120,6 +131,9 @@ def summarize(model: Model, mode: str, pictures: Any = None) -> Summary | None:
         thumb_blur=first[1] if first else False,
         nsfw=is_nsfw,
         path_id=model.path_id if model.path_id != model.id else None,
+        kind=vocabulary.type_of(model.type, raw_tags),
+        task=vocabulary.task_of(model.type, raw_tags),
+        rating=nsfw_rules.rating(model, is_nsfw),
     )
 
 
