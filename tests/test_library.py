@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from scraper.cli import main
 from scraper.demo.server import FakeServer, Faults
 from tests import libfiles
+from tests.support import default_sigint
 
 
 def run(*args: str):
@@ -266,7 +267,13 @@ def test_a_signal_leaves_the_database_whole_and_the_next_scan_goes_on(serve, tmp
     db = tmp_path / "models.db"
     command = [sys.executable, "-m", "scraper.cli", "scan", str(root), "--rps", "0"]
     env = {**os.environ, "SCRAPER_DB": str(db), "CIVITAI_API_BASE": server.base_url}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only resets a signal disposition)
+    )
     deadline = time.monotonic() + 60
     while len(server.requests) < 3:
         assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
