@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from . import pages, paths
@@ -42,7 +42,7 @@ def _entry_id(s: Summary) -> str:
 
 def build(ranked: list[Summary], groups: Groups, base_url: str) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of every feed."""
-    scopes: list[tuple[str, str, list[int]]] = [("all", "", list(range(len(ranked))))]
+    scopes: list[tuple[str, str, Sequence[int]]] = [("all", "", range(len(ranked)))]
     for kind in FEED_SCOPES:
         scopes += [(kind, key, ranks) for key, (_, ranks) in groups[kind].items()]
     for scope, key, ranks in scopes:

@@ -27,7 +27,7 @@ MANIFEST = ".site-manifest.json"
 MARKER = ".site-building"
 LOCK = ".site-build.lock"
 FORMAT = 1
-PENDING = 64  # pages queued for the writing threads at most (a page is 10-100 KB)
+PENDING = 16 << 20  # bytes queued for the writing threads at most (an index JSON is MBs)
 
 
 class UnsafePath(ValueError):
@@ -50,7 +50,8 @@ class Writer:
     unchanged: int = 0
     _dirs: set[Path] = field(default_factory=set)
     _pool: ThreadPoolExecutor | None = None
-    _pending: dict[Path, Future] = field(default_factory=dict)
+    _pending: dict[Path, tuple[Future, int]] = field(default_factory=dict)
+    _queued: int = 0  # bytes in _pending
 
     def __post_init__(self) -> None:
         self.root = Path(os.path.realpath(self.root))
@@ -85,19 +86,26 @@ class Writer:
             finally:
                 self._pool = None
                 self._pending.clear()  # (the pool's exit waits for what is still queued)
+                self._queued = 0
 
     def flush(self) -> None:
         """Wait for every queued write; raise the first that failed."""
         while self._pending:
-            self._pending.pop(next(iter(self._pending))).result()
+            self._wait(next(iter(self._pending)))
 
     def _queue(self, target: Path, data: bytes) -> None:
-        earlier = self._pending.pop(target, None)
-        if earlier is not None:
-            earlier.result()  # the same page again: the last bytes must win
-        while len(self._pending) >= PENDING:
-            self._pending.pop(next(iter(self._pending))).result()
-        self._pending[target] = self._pool.submit(write_atomic, target, data, False)  # type: ignore[union-attr]
+        if target in self._pending:
+            self._wait(target)  # the same page again: the last bytes must win
+        while self._pending and self._queued + len(data) > PENDING:
+            self._wait(next(iter(self._pending)))
+        future = self._pool.submit(write_atomic, target, data, False)  # type: ignore[union-attr]
+        self._pending[target] = (future, len(data))
+        self._queued += len(data)
+
+    def _wait(self, target: Path) -> None:
+        future, size = self._pending.pop(target)
+        self._queued -= size
+        future.result()
 
     def remove(self, path: str) -> bool:
         """Delete a page the site no longer has, and folders left empty by it."""

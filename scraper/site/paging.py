@@ -12,6 +12,7 @@ joins the next, one over two pages is split evenly.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from typing import Any
 
 from .summary import Summary
@@ -37,9 +38,9 @@ class Paging:
         self.previous = previous if isinstance(previous, dict) else {}
         self.size = size
         self.kept: dict[str, list[list[Any]]] = {}  # index -> boundaries, for the manifest
-        self._made: dict[str, list[list[int]]] = {}
+        self._made: dict[str, list[Sequence[int]]] = {}
 
-    def pages(self, kind: str, key: str, ranks: list[int]) -> list[list[int]]:
+    def pages(self, kind: str, key: str, ranks: Sequence[int]) -> list[Sequence[int]]:
         """The ranks on each page of one index (ranks: its models, ascending)."""
         name = f"{kind}/{key}"
         made = self._made.get(name)
@@ -51,7 +52,7 @@ class Paging:
             self._made[name] = made = [ranks[a:b] for a, b in zip(starts, ends, strict=True)]
         return made
 
-    def _starts(self, boundaries: Any, ranks: list[int]) -> list[int]:
+    def _starts(self, boundaries: Any, ranks: Sequence[int]) -> list[int]:
         """Where the last build's boundaries fall among this index's models now."""
         if not isinstance(boundaries, list):
             return list(range(0, max(1, len(ranks)), self.size))
