@@ -48,10 +48,11 @@ def download(url: str, client: Any = None) -> bytes:
     for tests)."""
     import httpx
 
+    from ..net.public import pin
     from ..site.mirror import REDIRECTS, Refused, public_host
 
     try:
-        http = client or httpx.Client(timeout=30.0, follow_redirects=False)
+        http = client or pin(httpx.Client(timeout=30.0, follow_redirects=False))
         with http:
             for _ in range(REDIRECTS + 1):
                 parts = urlsplit(url)

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import ipaddress
-import os
-import socket
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ import orjson
 
 from ..files import write_atomic
 from ..net.limits import RateLimiter
+from ..net.public import ALLOW_ENV, NotPublic, pin, public_address
 
 FOLDER = "assets/img"
 FAILED = ".mirror-failed"
@@ -44,7 +42,7 @@ RPS = 2.0  # requests per second, across image hosts, per build
 RETRY_TRANSIENT = 6 * 3600  # seconds before a network error or 5xx is tried again
 RETRY_PERMANENT = 30 * 86400  # a refusal, 4xx, non-image or oversize answer
 USER_AGENT = "scraper-site-mirror/1 (+static catalog; fetches each image once)"
-PRIVATE_ENV = "SCRAPER_MIRROR_PRIVATE"
+PRIVATE_ENV = ALLOW_ENV
 
 
 class Refused(Exception):
@@ -67,24 +65,12 @@ def paths(url: str) -> tuple[str, str]:
 
 
 def public_host(host: str, port: int | None = None) -> None:
-    """Refuse a host that is, or resolves to, an address that is not public.
-    SCRAPER_MIRROR_PRIVATE=1 allows every host; a list "127.0.0.1:8081,..." allows those."""
-    lifted = os.environ.get(PRIVATE_ENV, "").strip()
-    if lifted == "1" or (lifted and f"{host}:{port}" in lifted.split(",")):
-        return
-    if not host:
-        raise Refused("no host")
+    """Refuse a host that is, or resolves to, an address that is not public (checked again
+    where the connection is made: net/public.py)."""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"cannot resolve {host}: {exc}", transient=True) from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        mapped = getattr(address, "ipv4_mapped", None)
-        if mapped is not None:
-            address = mapped
-        if not address.is_global or address.is_multicast:
-            raise Refused(f"{host} resolves to {address}, not a public address")
+        public_address(host, port)
+    except NotPublic as exc:
+        raise Refused(str(exc), exc.transient) from None
 
 
 @dataclass
@@ -136,13 +122,15 @@ class Mirror:
 
     def _fetch(self, url: str) -> bytes:
         if self._client is None:
-            self._client = httpx.Client(
-                follow_redirects=False,
-                timeout=self.timeout,
-                headers={"User-Agent": USER_AGENT, "Accept": "image/webp,image/*;q=0.8"},
-                # HTTPS_PROXY/ALL_PROXY honoured as for the APIs: where the image hosts are
-                # reached only through a proxy, mirroring works; the host is still checked
-                # public here first (the proxy connects to the name we checked).
+            self._client = pin(
+                httpx.Client(
+                    follow_redirects=False,
+                    timeout=self.timeout,
+                    headers={"User-Agent": USER_AGENT, "Accept": "image/webp,image/*;q=0.8"},
+                    # HTTPS_PROXY/ALL_PROXY honoured as for the APIs: where the image hosts are
+                    # reached only through a proxy, mirroring works; the host is still checked
+                    # public here first (the proxy connects to the name we checked).
+                )
             )
             self._limiter = RateLimiter(self.rps, 1)
         for _ in range(REDIRECTS + 1):
@@ -164,6 +152,8 @@ class Mirror:
                         continue
                     return self._body(answer)
             except httpx.HTTPError as exc:
+                if "not a public address" in str(exc):  # the name changed its answer: rebinding
+                    raise Refused(str(exc)) from None
                 raise Refused(f"{type(exc).__name__}", transient=True) from None
         raise Refused("too many redirects")
 
