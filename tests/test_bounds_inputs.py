@@ -100,7 +100,7 @@ def test_invisible_characters_leave_single_line_fields(serve, tmp_path) -> None:
         "description": "<p>emoji \U0001f469\u200d\U0001f4bc kept</p>",
     }
     serve([model])
-    result = run("export", "civitai", "9", "--lang", "en")
+    result = run("export", "civitai", "9", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "# Real gnp.exe name" in result.output and "admin" in result.output
     assert not any(c in result.output for c in "\u202e\u202c\u200b\u2066\u2069\ufeff\u202d")
