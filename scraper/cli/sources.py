@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .. import sources
-from .options import DURATION, Failed, click_param, db_option, db_path, verbose_option
+from .options import DURATION, RPS, Failed, click_param, db_option, db_path, verbose_option
 from .progress import Progress
 
 
@@ -77,24 +77,6 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
             )
         )
     return params
-
-
-class _Rps(click.ParamType):
-    """A request rate, checked as the client checks it (finite, 0 or 0.001 to 1000)."""
-
-    name = "rps"
-
-    def convert(self, value: object, param: object, ctx: object) -> float:
-        from ..net.settings import SettingError, rps
-
-        try:
-            return rps(float(value))  # type: ignore[arg-type]
-        except (TypeError, ValueError, SettingError) as exc:
-            text = str(exc) if isinstance(exc, SettingError) else f"{value!r} is not a number"
-            self.fail(text, param, ctx)  # type: ignore[arg-type]
-
-
-RPS = _Rps()
 
 
 def _with_example(text: str, example: str) -> str:
