@@ -263,7 +263,7 @@ def test_a_changed_file_is_hashed_again(serve, tmp_path) -> None:
 def test_a_signal_leaves_the_database_whole_and_the_next_scan_goes_on(serve, tmp_path, signum):
     root = tmp_path / "models"
     shas = [libfiles.safetensors(root / f"m{i:02}.safetensors", seed=i) for i in range(12)]
-    server = serve(libfiles.known_models(shas[:3]), faults=Faults(latency=0.3))
+    server = serve(libfiles.known_models(shas[:3]), faults=Faults(latency=0.1))
     db = tmp_path / "models.db"
     command = [sys.executable, "-m", "scraper.cli", "scan", str(root), "--rps", "0"]
     env = {**os.environ, "SCRAPER_DB": str(db), "CIVITAI_API_BASE": server.base_url}
