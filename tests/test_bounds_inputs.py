@@ -22,8 +22,12 @@ def run(*args: str):
 @pytest.mark.parametrize("rps", ["nan", "inf", "1e-9", "-1", "5000"])
 def test_a_rate_out_of_range_is_one_line_before_any_request(serve, rps) -> None:
     server = serve(MODELS)
-    result = run("sync", "civitai", "--rps", rps)
-    assert result.exit_code == 2 and "--rps" in result.output
+    for command in (["sync", "civitai", "--rps"], ["export", "civitai", "1", "--rps"]):
+        result = run(*command, rps)
+        assert result.exit_code == 2 and "--rps" in result.output
+        assert "0.001 to 1000" in result.output
+    result = run("site", "build", "--images", "mirror", "--mirror-rps", rps)
+    assert result.exit_code == 2 and "--mirror-rps" in result.output
     assert "0.001 to 1000" in result.output
     assert server.requests == []
 
