@@ -105,21 +105,23 @@ def build(settings: Settings) -> Report:
             on_site = {(s.source, s.id) for s in summaries}
             for path, body in library.build(settings.db, on_site):  # before the home page
                 new_pages[path] = writer.write(path, body)
+            paging = dict(old.paging)  # where index pages broke: updated by site_pages
             pages_out = site_pages(
-                summaries, settings.postings_per_shard, reusable, facts, settings.base_url
+                summaries, settings.postings_per_shard, reusable, facts, settings.base_url, paging
             )
             if keep:
                 pages_out = itertools.chain(pages_out, archive.pages(gone, removed))
-            for path, body, made_of in pages_out:
-                if made_of is not None:
-                    inputs[path] = made_of
-                if body is None:
-                    new_pages[path] = old.pages[path]
-                else:
-                    new_pages[path] = writer.write(path, body)
+            with writer.in_background():  # the disk writes while the next page renders
+                for path, body, made_of in pages_out:
+                    if made_of is not None:
+                        inputs[path] = made_of
+                    if body is None:
+                        new_pages[path] = old.pages[path]
+                    else:
+                        new_pages[path] = writer.write(path, body)
             for path in old.pages.keys() - new_pages.keys():
                 report.removed += writer.remove(path)
-            manifest = output.Manifest(stamp, new_pages, state, inputs=inputs)
+            manifest = output.Manifest(stamp, new_pages, state, inputs=inputs, paging=paging)
             manifest.write(writer.root, old.digest)
             report.written += writer.written
             report.unchanged += writer.unchanged

@@ -14,10 +14,10 @@ from markupsafe import Markup
 
 from ..cards.render import labels
 from . import browse, feedlinks, feeds, guide, output, pages, paths, search, taxonomy, webbasics
+from .paging import PAGE_SIZE, Paging
 from .paths import ALL, KINDS, LANGS, localized
 from .summary import Summary
 
-PAGE_SIZE = 100  # rows per index page
 DIRECTORY_SIZE = 300  # groups per page of a directory (all tags, ...)
 HOME_ROWS = 10
 HOME_GROUPS = 30
@@ -33,18 +33,23 @@ def site_pages(
     reusable: dict[str, str] | None = None,
     facts: dict[str, Any] | None = None,
     base_url: str = "",
+    paging: dict[str, Any] | None = None,
 ) -> Iterator[Made]:
     """Every page that is not a model page, the search index, the browse JSON, feeds and the
     sitemap: (path, content, inputs). An index page whose inputs hash is in `reusable` comes
-    with content None: the page on disk is still right."""
+    with content None: the page on disk is still right. `paging`: the last build's page
+    boundaries, updated in place with this build's."""
     taxonomy.assign_families(summaries)
     ranked = search.rank(summaries)
     groups = browse.groups_of(ranked)
     live = {guide.lookup_key(s.source, s.ref): s for s in ranked}
     listed: list[str] = []  # the pages of the sitemap (Chinese paths)
     counted: dict[tuple[str, str], browse.Counts] = {}  # facet counts, for both languages
+    cut = Paging(ranked, paging if paging is not None else {})
+    digests: list[bytes | None] = [None] * len(ranked)  # of each row's summary
     for lang in LANGS:
-        for path, body, made_of in _index_pages(ranked, groups, lang, reusable or {}, counted):
+        made = _index_pages(ranked, groups, lang, reusable or {}, counted, cut, digests)
+        for path, body, made_of in made:
             if lang == "zh":
                 listed.append(path)
             yield path, body, made_of
@@ -57,6 +62,9 @@ def site_pages(
         yield localized("search.html", lang), _search_page(lang), None
         yield localized("404.html", lang), _not_found(lang), None
     listed += ["index.html", "guide.html", "search.html"]
+    if paging is not None:
+        paging.clear()
+        paging.update(cut.kept)
     yield from ((p, b, None) for p, b in browse.index_files(ranked, groups))
     yield "search/names.json", browse.names_json(), None
     for path, body in search.build(ranked, postings_per_shard):
@@ -80,36 +88,41 @@ def _index_pages(
     lang: str,
     reusable: dict[str, str],
     counted: dict[tuple[str, str], browse.Counts],
+    cut: Paging,
+    digests: list[bytes | None],
 ) -> Iterator[Made]:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
     L = labels(lang)  # noqa: N806
-    row = env.get_template("_macros.html.j2").module.model_row  # type: ignore[attr-defined]
+    macros = env.get_template("_macros.html.j2").module
+    row, filters = macros.model_row, macros.filters  # type: ignore[attr-defined]
     template = env.get_template("list.html.j2")
     names = pages.names(lang)
     # Every index page sits at the same depth, so a model's row is the same on all of them.
     base = paths.root_of(paths.group_page("source", "x"))
     root = paths.root_of(localized(paths.group_page("source", "x"), lang))  # mirrored pictures
     rows: list[str | None] = [None] * len(ranked)
-    digests: list[bytes | None] = [None] * len(ranked)
     for kind in (*KINDS, ALL):
         kind_label = S[f"kind_{kind}"]
         for key, (raw, ranks) in groups[kind].items():
             shown = browse.label(kind, key, raw, lang)
-            count = -(-len(ranks) // PAGE_SIZE)
+            parts = cut.pages(kind, key, ranks)
+            count = len(parts)
             if (kind, key) not in counted:
                 counted[(kind, key)] = browse.facet_counts(ranked, ranks)
             facets = browse.facets(counted[(kind, key)], lang)
             selects = [
                 (k, S[f"kind_{k}"], facets[k]) for k in ("type", "base", "source") if k != kind
             ]
-            for number in range(1, count + 1):
+            controls = None  # rendered for the first page of this index that is rendered
+            same_on_every_page = hashlib.blake2b(
+                f"{shown}|{count}|{len(ranks)}|{selects!r}|".encode(), digest_size=16
+            )
+            for number, part in enumerate(parts, 1):
                 path = paths.group_page(kind, key, number)
                 here = localized(path, lang)
-                part = ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-                made_of = hashlib.blake2b(
-                    f"{here}|{shown}|{count}|{len(ranks)}|{selects!r}".encode(), digest_size=16
-                )
+                made_of = same_on_every_page.copy()
+                made_of.update(f"{here}|".encode())
                 for r in part:
                     if digests[r] is None:
                         digests[r] = output.digest(orjson.dumps(ranked[r].to_row())).encode()
@@ -123,6 +136,8 @@ def _index_pages(
                     if rows[r] is None:
                         rows[r] = str(row(ranked[r], base, S, names, root))
                     html_rows.append(rows[r])
+                if controls is None:
+                    controls = filters(selects, S)
                 heading = shown if kind == ALL else f"{kind_label}{L.colon}{shown}"
                 ctx = pages.context(path, lang, heading)
                 ctx["meta"] = pages.meta(
@@ -144,7 +159,7 @@ def _index_pages(
                         href_of=_sibling(base, kind, key),
                         index_json=paths.group_json(kind, key),
                         page_size=PAGE_SIZE,
-                        selects=selects,
+                        filters=controls,
                     ),
                     inputs,
                 )

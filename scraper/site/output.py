@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ MANIFEST = ".site-manifest.json"
 MARKER = ".site-building"
 LOCK = ".site-build.lock"
 FORMAT = 1
+PENDING = 64  # pages queued for the writing threads at most (a page is 10-100 KB)
 
 
 class UnsafePath(ValueError):
@@ -46,6 +49,8 @@ class Writer:
     written: int = 0
     unchanged: int = 0
     _dirs: set[Path] = field(default_factory=set)
+    _pool: ThreadPoolExecutor | None = None
+    _pending: dict[Path, Future] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = Path(os.path.realpath(self.root))
@@ -60,9 +65,39 @@ class Writer:
         if self._unchanged(path, target, h, data):
             self.unchanged += 1
             return h
-        write_atomic(target, data, if_changed=False)  # unchanged was decided above
+        if self._pool is None:
+            write_atomic(target, data, if_changed=False)  # unchanged was decided above
+        else:
+            self._queue(target, data)
         self.written += 1
         return h
+
+    @contextlib.contextmanager
+    def in_background(self, threads: int = 2) -> Iterator[Writer]:
+        """Writes go to threads while the caller renders the next page (the disk and the
+        kernel work without the GIL); every write has ended, and the first failure is raised,
+        when the block ends."""
+        with ThreadPoolExecutor(threads, thread_name_prefix="site-write") as pool:
+            self._pool = pool
+            try:
+                yield self
+                self.flush()
+            finally:
+                self._pool = None
+                self._pending.clear()  # (the pool's exit waits for what is still queued)
+
+    def flush(self) -> None:
+        """Wait for every queued write; raise the first that failed."""
+        while self._pending:
+            self._pending.pop(next(iter(self._pending))).result()
+
+    def _queue(self, target: Path, data: bytes) -> None:
+        earlier = self._pending.pop(target, None)
+        if earlier is not None:
+            earlier.result()  # the same page again: the last bytes must win
+        while len(self._pending) >= PENDING:
+            self._pending.pop(next(iter(self._pending))).result()
+        self._pending[target] = self._pool.submit(write_atomic, target, data, False)  # type: ignore[union-attr]
 
     def remove(self, path: str) -> bool:
         """Delete a page the site no longer has, and folders left empty by it."""
@@ -132,6 +167,7 @@ class Manifest:
     models: dict[str, list[Any]] = field(default_factory=dict)
     digest: str = ""  # of the file as read: an unchanged manifest is not rewritten
     inputs: dict[str, str] = field(default_factory=dict)  # index page -> hash of its rows
+    paging: dict[str, Any] = field(default_factory=dict)  # index -> where its pages break
 
     @classmethod
     def read(cls, root: Path) -> Manifest:
@@ -143,11 +179,11 @@ class Manifest:
             return cls()
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return cls()
-        pages, models, inputs = (
+        pages, models, inputs, paging = (
             data.get(name) if isinstance(data.get(name), dict) else {}
-            for name in ("pages", "models", "inputs")
+            for name in ("pages", "models", "inputs", "paging")
         )
-        return cls(str(data.get("stamp") or ""), pages, models, digest(raw), inputs)
+        return cls(str(data.get("stamp") or ""), pages, models, digest(raw), inputs, paging)
 
     def write(self, root: Path, previous: str = "") -> None:
         body = {
@@ -156,6 +192,7 @@ class Manifest:
             "pages": self.pages,
             "models": self.models,
             "inputs": self.inputs,
+            "paging": self.paging,
         }
         data = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # the same bytes for the same pages
         if previous and digest(data) == previous:

@@ -104,6 +104,10 @@ def _pieces(text: str) -> Iterator[str]:
 
 def _camel_parts(word: str) -> list[str]:
     """'DreamShaper' -> Dream, Shaper: a cut before an upper-case letter after a lower-case one."""
+    if word.isascii():
+        return _ASCII_CAMEL.split(word)
+    if word.islower() or word.isupper():  # no lower-case letter before an upper-case one
+        return [word]
     parts, start = [], 0
     for i in range(1, len(word)):
         a, b = word[i - 1], word[i]
