@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -38,6 +39,17 @@ def default_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def serve_in_thread(httpd: Any) -> Any:
+    """Run an http.server in a daemon thread, polled every 10 ms: its shutdown() returns at
+    once instead of waiting up to serve_forever's default 0.5 s poll."""
+    import threading
+
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
+    return httpd
 
 
 def reference_ids() -> list[str]:

@@ -4,7 +4,6 @@ lock, ids per source, invisible characters, server-given path pieces."""
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -23,8 +22,12 @@ def run(*args: str):
 @pytest.mark.parametrize("rps", ["nan", "inf", "1e-9", "-1", "5000"])
 def test_a_rate_out_of_range_is_one_line_before_any_request(serve, rps) -> None:
     server = serve(MODELS)
-    result = run("sync", "civitai", "--rps", rps)
-    assert result.exit_code == 2 and "--rps" in result.output
+    for command in (["sync", "civitai", "--rps"], ["export", "civitai", "1", "--rps"]):
+        result = run(*command, rps)
+        assert result.exit_code == 2 and "--rps" in result.output
+        assert "0.001 to 1000" in result.output
+    result = run("site", "build", "--images", "mirror", "--mirror-rps", rps)
+    assert result.exit_code == 2 and "--mirror-rps" in result.output
     assert "0.001 to 1000" in result.output
     assert server.requests == []
 
@@ -79,9 +82,9 @@ def test_bad_civitai_ids_are_quarantined_alone_and_refreshes_go_on(serve, tmp_pa
         assert conn.execute("SELECT count(*) FROM quarantine").fetchone() == (2,)
         # A database from a release that kept any id: one of them is not a number.
         conn.execute("UPDATE models SET id = 'x9' WHERE id = '4'")
+        conn.execute("UPDATE checks SET checked_at = '2000-01-01T00:00:00.000000Z'")  # long ago
     server.requests.clear()
-    time.sleep(1.1)
-    # A listing of nobody's models, then the counters of every model stored over 1 s ago.
+    # A listing of nobody's models, then the counters of every model checked over 1 s ago.
     args = ["--username", "nobody", "--refresh-stats-older-than", "1s"]
     refresh = run("sync", "civitai", "--rps", "0", *args)
     assert "counters 3" in refresh.output or "unchanged 3" in refresh.output, refresh.output
@@ -100,7 +103,7 @@ def test_invisible_characters_leave_single_line_fields(serve, tmp_path) -> None:
         "description": "<p>emoji \U0001f469\u200d\U0001f4bc kept</p>",
     }
     serve([model])
-    result = run("export", "civitai", "9", "--lang", "en")
+    result = run("export", "civitai", "9", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "# Real gnp.exe name" in result.output and "admin" in result.output
     assert not any(c in result.output for c in "\u202e\u202c\u200b\u2066\u2069\ufeff\u202d")

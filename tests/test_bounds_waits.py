@@ -111,13 +111,13 @@ def test_the_config_max_wait_is_the_ceiling_of_a_run(serve, tmp_path) -> None:
 
 
 def test_a_trickled_body_is_cut_at_the_timeout(serve, monkeypatch) -> None:
-    monkeypatch.setenv("SCRAPER_TIMEOUT", "1")
+    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.5")
     monkeypatch.setenv("SCRAPER_RETRIES", "2")
-    server = serve([MODEL], faults=Faults(trickle=0.2))  # a byte each 0.2 s: 20 s for 100 bytes
+    server = serve([MODEL], faults=Faults(trickle=0.1))  # a byte each 0.1 s: 10 s for 100 bytes
     started = time.monotonic()
     result = run("sync", "civitai", "--rps", "0")
     assert result.exit_code == 1
-    assert "longer than SCRAPER_TIMEOUT=1s" in result.output
+    assert "longer than SCRAPER_TIMEOUT=0.5s" in result.output
     assert time.monotonic() - started < 6 and len(server.requests) == 2
 
 

@@ -61,7 +61,7 @@ def test_render_without_database_says_what_to_do(tmp_path) -> None:
 
 def test_export_fetches_stores_and_prints(serve, reference_models, tmp_path) -> None:
     server = serve(reference_models)
-    result = run("export", "civitai", "4717")
+    result = run("export", "civitai", "4717", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes.decode("utf-8") == expected_card("4717")
     assert server.requests[-1]["path"] == "/api/v1/models/4717"
@@ -73,10 +73,10 @@ def test_export_of_a_vanished_model_marks_it_deleted_and_keeps_it(
     serve, reference_models, tmp_path
 ) -> None:
     server = serve(reference_models)
-    assert run("export", "civitai", "4717").exit_code == 0
+    assert run("export", "civitai", "4717", "--rps", "0").exit_code == 0
     server.models = [m for m in server.models if m["id"] != 4717]
     server._index()
-    result = run("export", "civitai", "4717")
+    result = run("export", "civitai", "4717", "--rps", "0")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "error: civitai model 4717 not found (deleted, unpublished or a wrong id)"
@@ -140,7 +140,7 @@ def test_export_by_version_id_and_by_file_hash(serve, reference_models) -> None:
     version = model["modelVersions"][1]
     sha = version["files"][0]["hashes"]["SHA256"]
     for option, value in (("--version", str(version["id"])), ("--hash", sha.lower())):
-        result = run("export", "civitai", option, value)
+        result = run("export", "civitai", option, value, "--rps", "0")
         assert result.exit_code == 0, result.output
         assert result.stdout_bytes.decode("utf-8") == expected_card("4717")
     paths = [r["path"] for r in server.requests]

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -73,8 +74,9 @@ def sync_until_done(db: Path, attempts: int = 6) -> list[float]:
 def test_each_fault_ends_with_the_clean_database(
     serve, reference_models, clean_view, tmp_path, monkeypatch, fault
 ) -> None:
-    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.3")
-    faults = Faults(rate=0.3, kinds=(fault,), seed=7, slow_seconds=0.6)
+    # a stall of 0.4 s outlasts 0.15 s; other faults keep a margin for a busy machine
+    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.15" if fault == "slow" else "0.3")
+    faults = Faults(rate=0.3, kinds=(fault,), seed=7, slow_seconds=0.4)
     server = serve(reference_models, page_size=20, faults=faults)
     waits = sync_until_done(tmp_path / "f.db")
     assert data_view(tmp_path / "f.db") == clean_view
@@ -84,8 +86,8 @@ def test_each_fault_ends_with_the_clean_database(
 
 
 def test_all_faults_at_once(serve, reference_models, clean_view, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.3")
-    faults = Faults(rate=0.5, seed=11, slow_seconds=0.6, skip_boundary=True)
+    monkeypatch.setenv("SCRAPER_TIMEOUT", "0.15")
+    faults = Faults(rate=0.5, seed=11, slow_seconds=0.4, skip_boundary=True)
     serve(reference_models, page_size=20, faults=faults)
     sync_until_done(tmp_path / "all.db", attempts=10)
     assert data_view(tmp_path / "all.db") == clean_view
@@ -104,7 +106,7 @@ def test_throttling_server_is_learnt_not_hammered(
     serve, reference_models, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv("SCRAPER_BACKOFF", "0.2")
-    server = serve(reference_models, page_size=10, faults=Faults(rps_limit=5))
+    server = serve(reference_models, page_size=10, faults=Faults(rps_limit=10))
     started = time.monotonic()
     result = run("sync", "civitai", "--rps", "50", "--db", str(tmp_path / "t.db"))
     assert result.exit_code == 0, result.output
@@ -249,16 +251,27 @@ def test_limiter_cuts_on_429_and_regains() -> None:
     assert 7.0 < limiter.rate <= 10
 
 
+def fake_time() -> tuple[list[float], Callable[[], float], Callable[[float], None]]:
+    """A clock and a sleep that moves it: the limiter's waits measured, not slept."""
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return now, lambda: now[0], sleep
+
+
 def test_limiter_waits_out_retry_after_and_ratelimit_headers() -> None:
-    limiter = RateLimiter(100)
+    now, clock, sleep = fake_time()
+    limiter = RateLimiter(100, clock=clock, sleep=sleep)
     limiter.throttled(0.3)
-    started = time.monotonic()
+    started = now[0]
     limiter.acquire()
-    assert time.monotonic() - started >= 0.28
+    assert now[0] - started == pytest.approx(0.3)
     limiter.observe(*rate_limit_hint({"ratelimit": '"api";r=0;t=1'}))
-    started = time.monotonic()
+    started = now[0]
     limiter.acquire()
-    assert time.monotonic() - started >= 0.95
+    assert now[0] - started == pytest.approx(1.0)
     limiter.observe(*rate_limit_hint({"ratelimit": '"api";r=30;t=10'}))
     assert limiter.rate == pytest.approx(3.0)
 
@@ -270,12 +283,13 @@ def test_rate_limit_hint_parsing() -> None:
 
 
 def test_breaker_opens_after_threshold_and_half_opens() -> None:
-    breaker = CircuitBreaker(threshold=2, cooldown=0.2)
+    now, clock, _ = fake_time()
+    breaker = CircuitBreaker(threshold=2, cooldown=0.2, clock=clock)
     breaker.record(ok=False)
     assert breaker.open_for() == 0
     breaker.record(ok=False)
-    assert breaker.open_for() > 0
-    time.sleep(0.25)
+    assert breaker.open_for() == pytest.approx(0.2)
+    now[0] += 0.25
     assert breaker.open_for() == 0
     breaker.record(ok=False)  # the half-open probe failed: open again at once
     assert breaker.open_for() > 0

@@ -69,7 +69,7 @@ def test_status_json_is_json_even_without_a_database(tmp_path: Path) -> None:
 )
 def test_export_takes_a_civitai_model_page_url(serve, reference_models, url: str) -> None:
     server = serve(reference_models)
-    result = run("export", "civitai", url)
+    result = run("export", "civitai", url, "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "Counterfeit-V3.0" in result.output.splitlines()[0]
     assert [r["path"] for r in server.requests] == ["/api/v1/models/4468"]
@@ -81,14 +81,16 @@ def test_export_takes_hub_page_urls(monkeypatch) -> None:
     with FakeHuggingFace(infos, readmes) as hf, FakeModelScope(details, files) as ms:
         monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
         monkeypatch.setenv("MODELSCOPE_DOMAIN", ms.base_url)
-        got = run("export", "hf", "https://huggingface.co/stabilityai/sdxl-turbo/tree/main")
+        got = run(
+            "export", "hf", "https://huggingface.co/stabilityai/sdxl-turbo/tree/main", "--rps", "0"
+        )
         assert got.exit_code == 0, got.output
         assert got.output.startswith("## stabilityai/sdxl-turbo")
         url = "https://modelscope.cn/models/damo/cv_cartoon_stable_diffusion_design/summary"
-        got = run("export", "modelscope", url)
+        got = run("export", "modelscope", url, "--rps", "0")
         assert got.exit_code == 0, got.output
         assert got.output.startswith("## damo/cv_cartoon_stable_diffusion_design")
-    wrong = run("export", "hf", "https://huggingface.co/datasets/owner/name")
+    wrong = run("export", "hf", "https://huggingface.co/datasets/owner/name", "--rps", "0")
     assert wrong.exit_code == 2 and "not the URL of a Hugging Face model page" in wrong.output
 
 

@@ -73,7 +73,7 @@ def test_the_fourth_source_syncs_renders_and_exports(fake, tmp_path: Path) -> No
     card = (out / "fakehub" / "3-fake-model-3.en.md").read_text(encoding="utf-8")
     assert "## Fake model 3" in card and "model-3.safetensors" in card
 
-    exported = run("export", "fake", "4", "--db", str(db), "--lang", "en")
+    exported = run("export", "fake", "4", "--db", str(db), "--lang", "en", "--rps", "0")
     assert exported.exit_code == 0, exported.output
     assert "## Fake model 4" in exported.output
     assert fake.requests[-1]["method"] == "GET" and fake.requests[-1]["path"] == "/api/models/4"

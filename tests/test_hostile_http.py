@@ -84,7 +84,7 @@ def test_one_attempt_is_singular_and_a_failing_proxy_is_named(serve, monkeypatch
         port = closed.getsockname()[1]  # nothing listens there once closed
     monkeypatch.setenv("HTTP_PROXY", f"http://user:pw@127.0.0.1:{port}")
     monkeypatch.setenv("SCRAPER_RETRIES", "1")
-    result = run("export", "civitai", "7")
+    result = run("export", "civitai", "7", "--rps", "0")
     assert result.exit_code == 1
     line = one_line(result)
     assert "after 1 attempt " in line and "1 attempts" not in line
@@ -103,10 +103,10 @@ def test_a_404_that_is_not_the_apis_own_answer_changes_nothing(
     serve, reference_models, tmp_path, monkeypatch, answer
 ) -> None:
     serve(reference_models)
-    assert run("export", "civitai", "4468").exit_code == 0
+    assert run("export", "civitai", "4468", "--rps", "0").exit_code == 0
     with PlainServer(answer) as wrong:
         monkeypatch.setenv("CIVITAI_API_BASE", f"{wrong.root}/api/v1")
-        result = run("export", "civitai", "4468")
+        result = run("export", "civitai", "4468", "--rps", "0")
     assert result.exit_code == 1
     line = one_line(result)
     assert "HTTP 404 from 127.0.0.1" in line and "not found (deleted" not in line
@@ -132,10 +132,10 @@ def test_a_401_that_is_not_the_hubs_own_answer_changes_nothing(monkeypatch, tmp_
     infos, readmes = hf_repos(loras=1)
     with FakeHuggingFace(infos, readmes=readmes) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.base_url)
-        assert run("export", "hf", "lora-maker/lora-00").exit_code == 0
+        assert run("export", "hf", "lora-maker/lora-00", "--rps", "0").exit_code == 0
     with PlainServer((401, b"<html>proxy login</html>", {"Content-Type": "text/html"})) as proxy:
         monkeypatch.setenv("HF_ENDPOINT", proxy.root)
-        result = run("export", "hf", "lora-maker/lora-00")
+        result = run("export", "hf", "lora-maker/lora-00", "--rps", "0")
     assert result.exit_code == 1 and "not found" not in result.output
     with sqlite3.connect(tmp_path / "models.db") as conn:
         assert conn.execute("SELECT deleted_at FROM models").fetchall() == [(None,)]

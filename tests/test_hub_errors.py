@@ -73,7 +73,7 @@ def test_a_404_without_the_hubs_error_code_is_an_error_not_a_missing_readme(hub,
     info = server.infos[LORA]
     path = f"/{LORA}/resolve/{info['sha']}/README.md"
     server.answers[path] = (404, b"<html>Not Found</html>", {"Content-Type": "text/html"})
-    result = run("export", "hf", LORA)
+    result = run("export", "hf", LORA, "--rps", "0")
     assert result.exit_code == 1 and "not the API's own" in result.output
     with sqlite3.connect(tmp_path / "models.db") as conn:
         assert conn.execute("SELECT count(*) FROM models").fetchone() == (0,)
@@ -81,9 +81,9 @@ def test_a_404_without_the_hubs_error_code_is_an_error_not_a_missing_readme(hub,
 
 def test_repo_not_found_marks_a_stored_repo_missing(hub, tmp_path) -> None:
     server = hub()
-    assert run("export", "hf", LORA).exit_code == 0
+    assert run("export", "hf", LORA, "--rps", "0").exit_code == 0
     del server.infos[LORA]
-    result = run("export", "hf", LORA)
+    result = run("export", "hf", LORA, "--rps", "0")
     assert result.exit_code == 1 and "not found (deleted" in result.output
     with sqlite3.connect(tmp_path / "models.db") as conn:
         [(deleted,)] = conn.execute("SELECT deleted_at FROM models").fetchall()
@@ -94,7 +94,7 @@ def test_gated_readme_with_a_token_is_403_and_the_repo_is_stored(hub, tmp_path, 
     monkeypatch.setenv("HF_TOKEN", "hf_" + "a" * 34)
     server = hub()
     server.gated.add(LORA)
-    result = run("export", "hf", LORA, "--lang", "en")
+    result = run("export", "hf", LORA, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     [raw] = stored_raw(tmp_path / "models.db")
     assert '"readme":null,"readme_status":403' in raw
@@ -102,9 +102,9 @@ def test_gated_readme_with_a_token_is_403_and_the_repo_is_stored(hub, tmp_path, 
 
 def test_a_disabled_repo_is_marked_missing(hub, tmp_path) -> None:
     server = hub()
-    assert run("export", "hf", LORA).exit_code == 0
+    assert run("export", "hf", LORA, "--rps", "0").exit_code == 0
     server.disabled.add(LORA)
-    result = run("export", "hf", LORA)
+    result = run("export", "hf", LORA, "--rps", "0")
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     with sqlite3.connect(tmp_path / "models.db") as conn:
         [(deleted,)] = conn.execute("SELECT deleted_at FROM models").fetchall()
@@ -123,7 +123,7 @@ def test_revision_not_found_reads_the_info_again(hub, tmp_path) -> None:
 
     server.answers[f"/api/models/{LORA}"] = moving
     server.gone_revisions.add(old)
-    result = run("export", "hf", LORA, "--lang", "en")
+    result = run("export", "hf", LORA, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert served == [old, new]
     [raw] = stored_raw(tmp_path / "models.db")
@@ -133,6 +133,6 @@ def test_revision_not_found_reads_the_info_again(hub, tmp_path) -> None:
 def test_a_refused_token_is_one_line_naming_it(hub, monkeypatch) -> None:
     server = hub()
     server.answers[f"/api/models/{LORA}"] = hub_error("invalid_token")
-    result = run("export", "hf", LORA)
+    result = run("export", "hf", LORA, "--rps", "0")
     assert result.exit_code == 1 and "refuses HF_TOKEN" in result.output
     assert "not found" not in result.output

@@ -79,7 +79,7 @@ def test_resync_skips_details_of_unchanged_repos_and_changes_no_row(hub, tmp_pat
 
 def test_gated_repo_is_recorded_not_failed(hub, tmp_path) -> None:
     hub(gated={"meta-llama/Llama-3.1-8B-Instruct"})
-    result = run("export", "hf", "meta-llama/Llama-3.1-8B-Instruct", "--lang", "en")
+    result = run("export", "hf", "meta-llama/Llama-3.1-8B-Instruct", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "- Status: gated: access must be requested" in result.output
     [raw] = stored_raw(tmp_path / "models.db")
@@ -90,25 +90,25 @@ def test_renamed_repo_followed_and_keyed_by_id(hub, tmp_path) -> None:
     server = hub(
         renamed={"olduser/textual_inversion_tests": "InvokeAI-test/textual_inversion_tests"}
     )
-    assert run("export", "hf", "olduser/textual_inversion_tests").exit_code == 0
+    assert run("export", "hf", "olduser/textual_inversion_tests", "--rps", "0").exit_code == 0
     assert any(
         r["path"] == "/api/models/InvokeAI-test/textual_inversion_tests" for r in server.requests
     )
-    assert run("export", "hf", "InvokeAI-test/textual_inversion_tests").exit_code == 0
+    assert run("export", "hf", "InvokeAI-test/textual_inversion_tests", "--rps", "0").exit_code == 0
     stored = rows(tmp_path / "models.db", "SELECT id, name FROM models")
     assert stored == [("65bef127e4afda82b95e2f68", "InvokeAI-test/textual_inversion_tests")]
 
 
 def test_broken_yaml_keeps_the_body_and_the_run_goes_on(hub, tmp_path) -> None:
     hub()
-    result = run("export", "hf", "lora-maker/lora-03", "--lang", "en")
+    result = run("export", "hf", "lora-maker/lora-03", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "# Still a card" in result.output and "license: [openrail" not in result.output
 
 
 def test_readme_front_matter_fills_the_card(hub) -> None:
     hub()
-    result = run("export", "hf", "lora-maker/lora-00", "--lang", "bilingual")
+    result = run("export", "hf", "lora-maker/lora-00", "--lang", "bilingual", "--rps", "0")
     assert result.exit_code == 0, result.output
     card = result.output
     assert "Base model  原始模型: " in card and "Trigger words  触发词: `" in card
@@ -121,7 +121,7 @@ def test_widget_gallery_images_become_resolve_urls(hub) -> None:
     server = hub()
     infos, readmes = hf_repos()
     crlf = next(k for k, v in readmes.items() if "\r\n" in v)
-    result = run("export", "hf", crlf, "--lang", "en")
+    result = run("export", "hf", crlf, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert f"{server.base_url}/{crlf}/resolve/" in result.output
     assert "images/1.png" in result.output and "\r" not in result.output.split("3. Details")[0]
@@ -130,10 +130,10 @@ def test_widget_gallery_images_become_resolve_urls(hub) -> None:
 def test_429_with_ratelimit_headers_waits_for_the_window(hub, tmp_path) -> None:
     server = hub(page_size=20, quota=(6, 1.0))
     started = time.monotonic()
-    result = run("sync", "hf", "--filter", "lora", "--limit", "8", "--rps", "50")
+    result = run("sync", "hf", "--filter", "lora", "--limit", "6", "--rps", "50")
     assert result.exit_code == 0, result.output
-    assert "8 models (new 8" in result.output
-    assert time.monotonic() - started >= 0.9  # 9 API calls cannot fit in one 6-call window
+    assert "6 models (new 6" in result.output
+    assert time.monotonic() - started >= 0.9  # 7 API calls cannot fit in one 6-call window
     assert server.throttled <= 2  # paced by RateLimit before, not hammering after
 
 
@@ -149,7 +149,7 @@ def test_token_in_header_never_stored(hub, tmp_path, monkeypatch) -> None:
 
 def test_stored_raw_rebuilds_the_same_record_and_card(hub, tmp_path) -> None:
     hub()
-    result = run("export", "hf", "lora-maker/lora-01", "--lang", "en")
+    result = run("export", "hf", "lora-maker/lora-01", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0
     [model] = list(load_models(tmp_path / "models.db"))
     assert model.source == "huggingface"
@@ -171,7 +171,7 @@ def test_saved_model_info_renders_with_card_command() -> None:
 
 def test_bad_repo_id_is_a_usage_error(hub) -> None:
     hub()
-    assert run("export", "hf", "../../etc/passwd").exit_code == 2
+    assert run("export", "hf", "../../etc/passwd", "--rps", "0").exit_code == 2
 
 
 def test_next_link_never_leaves_the_configured_host() -> None:
@@ -185,8 +185,8 @@ def test_duplicated_repos_sharing_a_sha_keep_their_own_versions(hub, tmp_path) -
     original = server.infos["lora-maker/lora-10"]
     duplicate = {**original, "_id": "f" * 24, "id": "someone/lora-10-copy"}
     server.infos[duplicate["id"]] = duplicate
-    assert run("export", "hf", "lora-maker/lora-10").exit_code == 0
-    assert run("export", "hf", "someone/lora-10-copy").exit_code == 0
+    assert run("export", "hf", "lora-maker/lora-10", "--rps", "0").exit_code == 0
+    assert run("export", "hf", "someone/lora-10-copy", "--rps", "0").exit_code == 0
     versions = rows(tmp_path / "models.db", "SELECT model_id FROM versions ORDER BY model_id")
     assert len(versions) == 2 and versions[0] != versions[1]
 

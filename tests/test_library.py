@@ -151,7 +151,7 @@ def test_an_unreadable_file_is_one_line_and_the_rest_goes_on(tmp_path) -> None:
     os.chmod(models / "locked.safetensors", 0)
     env = {**os.environ, "SCRAPER_DB": str(tmp_path / "models.db")}
     env["CIVITAI_API_BASE"] = "http://127.0.0.1:9/api/v1"  # nothing to look up: no server
-    command = [sys.executable, "-m", "scraper.cli", "scan", str(models), "--no-info"]
+    command = [sys.executable, "-m", "scraper.cli", "scan", str(models), "--no-info", "--rps", "0"]
     done = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=120,
         preexec_fn=_without_root_overrides if os.geteuid() == 0 else None,
@@ -263,7 +263,7 @@ def test_a_changed_file_is_hashed_again(serve, tmp_path) -> None:
 def test_a_signal_leaves_the_database_whole_and_the_next_scan_goes_on(serve, tmp_path, signum):
     root = tmp_path / "models"
     shas = [libfiles.safetensors(root / f"m{i:02}.safetensors", seed=i) for i in range(12)]
-    server = serve(libfiles.known_models(shas[:3]), faults=Faults(latency=0.3))
+    server = serve(libfiles.known_models(shas[:3]), faults=Faults(latency=0.1))
     db = tmp_path / "models.db"
     command = [sys.executable, "-m", "scraper.cli", "scan", str(root), "--rps", "0"]
     env = {**os.environ, "SCRAPER_DB": str(db), "CIVITAI_API_BASE": server.base_url}
@@ -466,7 +466,7 @@ def test_a_file_changed_or_removed_while_hashed_gets_no_hash(tmp_path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM library_files").fetchone()[0] == 0
     os.truncate(root / "touched.ckpt", 1 << 20)
-    again = run("scan", str(root), "--retry-after", "1d")
+    again = run("scan", str(root), "--retry-after", "1d", "--rps", "0")
     assert "1 files (1 hashed" in summary(again.output), again.output
 
 

@@ -75,9 +75,8 @@ def test_export_card_in_every_language(ms) -> None:
             "- Chinese name  中文名: 卡通系列文生图模型",
         ),
     ):
-        result = run(
-            "export", "modelscope", "damo/cv_cartoon_stable_diffusion_design", "--lang", lang
-        )
+        model = "damo/cv_cartoon_stable_diffusion_design"
+        result = run("export", "modelscope", model, "--lang", lang, "--rps", "0")
         assert result.exit_code == 0, result.output
         card = result.output
         assert card.startswith("## damo/cv_cartoon_stable_diffusion_design\n")

@@ -27,7 +27,7 @@ def test_pickle_warning_only_for_pickle_formats(monkeypatch) -> None:
     ]
     with FakeHuggingFace(infos, readmes=readmes) as server:
         monkeypatch.setenv("HF_ENDPOINT", server.base_url)
-        result = run("export", "hf", "lora-maker/lora-00", "--lang", "en")
+        result = run("export", "hf", "lora-maker/lora-00", "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     lines = {line.split("](")[0].split("[")[-1]: line for line in result.output.splitlines()}
     assert "pickle" not in lines["coreml/unet.mlmodelc/weights/weight.bin"]

@@ -50,7 +50,7 @@ def test_the_demo_leaves_no_link_to_its_local_servers(tmp_path: Path) -> None:
 
 
 def test_by_default_links_go_to_the_configured_endpoint_a_mirror_keeps_its_own(hub) -> None:
-    result = run("export", "hf", REPO, "--lang", "en")
+    result = run("export", "hf", REPO, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     assert f"{hub.base_url}/{REPO}/resolve/" in result.output  # the mirror's files
 
@@ -81,7 +81,7 @@ def test_a_bad_public_url_is_refused_before_any_request(hub, tmp_path: Path) -> 
 
 
 def test_a_stored_payload_renders_the_same_under_another_endpoint(hub, tmp_path, monkeypatch):
-    assert run("export", "hf", REPO, "--lang", "en").exit_code == 0
+    assert run("export", "hf", REPO, "--lang", "en", "--rps", "0").exit_code == 0
     assert run("render", "--lang", "en", "--out", str(tmp_path / "a")).exit_code == 0
     monkeypatch.setenv("HF_ENDPOINT", "https://elsewhere.example")
     monkeypatch.setenv("HF_PUBLIC_URL", "https://elsewhere.example")

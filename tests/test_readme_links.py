@@ -59,7 +59,7 @@ def hf(monkeypatch):
 def test_hf_readme_targets_take_the_hub_page_shapes(hf, tmp_path) -> None:
     sha = hf.infos[REPO]["sha"]
     page = f"https://huggingface.co/{REPO}"
-    result = run("export", "hf", REPO, "--lang", "en")
+    result = run("export", "hf", REPO, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     card = result.output
     assert f"![sample]({page}/resolve/{sha}/images/a.png)" in card
@@ -89,7 +89,7 @@ def test_shared_hf_readmes_keep_no_relative_image(name: str, monkeypatch) -> Non
     with FakeHuggingFace(infos, readmes=readmes) as server:
         monkeypatch.setenv("HF_ENDPOINT", server.base_url)
         monkeypatch.delenv("HF_PUBLIC_URL", raising=False)  # default: the configured endpoint
-        result = run("export", "hf", "lora-maker/lora-00", "--lang", "en")
+        result = run("export", "hf", "lora-maker/lora-00", "--lang", "en", "--rps", "0")
         sha = server.infos["lora-maker/lora-00"]["sha"]
     assert result.exit_code == 0, result.output
     details = result.output.split("3. Details", 1)[1]
@@ -110,7 +110,7 @@ def test_modelscope_seed_readme_images_load_from_the_file_endpoint(monkeypatch, 
     with FakeModelScope(details, files) as server:
         monkeypatch.setenv("MODELSCOPE_DOMAIN", server.base_url)
         monkeypatch.setenv("MODELSCOPE_PUBLIC_URL", "https://modelscope.cn")
-        result = run("export", "modelscope", model, "--lang", "en")
+        result = run("export", "modelscope", model, "--lang", "en", "--rps", "0")
     assert result.exit_code == 0, result.output
     card = result.output
     files_url = f"https://modelscope.cn/api/v1/models/{model}/repo?Revision=master&FilePath="

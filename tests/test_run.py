@@ -227,14 +227,14 @@ def test_a_second_run_refuses_or_waits_for_the_lock(apis, tmp_path) -> None:
         refused = run("run", "--config", str(path))
         assert refused.exit_code == 1
         assert "another scraper run is writing" in refused.output and not db.exists()
-        threading.Timer(0.5, os.close, [holder]).start()
+        threading.Timer(0.2, os.close, [holder]).start()
         started = time.monotonic()
         waited = run("run", "--config", str(path), "--wait", "20")
     finally:
         with __import__("contextlib").suppress(OSError):
             os.close(holder)
     assert waited.exit_code == 0, waited.output
-    assert time.monotonic() - started >= 0.4
+    assert time.monotonic() - started >= 0.15
 
 
 def test_log_file_gets_every_event_rotates_and_stderr_keeps_the_trouble(apis, tmp_path):

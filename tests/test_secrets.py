@@ -44,8 +44,8 @@ def test_modelscope_cookie_and_bearer_do_not_follow_a_redirect_to_another_host(
             b"",
             {"Location": f"{elsewhere.root}/steal"},
         )
-        run("export", "modelscope", "damo/sd_model_02")
-        run("export", "modelscope", "damo/sd_model_01")
+        run("export", "modelscope", "damo/sd_model_02", "--rps", "0")
+        run("export", "modelscope", "damo/sd_model_01", "--rps", "0")
         own = [r for r in ms.requests if r["path"] == "/api/v1/models/damo/sd_model_02"]
     assert own and f"Bearer {TOKEN}" in credentials(own[0])
     assert f"m_session_id={TOKEN}" in credentials(own[0])
@@ -58,7 +58,7 @@ def test_same_host_redirect_keeps_the_token(monkeypatch) -> None:
     infos, readmes = hf_repos(loras=2)
     with FakeHuggingFace(infos, readmes=readmes, renamed={"old/name": "lora-maker/lora-01"}) as hf:
         monkeypatch.setenv("HF_ENDPOINT", hf.base_url)
-        result = run("export", "hf", "old/name", "--lang", "en")
+        result = run("export", "hf", "old/name", "--lang", "en", "--rps", "0")
         assert result.exit_code == 0, result.output
         followed = [r for r in hf.requests if r["path"] == "/api/models/lora-maker/lora-01"]
     assert followed and credentials(followed[0]) == [f"Bearer {TOKEN}"]
@@ -115,7 +115,7 @@ def test_a_token_echoed_in_an_error_body_is_redacted_everywhere(
 def test_bearer_like_text_is_redacted_even_for_an_unknown_token(serve, monkeypatch) -> None:
     server = serve([])
     server.answers["/api/v1/models/5"] = (403, {"error": "bad key: Bearer abcdef0123456789"})
-    result = run("export", "civitai", "5")
+    result = run("export", "civitai", "5", "--rps", "0")
     assert result.exit_code == 1
     assert "abcdef0123456789" not in result.output and "Bearer ***" in result.output
 

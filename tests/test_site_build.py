@@ -9,7 +9,6 @@ import re
 import shutil
 import sqlite3
 import stat
-import threading
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -37,6 +36,7 @@ from tests.sitedata import (
     reference_payloads,
     save,
 )
+from tests.support import serve_in_thread
 
 
 class Page(HTMLParser):
@@ -491,7 +491,7 @@ def test_a_model_without_versions_description_or_counters_still_builds(tmp_path:
 def test_serve_previews_the_site_on_localhost_without_dotfiles(site: Path) -> None:
     httpd = server(site, 0)
     host, port = httpd.server_address[:2]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serve_in_thread(httpd)
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/") as answer:
             assert host == "127.0.0.1" and answer.status == 200

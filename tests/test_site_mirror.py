@@ -14,7 +14,6 @@ import copy
 import html
 import io
 import re
-import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +28,7 @@ from scraper.cli import main
 from scraper.site import mirror
 from scraper.store import Store
 from tests.sitedata import reference_payloads, save
+from tests.support import serve_in_thread
 
 BIG = mirror.MAX_BYTES + 1024
 
@@ -100,7 +100,7 @@ class ImageServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.hostport = f"127.0.0.1:{self.httpd.server_address[1]}"
         self.url = f"http://{self.hostport}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_thread(self.httpd)
 
 
 @pytest.fixture()
@@ -142,9 +142,9 @@ def catalog(db: Path, base: str) -> Store:
 
 
 def build(db: Path, out: Path, *extra: str) -> str:
-    result = CliRunner().invoke(
-        main, ["site", "build", "--db", str(db), "--out", str(out), "--jobs", "1", *extra]
-    )
+    """`site build`, its image requests unpaced (what is fetched is the subject, not when)."""
+    command = ["site", "build", "--db", str(db), "--out", str(out), "--jobs", "1"]
+    result = CliRunner().invoke(main, [*command, "--mirror-rps", "0", *extra])
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -132,3 +132,21 @@ def click_param(option: Option) -> click.Parameter:
         default=option.default,
         help=option.help or None,
     )
+
+
+class _Rps(click.ParamType):
+    """A request rate, checked as the client checks it (finite, 0 or 0.001 to 1000)."""
+
+    name = "rps"
+
+    def convert(self, value: object, param: object, ctx: object) -> float:
+        from ..net.settings import SettingError, rps
+
+        try:
+            return rps(float(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError, SettingError) as exc:
+            text = str(exc) if isinstance(exc, SettingError) else f"{value!r} is not a number"
+            self.fail(text, param, ctx)  # type: ignore[arg-type]
+
+
+RPS = _Rps()

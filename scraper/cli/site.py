@@ -11,7 +11,7 @@ import click
 
 from ..site import DEFAULT_OUT
 from ..site.nsfw import MODES
-from .options import db_option, db_path, verbose_option
+from .options import RPS, db_option, db_path, verbose_option
 
 IMAGES = ("link", "mirror")  # scraper/site/pictures.py
 DELETED = ("hide", "archive")
@@ -64,6 +64,13 @@ def site() -> None:
     help="hide: a model deleted upstream leaves the site; archive: its page stays with its "
     "last data and a 'removed' badge, listed on archive.html.",
 )
+@click.option(
+    "--mirror-rps",
+    type=RPS,
+    default=None,
+    help="With --images mirror: image requests per second, 0.001 to 1000, or 0 for no limit "
+    "[default: 2].",
+)
 @click.option("--force", is_flag=True, help="Ignore the last build's manifest; compare every page.")
 @click.option(
     "--base-url",
@@ -80,6 +87,7 @@ def build_cmd(
     jobs: int | None,
     images: str,
     deleted: str,
+    mirror_rps: float | None,
     force: bool,
     base_url: str,
 ) -> None:
@@ -113,6 +121,8 @@ def build_cmd(
     )
     if jobs:
         settings.jobs = jobs
+    if mirror_rps is not None:
+        settings.mirror_rps = mirror_rps
     try:
         report = building.build(settings)
     except (RuntimeError, sqlite3.Error, ValueError) as exc:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .. import sources
-from .options import DURATION, Failed, click_param, db_option, db_path, verbose_option
+from .options import DURATION, RPS, Failed, click_param, db_option, db_path, verbose_option
 from .progress import Progress
 
 
@@ -48,14 +48,16 @@ def export() -> None:
 COMMANDS = (sync, export)
 
 
+def _rps_option() -> click.Option:
+    return click.Option(
+        ["--rps"], type=RPS, help="Requests per second: 0.001 to 1000, or 0 for no limit."
+    )
+
+
 def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
     params: list[click.Parameter] = [
         click.Option(["--limit"], type=click.IntRange(min=1), help="Stop after N models in total."),
-        click.Option(
-            ["--rps"],
-            type=RPS,
-            help="Requests per second: 0.001 to 1000, or 0 for no limit.",
-        ),
+        _rps_option(),
     ]
     if source.incremental:
         params.append(
@@ -75,24 +77,6 @@ def _shared_sync_params(source: sources.Source) -> list[click.Parameter]:
             )
         )
     return params
-
-
-class _Rps(click.ParamType):
-    """A request rate, checked as the client checks it (finite, 0 or 0.001 to 1000)."""
-
-    name = "rps"
-
-    def convert(self, value: object, param: object, ctx: object) -> float:
-        from ..net.settings import SettingError, rps
-
-        try:
-            return rps(float(value))  # type: ignore[arg-type]
-        except (TypeError, ValueError, SettingError) as exc:
-            text = str(exc) if isinstance(exc, SettingError) else f"{value!r} is not a number"
-            self.fail(text, param, ctx)  # type: ignore[arg-type]
-
-
-RPS = _Rps()
 
 
 def _with_example(text: str, example: str) -> str:
@@ -139,7 +123,7 @@ def _sync_command(source: sources.Source) -> click.Command:
 
 
 def _export_command(source: sources.Source) -> click.Command:
-    def run(lang: str, **options: Any) -> None:
+    def run(lang: str, rps: float | None, **options: Any) -> None:
         from ..cards.render import render_card
         from ..catalog import open_store
         from ..jobs.sync import export_one
@@ -153,7 +137,7 @@ def _export_command(source: sources.Source) -> click.Command:
                 raise click.UsageError(f"{key} is not the URL of a {source.title} model page")
             key = named
         what = _what(source, key, options)
-        with source.client() as api:
+        with source.client(rps) as api:
             try:
                 model_key = source.locate(api, None if key is None else str(key), options)
                 with contextlib.closing(open_store(db_path())) as store, exclusive(store):
@@ -170,7 +154,11 @@ def _export_command(source: sources.Source) -> click.Command:
 
     from .cards import lang_option
 
-    params = [click_param(source.export_argument), *map(click_param, source.export_options)]
+    params = [
+        click_param(source.export_argument),
+        *map(click_param, source.export_options),
+        _rps_option(),
+    ]
     command = _command(source.cli_name, run, params, source.export_help, source.export_example)
     return lang_option(command)
 

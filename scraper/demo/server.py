@@ -109,8 +109,10 @@ class FakeServer:
         return self._server.server_address[1]
 
     def start(self) -> Any:
+        # stop() waits for the loop's next poll: a short one stops the server at once (the
+        # tests start and stop hundreds).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
         return self
