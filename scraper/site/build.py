@@ -102,7 +102,7 @@ def build(settings: Settings) -> Report:
             same_code = trusted and old.stamp == stamp
             reusable = {p: h for p, h in old.inputs.items() if p in old.pages} if same_code else {}
             inputs: dict[str, str] = {}
-            on_site = {(s.source, s.id) for s in summaries}
+            on_site = {(s.source, s.id): s.page for s in summaries}
             for path, body in library.build(settings.db, on_site):  # before the home page
                 new_pages[path] = writer.write(path, body)
             paging = dict(old.paging)  # where index pages broke: updated by site_pages

@@ -13,7 +13,7 @@ from typing import Any
 from ..cards.render import human_size
 from ..jsonio import loads
 from ..store.library import library_files
-from . import data, pages, paths
+from . import data, pages
 from .paths import LANGS, localized
 
 PAGE = "library.html"
@@ -35,8 +35,9 @@ LABELS = {
 }  # fmt: skip
 
 
-def rows(db: Path, pages_of: set[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
-    """The files in three groups; a known file links its model's page when the site has it."""
+def rows(db: Path, pages_of: dict[tuple[str, str], str]) -> dict[str, list[dict[str, Any]]]:
+    """The files in three groups; a known file links its model's page when the site has it
+    (pages_of: (source, id) -> the page, a Hub repo's named owner--name)."""
     groups: dict[str, list[dict[str, Any]]] = {"known": [], "described": [], "unknown": []}
     conn = data.connect(db)
     try:
@@ -58,8 +59,7 @@ def rows(db: Path, pages_of: set[tuple[str, str]]) -> dict[str, list[dict[str, A
             if model_id is not None:
                 row["name"] = name or model_id
                 row["deleted"] = bool(deleted)
-                live = (source, model_id) in pages_of
-                row["page"] = paths.model_page(source, model_id) if live else None
+                row["page"] = pages_of.get((source, model_id))
                 groups["known"].append(row)
                 continue
             found = _meta(meta)
@@ -78,7 +78,7 @@ def group_page(group: str, number: int = 1) -> str:
     return f"library/{group}/{number}.html"
 
 
-def build(db: Path, pages_of: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+def build(db: Path, pages_of: dict[tuple[str, str], str]) -> Iterator[tuple[str, str]]:
     """(path, html) of the pages in each language: the overview (each group's first rows)
     and every group paged; nothing when no file was ever scanned."""
     groups = rows(db, pages_of)
