@@ -39,7 +39,19 @@ def by_hash(server, sha: str) -> tuple[int, object]:
 
 
 def hash_requests(server) -> list[str]:
-    return [r["path"] for r in server.requests if "/by-hash/" in r["path"]]
+    """Each lookup request: "POST" for a batch, "GET" for one hash."""
+    return [r["method"] for r in server.requests if "/by-hash" in r["path"]]
+
+
+def asked(server) -> list[str]:
+    """The hashes the server was asked about, in order, by either lookup."""
+    hashes: list[str] = []
+    for r in server.requests:
+        if r["method"] == "POST" and r["path"].endswith("/by-hash"):
+            hashes += r["body"]
+        elif "/by-hash/" in r["path"]:
+            hashes.append(r["path"].rsplit("/", 1)[1])
+    return hashes
 
 
 @pytest.fixture
@@ -163,18 +175,18 @@ def test_an_unreadable_file_is_one_line_and_the_rest_goes_on(tmp_path) -> None:
 
 def test_an_unknown_hash_is_asked_again_only_after_its_interval(serve, tmp_path) -> None:
     root = tmp_path / "models"
-    libfiles.safetensors(root / "mine.safetensors", {"ss_output_name": "mine"})
+    sha = libfiles.safetensors(root / "mine.safetensors", {"ss_output_name": "mine"})
     server = serve(libfiles.known_models([]))
     assert run("scan", str(root), "--rps", "0").exit_code == 0
-    assert len(hash_requests(server)) == 1
+    assert (hash_requests(server), asked(server)) == (["POST"], [sha])
     assert by_hash(server, "0" * 64) == (404, {"error": "Model not found"})
     server.requests.clear()
     assert run("scan", str(root), "--rps", "0").exit_code == 0
     assert hash_requests(server) == []
     assert run("scan", str(root), "--rps", "0", "--retry-after", "0s").exit_code == 0
-    assert len(hash_requests(server)) == 1
+    assert asked(server) == [sha]
     assert run("scan", str(root), "--rps", "0", "--recheck").exit_code == 0
-    assert len(hash_requests(server)) == 2
+    assert asked(server) == [sha, sha]
 
 
 def test_a_model_deleted_upstream_keeps_its_last_good_data(serve, tmp_path) -> None:
@@ -200,7 +212,7 @@ def test_lookups_go_through_the_client_retries(serve, tmp_path) -> None:
     result = run("scan", str(root), "--rps", "0")
     assert result.exit_code == 0, result.output
     assert "known 1" in summary(result.output)
-    assert len(hash_requests(server)) == 3  # two failures retried, then the answer
+    assert hash_requests(server) == ["POST"] * 3  # two failures retried, then the answer
 
 
 def test_a_host_that_keeps_failing_leaves_the_hashes_for_next_time(
@@ -214,9 +226,11 @@ def test_a_host_that_keeps_failing_leaves_the_hashes_for_next_time(
     assert result.exit_code == 1
     assert "not looked up" in result.output and "the next scan asks again" in result.output
     assert "failed 5 times in a row; paused" in result.output  # the breaker: no more asked
-    assert "2 more hashes not asked: the host is paused" in result.output
-    asked = len(failing.requests)
-    assert asked == 5 * 2  # five hashes, two attempts each; the rest left alone
+    assert "3 more hashes not asked: the host is paused" in result.output
+    # The batch's POST (two attempts) fails, then four hashes one by one (two attempts
+    # each): five failures in a row open the breaker; the fifth hash and the rest wait.
+    assert hash_requests(failing) == ["POST"] * 2 + ["GET"] * 4 * 2
+    assert len(failing.requests) == 10
     assert not (root / "m0.civitai.info").exists()
     serve(libfiles.known_models(shas))
     again = run("scan", str(root), "--rps", "0")

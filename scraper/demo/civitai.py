@@ -35,18 +35,41 @@ class FakeCivitai(FakeServer):
         self.by_id = {str(m["id"]): m for m in self.models}
         self.versions: dict[str, tuple[dict, dict]] = {}
         self.hashes: dict[str, tuple[dict, dict]] = {}
+        self.sha256s: dict[str, tuple[dict, dict]] = {}  # the bulk lookup takes SHA256 only
         for model in self.models:
             versions = model.get("modelVersions")
             for version in versions if isinstance(versions, list) else []:
                 self.versions[str(version["id"])] = (model, version)
                 for file in version.get("files") or []:
-                    for value in (file.get("hashes") or {}).values():
+                    for kind, value in (file.get("hashes") or {}).items():
                         # Several files with one hash: the oldest publishedAt wins (by-hash
                         # handler, /work/shared/api/CIVITAI.md section 4).
                         key = str(value).upper()
-                        held = self.hashes.get(key)
-                        if held is None or _published(version) < _published(held[1]):
-                            self.hashes[key] = (model, version)
+                        _hold(self.hashes, key, model, version)
+                        if kind == "SHA256":
+                            _hold(self.sha256s, key, model, version)
+
+    def respond(self, request: dict[str, Any]) -> Answer:
+        if request["method"] == "POST" and request["path"] == "/api/v1/model-versions/by-hash":
+            return self.versions_by_hashes(request["body"])
+        return super().respond(request)
+
+    def versions_by_hashes(self, hashes: Any) -> Answer:
+        """POST /model-versions/by-hash (CIVITAI.md section 4, "Bulk and mini lookups"): a
+        JSON array of up to 100 full SHA256 hashes in, the version objects (the single
+        lookup's shape) of those it knows out, the unmatched dropped; a bad body is a 400
+        in Civitai's {"error": ...} shape (section 9; the wording is ours). A version is sent
+        once however many of the hashes name it."""
+        if not isinstance(hashes, list) or len(hashes) > 100:
+            return 400, {"error": "Expected an array of up to 100 hashes"}
+        if not all(isinstance(h, str) for h in hashes):
+            return 400, {"error": "Expected an array of hash strings"}
+        answers: dict[Any, Any] = {}
+        for value in hashes:  # full SHA256 only: an AutoV2 or a CRC32 matches nothing
+            status, body = self.version_body(self.sha256s.get(value.upper()))
+            if status == 200:
+                answers.setdefault(body["id"], body)
+        return 200, list(answers.values())
 
     def route(self, path: str, query: dict[str, list[str]]) -> Answer:
         parts = [p for p in path.split("/") if p]
@@ -162,6 +185,13 @@ class FakeCivitai(FakeServer):
         if query.get("sort", [None])[0] == "Newest":
             items = sorted(items, key=lambda m: (_date(m), int(m["id"])), reverse=True)
         return items
+
+
+def _hold(index: dict[str, tuple[dict, dict]], key: str, model: dict, version: dict) -> None:
+    """The version a hash finds: the oldest published of those whose files have it."""
+    held = index.get(key)
+    if held is None or _published(version) < _published(held[1]):
+        index[key] = (model, version)
 
 
 def _published(version: dict[str, Any]) -> str:

@@ -85,38 +85,78 @@ class Lookups:
         return datetime.now(UTC) - asked >= self.retry_after
 
     def resolve(self, hashes: list[str]) -> dict[str, Lookup]:
-        """The host's answer for each hash, asking for those that are due."""
+        """The host's answer for each hash, asking for those that are due (in batches where
+        the source looks many up in one request)."""
         name = self.source.name
         known = self.store.lookups(name, hashes)
-        asked = False
-        for sha in hashes:
-            if self.due(known.get(sha)):
-                if self.paused is not None:
-                    self.not_asked += 1  # the host is paused: next scan
-                    continue
-                self.ask(sha, known.get(sha))
-                asked = True
-        if asked:
+        due = [sha for sha in hashes if self.due(known.get(sha))]
+        size = self.source.hash_batch
+        for start in range(0, len(due), size or 1):
+            batch = due[start : start + (size or 1)]
+            if self.paused is not None:
+                self.not_asked += len(batch)  # the host is paused: next scan
+            elif size:
+                self.ask_many(batch, known)
+            else:
+                self.ask(batch[0], known.get(batch[0]))
+        if due:
             known = self.store.lookups(name, hashes)
         self.fetch_missing([k.model_id for k in known.values() if k.model_id])
         return known
+
+    def ask_many(self, shas: list[str], known: dict[str, Lookup]) -> None:
+        """One request for a batch of hashes; when it fails (an older host without the bulk
+        endpoint, a challenge page, an error after retries) each hash is asked alone."""
+        try:
+            found = self.source.versions_by_hashes(self._api(), shas)
+        except HostUnavailable as exc:
+            self.paused = str(exc)
+            self.failed.append(
+                f"{len(shas)} hashes from {shas[0]}: not looked up: {exc}; the next scan asks again"
+            )
+            return
+        except (ApiError, RecordError):
+            for sha in shas:
+                if self.paused is not None:
+                    self.not_asked += 1
+                else:
+                    self.ask(sha, known.get(sha))
+            return
+        self.asked += len(shas)
+        for sha in shas:
+            if sha in found:
+                self.found(sha, found[sha])
+            else:
+                self.unknown(sha, known.get(sha))
 
     def ask(self, sha: str, before: Lookup | None = None) -> None:
         self.asked += 1
         api = self._api()
         try:
             body = self.source.version_by_hash(api, sha)
-            model_id, version_id = self.source.version_keys(body)
         except NotFound:
-            self.store.record_unknown(self.source.name, sha)  # a found one keeps its answer
-            if before is not None and before.model_id:
-                self.fetch(before.model_id)  # gone upstream? marked deleted, data kept
+            self.unknown(sha, before)
             return
         except HostUnavailable as exc:
             self.paused = str(exc)
             self.failed.append(f"hash {sha}: not looked up: {exc}; the next scan asks again")
             return
         except (ApiError, RecordError) as exc:
+            self.failed.append(f"hash {sha}: not looked up: {exc}; the next scan asks again")
+            return
+        self.found(sha, body)
+
+    def unknown(self, sha: str, before: Lookup | None) -> None:
+        self.store.record_unknown(self.source.name, sha)  # a found one keeps its answer
+        if before is not None and before.model_id:
+            self.fetch(before.model_id)  # gone upstream? marked deleted, data kept
+
+    def found(self, sha: str, body: Any) -> None:
+        """A version answer: kept for the hash (written beside its file) and its model
+        fetched once."""
+        try:
+            model_id, version_id = self.source.version_keys(body)
+        except RecordError as exc:
             self.failed.append(f"hash {sha}: not looked up: {exc}; the next scan asks again")
             return
         scrub = redaction.scrubber() or str

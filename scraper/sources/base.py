@@ -92,6 +92,8 @@ class Source:
     # answer is written beside the file under info_suffix, as other tools read it).
     hash_lookup: ClassVar[bool] = False
     info_suffix: ClassVar[str] = ""
+    # > 0: versions_by_hashes() looks up to this many hashes in one request.
+    hash_batch: ClassVar[int] = 0
 
     # --- the host -------------------------------------------------------------------------
 
@@ -199,6 +201,12 @@ class Source:
 
     def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
         """The version answer for a file's SHA256; NotFound when the host does not know it."""
+        raise NotImplementedError
+
+    def versions_by_hashes(self, api: ApiClient, shas: list[str]) -> dict[str, Any]:
+        """The version answer of each of up to hash_batch SHA256s the host knows (one
+        request); a hash missing from the result is unknown. ApiError or RecordError when
+        the request failed: each hash may then be asked alone."""
         raise NotImplementedError
 
     def version_keys(self, body: Any) -> tuple[str, str]:

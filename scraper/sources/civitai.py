@@ -19,6 +19,7 @@ __all__ = ["SOURCE", "Civitai", "model_items", "parse_model", "thumbnail"]
 
 DEFAULT_BASE = "https://civitai.com/api/v1"
 PAGE_SIZE = 100
+HASH_BATCH = 100  # POST /model-versions/by-hash takes up to 100 hashes
 
 
 # GET /models' enumerations (shared/api/CIVITAI.md sections 2 and 5: the ModelType enum of
@@ -193,6 +194,40 @@ def get_version_by_hash(api: ApiClient, file_hash: str) -> Any:
     return api.get_json(f"/model-versions/by-hash/{file_hash}")
 
 
+def get_versions_by_hashes(api: ApiClient, shas: list[str]) -> dict[str, Any]:
+    """POST /model-versions/by-hash: up to 100 full SHA256s in one request, each matched to
+    the version answer whose files name it (CIVITAI.md section 4, "Bulk and mini lookups":
+    unmatched hashes are dropped, so a hash no version names is unknown). Where several
+    versions name one hash, the oldest publishedAt wins, as the single lookup decides.
+    RecordError when the answer is not a list."""
+    wanted = {sha.upper(): sha for sha in shas}
+    if len(wanted) > HASH_BATCH or not all(len(k) == 64 and k.isalnum() for k in wanted):
+        raise ValueError("up to 100 full SHA256 hashes")
+    body = api.fetch("/model-versions/by-hash", method="POST", json=list(wanted)).body
+    if not isinstance(body, list):
+        raise RecordError(f"the by-hash answer is a {type(body).__name__}, not a list")
+    found: dict[str, Any] = {}
+    for version in body:
+        for sha in _file_hashes(version) & wanted.keys():
+            held = found.get(wanted[sha])
+            if held is None or _published(version) < _published(held):
+                found[wanted[sha]] = version
+    return found
+
+
+def _file_hashes(version: Any) -> set[str]:
+    """The upper-cased SHA256 of each file of a version answer (the API upper-cases them)."""
+    files = version.get("files") if isinstance(version, dict) else None
+    hashes = (
+        [f.get("hashes") for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    )
+    return {str(h["SHA256"]).upper() for h in hashes if isinstance(h, dict) and h.get("SHA256")}
+
+
+def _published(version: dict[str, Any]) -> str:
+    return str(version.get("publishedAt") or version.get("createdAt") or "")
+
+
 class Civitai(base.Source):
     name = cli_name = "civitai"
     title = "Civitai"
@@ -241,6 +276,7 @@ class Civitai(base.Source):
     # `write_model_info`); sd-civitai-browser-plus writes the same name
     # (BlafKing/sd-civitai-browser-plus, scripts/civitai_file_manage.py `save_images`).
     info_suffix = ".civitai.info"
+    hash_batch = HASH_BATCH
 
     def filters(self, options: dict[str, Any]) -> Filters:
         sort = options.get("sort") or ("Newest" if options.get("incremental") else None)
@@ -309,6 +345,9 @@ class Civitai(base.Source):
 
     def version_by_hash(self, api: ApiClient, sha256: str) -> Any:
         return get_version_by_hash(api, sha256)
+
+    def versions_by_hashes(self, api: ApiClient, shas: list[str]) -> dict[str, Any]:
+        return get_versions_by_hashes(api, shas)
 
     def version_keys(self, body: Any) -> tuple[str, str]:
         model_id = body.get("modelId") if isinstance(body, dict) else None
