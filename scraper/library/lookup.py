@@ -1,5 +1,6 @@
 """Files to models by their SHA-256, through a source that can look a hash up (its client's
-rate limit, retries and breaker), and the model then fetched and stored as any other.
+rate limit, retries and breaker), and the model then fetched and stored as any other. A
+source with a bulk lookup is asked hash_batch hashes a request, and one by one when that fails.
 
 What the host answered is kept per hash: found (the version answer, written beside the file),
 or unknown with when it was asked, not asked again before the retry interval. A hash once

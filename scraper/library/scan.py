@@ -29,7 +29,9 @@ from .lookup import RETRY_AFTER, Lookups, hash_source, parse_body
 from .report import Report
 from .walk import Found, Skipped, show, walk
 
-CHUNK = 256
+# Files walked, hashed, looked up and written together: a multiple of a bulk lookup's 100
+# hashes, so a first scan's lookup requests are all full but the last.
+CHUNK = 300
 
 
 @dataclass
