@@ -1,6 +1,7 @@
 """`scraper scan` over a folder of small safetensors files, then again with nothing changed:
 the rescan's seconds (target under 3 s at 5,000 files, no lookup) and peak memory at two
-sizes (flat in the number of files). Each scan is its own process, timed whole.
+sizes (flat in the number of files), and the first scan's lookup requests (floor: one per 100
+hashes, the bulk lookup's batch). Each scan is its own process, timed whole.
 
 Usage: python bench/rescan.py [FILES...]   (default 1000 5000)
 """
@@ -38,7 +39,16 @@ def make_files(root: Path, count: int) -> None:
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 5000]
-    rows = [("files", "first scan s", "rescan s", "rescan MiB", "requests on rescan")]
+    rows = [
+        (
+            "files",
+            "first scan s",
+            "first scan requests",
+            "rescan s",
+            "rescan MiB",
+            "rescan requests",
+        )
+    ]
     worst = 0.0
     with FakeCivitai([]) as server:  # no file is known: each hash is asked once, then not
         for count in sizes:
@@ -49,11 +59,24 @@ def main() -> None:
                     SCRAPER_DB=str(folder / "models.db"), CIVITAI_API_BASE=server.base_url
                 )
                 command = scraper_cmd("scan", str(folder / "models"), "--rps", "0")
+                before = len(server.requests)
                 first, _ = run_measured(command, env)
+                lookups = len(server.requests) - before
                 before = len(server.requests)
                 again, rss = run_measured(command, env)
                 asked = len(server.requests) - before
-                rows.append((f"{count:,}", f"{first:.2f}", f"{again:.2f}", str(rss), str(asked)))
+                rows.append(
+                    (
+                        f"{count:,}",
+                        f"{first:.2f}",
+                        str(lookups),
+                        f"{again:.2f}",
+                        str(rss),
+                        str(asked),
+                    )
+                )
+                if lookups > -(-count // 100):
+                    raise SystemExit(f"the first scan of {count} files sent {lookups} requests")
                 if count >= 5000:
                     worst = max(worst, again)
                 if asked:
