@@ -178,3 +178,34 @@ def test_one_version_answering_two_hashes_serves_both(serve, tmp_path) -> None:
     assert "known 2, metadata only 0, unknown 0" in summary(result.output)
     assert hash_requests(server) == ["POST"] and model_requests(server) == ["/api/v1/models/1580"]
     assert (root / "m000.civitai.info").read_bytes() == (root / "m001.civitai.info").read_bytes()
+
+
+def test_models_that_fail_to_come_leave_their_hashes_found_and_the_next_scan_fetches_them(
+    serve, tmp_path, monkeypatch
+) -> None:
+    """One batch answers eight hashes; their models' pages fail until the breaker opens:
+    every hash keeps its answer, nothing more is asked of the paused host, and the next
+    scan fetches the eight models without asking about a hash again."""
+    monkeypatch.setenv("SCRAPER_RETRIES", "1")
+    root = tmp_path / "models"
+    shas = folder(root, 8)
+    ids = ("1580", "4468", "1402", "1079", "1194", "1461", "10591", "10761")
+    models = libfiles.known_models(shas, ids)
+    server = serve(models)
+    for model_id in ids:
+        server.answers[f"/api/v1/models/{model_id}"] = (503, b"", {"Content-Type": "text/html"})
+    result = run("scan", str(root), "--rps", "0")
+    assert result.exit_code == 1, result.output
+    assert hash_requests(server) == ["POST"] and len(model_requests(server)) == 5
+    failed = [line for line in result.output.splitlines() if "not fetched" in line]
+    assert len(failed) == 6 and "paused" in failed[-1]  # five failures, then the breaker
+    rows = lookups(tmp_path / "models.db")
+    assert sorted((sha, r, m) for sha, r, m, *_ in rows) == sorted(
+        (sha, "found", m) for sha, m in zip(shas, ids, strict=True)
+    )
+
+    server = serve(models)
+    again = run("scan", str(root), "--rps", "0")
+    assert again.exit_code == 0, again.output
+    assert hash_requests(server) == [] and len(model_requests(server)) == 8
+    assert "known 8" in summary(again.output)

@@ -175,8 +175,9 @@ class Lookups:
                 self.fetch(model_id)
 
     def fetch(self, model_id: str) -> None:
-        """The model, as a sync stores it; a 404 marks a stored copy deleted and keeps it."""
-        if model_id in self.fetched:
+        """The model, as a sync stores it; a 404 marks a stored copy deleted and keeps it.
+        Not while the host is paused: a later scan fetches what is missing."""
+        if model_id in self.fetched or self.paused is not None:
             return
         self.fetched.add(model_id)
         api = self._api()
