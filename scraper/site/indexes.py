@@ -13,7 +13,7 @@ import orjson
 from markupsafe import Markup
 
 from ..cards.render import labels
-from . import browse, feedlinks, feeds, guide, output, pages, paths, search, taxonomy, webbasics
+from . import browse, feedlinks, feeds, guide, pages, paths, search, taxonomy, webbasics
 from .paging import PAGE_SIZE, Paging
 from .paths import ALL, KINDS, LANGS, localized
 from .summary import Summary
@@ -46,7 +46,9 @@ def site_pages(
     listed: list[str] = []  # the pages of the sitemap (Chinese paths)
     counted: dict[tuple[str, str], browse.Counts] = {}  # facet counts, for both languages
     cut = Paging(ranked, paging if paging is not None else {})
-    digests: list[bytes | None] = [None] * len(ranked)  # of each row's summary
+    digests = [  # of each row's summary: an index page is made of its rows' summaries
+        hashlib.blake2b(orjson.dumps(s.to_row()), digest_size=16).digest() for s in ranked
+    ]
     for lang in LANGS:
         made = _index_pages(ranked, groups, lang, reusable or {}, counted, cut, digests)
         for path, body, made_of in made:
@@ -89,7 +91,7 @@ def _index_pages(
     reusable: dict[str, str],
     counted: dict[tuple[str, str], browse.Counts],
     cut: Paging,
-    digests: list[bytes | None],
+    digests: list[bytes],
 ) -> Iterator[Made]:
     env = pages.environment()
     S = pages.site_labels(lang)  # noqa: N806
@@ -123,10 +125,7 @@ def _index_pages(
                 here = localized(path, lang)
                 made_of = same_on_every_page.copy()
                 made_of.update(f"{here}|".encode())
-                for r in part:
-                    if digests[r] is None:
-                        digests[r] = output.digest(orjson.dumps(ranked[r].to_row())).encode()
-                    made_of.update(digests[r])  # type: ignore[arg-type]
+                made_of.update(b"".join([digests[r] for r in part]))
                 inputs = made_of.hexdigest()
                 if reusable.get(here) == inputs:
                     yield here, None, inputs

@@ -157,7 +157,10 @@ def build(
     """(path under the site, bytes) of every index file for models ranked by `rank`."""
     postings: dict[str, array] = {}
     for doc, summary in enumerate(ranked):
-        for token in dict.fromkeys(t for text in document_text(summary) for t in _tokens(text)):
+        held: set[str] = set()  # each token once per model (the order is sorted out below)
+        for text in document_text(summary):
+            held.update(_tokens(text))
+        for token in held:
             found = postings.get(token)
             if found is None:
                 postings[token] = found = array("i")
