@@ -178,3 +178,28 @@ def test_a_policy_cookie_is_redacted_wherever_its_value_appears() -> None:
     assert redact("GET /x?example_sess=abc123") == "GET /x?example_sess=abc123"
     HostPolicy(name="example", rps=1, burst=1, token_env="EXAMPLE_TOKEN", cookie="example_sess")
     assert redact("GET /x?example_sess=abc123&page=2") == "GET /x?example_sess=***&page=2"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Authorization: Bearer hf_x1y2z3w4v5", "Authorization: Bearer ***"),
+        ('{"authorization": "Token 0a1b2c3d4e5f6a7b"}', '{"authorization": "Token ***"}'),
+        ("basic dXNlcjpwYXNzd29yZA==", "basic ***"),
+        ("Bearer ABCDEFGHIJKLMNOPQRSTUVWX", "Bearer ***"),  # long: blanked without a digit
+        ("the token expired, get a new one", "the token expired, get a new one"),
+        ("set it to the token alone", "set it to the token alone"),
+    ],
+)
+def test_credentials_after_a_scheme_are_blanked_and_words_are_not(text, shown) -> None:
+    from scraper.net.redaction import redact
+
+    assert redact(text) == shown
+
+
+def test_a_bad_token_is_named_in_a_readable_line(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_abc def")
+    result = run("export", "hf", "a/b", "--db", str(tmp_path / "x.db"))
+    assert result.exit_code != 0
+    assert "HF_TOKEN holds a space at position 7 of 10; set it to the token alone" in result.output
+    assert "hf_abc def" not in result.output

@@ -27,11 +27,19 @@ def register_names(*names: str) -> None:
     SECRET_NAMES.update(n.lower() for n in names)
 
 
+# An unknown credential after an auth scheme: a word of 8 or more characters with a digit or
+# punctuation in it, or of 20 or more; so "the token expired" or "HF_TOKEN holds a space" (our
+# own error lines) stay readable, while "Bearer hf_x1..." and "Basic dXNlcjpw..." are blanked.
+_VALUE = r"[^\s\"',;}]"
+_CREDENTIAL = rf"(?={_VALUE}{{8}})(?:{_VALUE}*[0-9_.~+/=-]{_VALUE}*|{_VALUE}{{20,}})"
+
+
 @functools.cache
 def _compiled(names: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(sorted(map(re.escape, names)))
     return re.compile(
-        rf"((?:{alternatives})=)[^&\s\"';]+|((?:Bearer|Basic|Token)\s+)[^\s\"',;}}]+",
+        rf"((?:{alternatives})=)[^&\s\"';]+"
+        rf"|(?<![A-Za-z0-9_])((?:Bearer|Basic|Token)\s+){_CREDENTIAL}",
         re.IGNORECASE,
     )
 
