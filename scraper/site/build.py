@@ -374,6 +374,7 @@ def _collect(
         for key, (fingerprint, row) in result.models.items():
             if row is not None:
                 _moved(row, old.models.get(key))
+            old.models.pop(key, None)  # replaced: after a code change, 100,000 rows freed
             state[key] = [fingerprint, compact(row) if row is not None else None]
         new_pages.update(result.pages)
         report.failed += result.failed
