@@ -25,6 +25,7 @@ from PIL import Image
 
 from scraper.catalog import open_store
 from scraper.cli import main
+from scraper.net.public import NotPublic, public_address
 from scraper.site import mirror
 from scraper.store import Store
 from tests.sitedata import reference_payloads, save
@@ -216,8 +217,8 @@ def test_mirror_refuses_private_addresses_without_the_test_switch(
 )
 def test_non_public_addresses_are_refused(address: str, monkeypatch) -> None:
     monkeypatch.delenv("SCRAPER_MIRROR_PRIVATE", raising=False)
-    with pytest.raises(mirror.Refused):
-        mirror.public_host(address, 80)
+    with pytest.raises(NotPublic):
+        public_address(address, 80)
 
 
 def test_what_pillow_must_not_decode_is_refused() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from ..net.client import USER_AGENT
 from ..records import Model
@@ -19,7 +18,6 @@ SIZE = 512  # the longer side of the preview, in pixels
 MAX_BYTES = 20 << 20
 MAX_PIXELS = 40_000_000  # Pillow refuses to decode larger images (its bomb check)
 NSFW = ("hide", "show")
-_PORTS = {"http": 80, "https": 443}
 
 
 class PreviewError(OSError):
@@ -48,24 +46,13 @@ def download(url: str, client: Any = None) -> bytes:
     for tests)."""
     import httpx
 
-    from ..net.public import pin
-    from ..site.mirror import REDIRECTS, Refused, public_host
+    from ..net.public import NotPublic, open_public, pin
 
     try:
         http = client or pin(httpx.Client(timeout=30.0, follow_redirects=False))
-        with http:
-            for _ in range(REDIRECTS + 1):
-                parts = urlsplit(url)
-                if parts.scheme not in ("http", "https"):
-                    raise Refused(f"not an http(s) URL: {parts.scheme or 'none'}")
-                public_host(parts.hostname or "", parts.port or _PORTS[parts.scheme])
-                with http.stream("GET", url, headers={"User-Agent": USER_AGENT}) as answer:
-                    if answer.is_redirect and answer.headers.get("location"):
-                        url = urljoin(url, answer.headers["location"])
-                        continue
-                    return _body(answer, url)
-            raise Refused("too many redirects")
-    except Refused as exc:
+        with http, open_public(http, url, headers={"User-Agent": USER_AGENT}) as answer:
+            return _body(answer, url)
+    except NotPublic as exc:
         raise PreviewError(f"image {url}: {exc}") from None
     except (httpx.HTTPError, ValueError) as exc:
         raise PreviewError(f"image {url}: {type(exc).__name__}: {exc}") from None
@@ -74,12 +61,12 @@ def download(url: str, client: Any = None) -> bytes:
 def _body(answer: Any, url: str) -> bytes:
     if answer.status_code != 200:
         raise PreviewError(f"image {url}: HTTP {answer.status_code}")
-    data = bytearray()
-    for chunk in answer.iter_bytes():
-        data += chunk
-        if len(data) > MAX_BYTES:
-            raise PreviewError(f"image {url}: larger than {MAX_BYTES >> 20} MB")
-    return bytes(data)
+    from ..net.public import TooLarge, read_capped
+
+    try:
+        return read_capped(answer, MAX_BYTES)
+    except TooLarge:
+        raise PreviewError(f"image {url}: larger than {MAX_BYTES >> 20} MB") from None
 
 
 def to_png(data: bytes, size: int = SIZE) -> bytes:

@@ -11,16 +11,20 @@ check before the request is all there is. ALLOW_ENV=1 lifts the check (tests ser
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
 ALLOW_ENV = "SCRAPER_MIRROR_PRIVATE"
+REDIRECTS = 5
+_PORTS = {"http": 80, "https": 443}
 
 
 class NotPublic(Exception):
@@ -53,6 +57,50 @@ def public_address(host: str, port: int | None = None) -> str:
         if not address.is_global or address.is_multicast:
             raise NotPublic(f"{host} resolves to {address}, not a public address")
     return addresses[0]
+
+
+class TooLarge(Exception):
+    """An answer longer than its reader's cap, dropped unread past it."""
+
+
+@contextlib.contextmanager
+def open_public(
+    client: httpx.Client,
+    url: str,
+    before_each: Callable[[], None] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Iterator[httpx.Response]:
+    """The streamed answer to GET url: http(s) only, up to REDIRECTS redirects followed, each
+    hop's host checked public before it is asked (`before_each` runs then: a rate limit).
+    NotPublic when a hop is refused or there are too many."""
+    for _ in range(REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in _PORTS:
+            raise NotPublic(f"not an http(s) URL: {parts.scheme or 'none'}")
+        try:
+            port = parts.port or _PORTS[parts.scheme]
+        except ValueError:
+            raise NotPublic("a malformed port") from None
+        public_address(parts.hostname or "", port)
+        if before_each is not None:
+            before_each()
+        with client.stream("GET", url, headers=headers) as answer:
+            if answer.is_redirect and answer.headers.get("location"):
+                url = urljoin(url, answer.headers["location"])
+                continue
+            yield answer
+            return
+    raise NotPublic("too many redirects")
+
+
+def read_capped(answer: httpx.Response, limit: int) -> bytes:
+    """The body, read as it comes; TooLarge past `limit` bytes."""
+    body = bytearray()
+    for chunk in answer.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"larger than {limit} bytes")
+    return bytes(body)
 
 
 class PublicOnly(httpcore.NetworkBackend):

@@ -21,14 +21,13 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 import orjson
 
 from ..files import write_atomic
 from ..net.limits import RateLimiter
-from ..net.public import ALLOW_ENV, NotPublic, pin, public_address
+from ..net.public import ALLOW_ENV, NotPublic, TooLarge, open_public, pin, read_capped
 
 FOLDER = "assets/img"
 FAILED = ".mirror-failed"
@@ -37,7 +36,6 @@ SMALL = 450  # px: galleries, index tables (200 px shown, 2x screens)
 MAX_STORED = 200 * 1024  # bytes of one stored file
 MAX_BYTES = 25 * 1024 * 1024  # a larger answer is dropped unread
 MAX_PIXELS = 80_000_000  # Pillow refuses larger images (decompression bombs)
-REDIRECTS = 5
 RPS = 2.0  # requests per second, across image hosts, per build
 RETRY_TRANSIENT = 6 * 3600  # seconds before a network error or 5xx is tried again
 RETRY_PERMANENT = 30 * 86400  # a refusal, 4xx, non-image or oversize answer
@@ -62,15 +60,6 @@ def paths(url: str) -> tuple[str, str]:
     """(large, small) site paths of an image's stored files."""
     h = key(url)
     return f"{FOLDER}/{h[:2]}/{h}.webp", f"{FOLDER}/{h[:2]}/{h}-s.webp"
-
-
-def public_host(host: str, port: int | None = None) -> None:
-    """Refuse a host that is, or resolves to, an address that is not public (checked again
-    where the connection is made: net/public.py)."""
-    try:
-        public_address(host, port)
-    except NotPublic as exc:
-        raise Refused(str(exc), exc.transient) from None
 
 
 @dataclass
@@ -133,29 +122,21 @@ class Mirror:
                 )
             )
             self._limiter = RateLimiter(self.rps, 1)
-        for _ in range(REDIRECTS + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https"):
-                raise Refused(f"not an http(s) URL: {parts.scheme or 'none'}")
-            try:
-                port = parts.port or (443 if parts.scheme == "https" else 80)
-            except ValueError:
-                raise Refused("a malformed port") from None
-            public_host(parts.hostname or "", port)
+
+        def paced() -> None:
             assert self._limiter is not None
             self._limiter.acquire()
             self.fetched += 1
-            try:
-                with self._client.stream("GET", url) as answer:
-                    if answer.is_redirect and answer.headers.get("location"):
-                        url = urljoin(url, answer.headers["location"])
-                        continue
-                    return self._body(answer)
-            except httpx.HTTPError as exc:
-                if "not a public address" in str(exc):  # the name changed its answer: rebinding
-                    raise Refused(str(exc)) from None
-                raise Refused(f"{type(exc).__name__}", transient=True) from None
-        raise Refused("too many redirects")
+
+        try:
+            with open_public(self._client, url, paced) as answer:
+                return self._body(answer)
+        except NotPublic as exc:
+            raise Refused(str(exc), exc.transient) from None
+        except httpx.HTTPError as exc:
+            if "not a public address" in str(exc):  # the name changed its answer: rebinding
+                raise Refused(str(exc)) from None
+            raise Refused(f"{type(exc).__name__}", transient=True) from None
 
     def _body(self, answer: httpx.Response) -> bytes:
         status = answer.status_code
@@ -171,12 +152,10 @@ class Mirror:
         length = answer.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BYTES:
             raise Refused(f"larger than {MAX_BYTES} bytes")
-        body = bytearray()
-        for chunk in answer.iter_bytes():
-            body += chunk
-            if len(body) > MAX_BYTES:
-                raise Refused(f"larger than {MAX_BYTES} bytes")
-        return bytes(body)
+        try:
+            return read_capped(answer, MAX_BYTES)
+        except TooLarge as exc:
+            raise Refused(str(exc)) from None
 
     # --- failures, beside the site ----------------------------------------------------------
 
