@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..cards.render import labels
 from . import browse, feedlinks, feeds, guide, pages, paths, search, taxonomy, webbasics
-from .paging import PAGE_SIZE, Paging
+from .paging import PAGE_SIZE, Paging, pager_numbers
 from .paths import ALL, KINDS, LANGS, localized
 from .summary import Summary
 
@@ -77,11 +77,6 @@ def site_pages(
     folder = pages.templates_dir()
     for name in pages.ASSETS:
         yield f"assets/{name}", (folder / name).read_bytes(), None
-
-
-def _numbers(number: int, count: int) -> list[int]:
-    """The page links a pager shows: first, last, and two either side of this one."""
-    return sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
 
 
 def _index_pages(
@@ -154,7 +149,7 @@ def _index_pages(
                         rows=Markup("\n".join(html_rows)),  # rows rendered (escaped) by Jinja
                         number=number,
                         pages=count,
-                        numbers=_numbers(number, count),
+                        numbers=pager_numbers(number, count),
                         href_of=_sibling(base, kind, key),
                         index_json=paths.group_json(kind, key),
                         page_size=PAGE_SIZE,
@@ -198,7 +193,7 @@ def _directory_pages(groups: Groups, lang: str) -> Iterator[tuple[str, str]]:
                     ],
                     number=number,
                     pages=count,
-                    numbers=_numbers(number, count),
+                    numbers=pager_numbers(number, count),
                     href_of=lambda n, base=base, kind=kind: base + paths.directory_page(kind, n),
                 ),
             )

@@ -14,6 +14,7 @@ from ..cards.render import human_size
 from ..jsonio import loads
 from ..store.library import library_files
 from . import data, pages
+from .paging import pager_numbers
 from .paths import LANGS, localized
 
 PAGE = "library.html"
@@ -113,9 +114,7 @@ def build(db: Path, pages_of: dict[tuple[str, str], str]) -> Iterator[tuple[str,
                     more=group_page,
                     number=number,
                     pages=count,
-                    numbers=sorted(
-                        {1, count, *range(max(1, number - 2), min(count, number + 2) + 1)}
-                    ),
+                    numbers=pager_numbers(number, count),
                     href_of=lambda n, base=ctx["base"], key=key: base + group_page(key, n),
                 )
                 yield localized(path, lang), html

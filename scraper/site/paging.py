@@ -101,3 +101,8 @@ def repage(starts: list[int], total: int, size: int) -> list[int]:
         out.append(at)
         at += n
     return out
+
+
+def pager_numbers(number: int, count: int) -> list[int]:
+    """The page links a pager shows: first, last, and two either side of this one."""
+    return sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
