@@ -20,8 +20,9 @@ import operator
 import re
 import unicodedata
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -155,16 +156,12 @@ def build(
     ranked: list[Summary], per_shard: int = POSTINGS_PER_SHARD
 ) -> Iterator[tuple[str, bytes]]:
     """(path under the site, bytes) of every index file for models ranked by `rank`."""
-    postings: dict[str, array] = {}
+    postings: dict[str, array] = defaultdict(partial(array, "i"))
+    chain = itertools.chain.from_iterable
     for doc, summary in enumerate(ranked):
-        held: set[str] = set()  # each token once per model (the order is sorted out below)
-        for text in document_text(summary):
-            held.update(_tokens(text))
-        for token in held:
-            found = postings.get(token)
-            if found is None:
-                postings[token] = found = array("i")
-            found.append(doc)
+        # each token once per model (the order is sorted out below)
+        for token in set(chain(map(_tokens, document_text(summary)))):
+            postings[token].append(doc)
     total = sum(len(p) for p in postings.values())
     shards = 1
     while shards < 4096 and shards * per_shard < total:
