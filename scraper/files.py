@@ -9,6 +9,7 @@ import itertools
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 SLUG_MAX = 60
@@ -67,12 +68,20 @@ def write_atomic(path: Path, data: str | bytes, if_changed: bool = True) -> bool
         data = data.encode("utf-8")
     if if_changed and _holds(path, data):
         return False
+    write_parts_atomic(path, [data])
+    return True
+
+
+def write_parts_atomic(path: Path, parts: Iterable[bytes]) -> None:
+    """write_atomic of the parts one after the other, never joined in memory (a cache of
+    tens of megabytes is written while it is still held)."""
     fd, temp = _create_temp(path)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         os.replace(temp, path)
@@ -80,7 +89,6 @@ def write_atomic(path: Path, data: str | bytes, if_changed: bool = True) -> bool
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    return True
 
 
 def _create_temp(path: Path) -> tuple[int, str]:

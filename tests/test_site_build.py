@@ -285,15 +285,16 @@ def test_background_writes_all_end_and_the_first_failure_is_raised(tmp_path: Pat
     writer = output.Writer(root)
     with writer.in_background():
         for n in range(300):  # more than the queue holds
-            writer.write(f"list/p/{n}.html", f"page {n}")
-        writer.write("list/p/7.html", "again")  # the same page twice: the last bytes win
+            writer.queue(f"list/p/{n}.html", f"page {n}".encode())
+        writer.queue("list/p/7.html", b"again")  # the same page twice: the last bytes win
     assert (root / "list/p/299.html").read_text(encoding="utf-8") == "page 299"
     assert (root / "list/p/7.html").read_text(encoding="utf-8") == "again"
     assert writer.written == 301 and not list(root.rglob(".tmp-*"))
+    assert writer.hashes["list/p/7.html"] == output.digest(b"again")
     (root / "list/q.html").mkdir(parents=True)  # a folder where a page goes: its rename fails
     with pytest.raises(IsADirectoryError), writer.in_background():
-        writer.write("list/q.html", "x")
-        writer.write("list/r.html", "r")
+        writer.queue("list/q.html", b"x")
+        writer.queue("list/r.html", b"r")
     assert (root / "list/r.html").read_text(encoding="utf-8") == "r"  # the rest still ended
 
 

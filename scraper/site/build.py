@@ -24,7 +24,19 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import DEFAULT_OUT, archive, data, guide, library, modelpage, output, pages, paths, search
+from . import (
+    DEFAULT_OUT,
+    archive,
+    data,
+    guide,
+    library,
+    modelpage,
+    output,
+    pages,
+    paths,
+    rowcache,
+    search,
+)
 from .indexes import site_pages
 from .mirror import RPS
 from .paths import LANGS, localized
@@ -106,8 +118,15 @@ def build(settings: Settings) -> Report:
             for path, body in library.build(settings.db, on_site):  # before the home page
                 new_pages[path] = writer.write(path, body)
             paging = dict(old.paging)  # where index pages broke: updated by site_pages
+            rows = rowcache.Folder(out, stamp, usable=same_code)
             pages_out = site_pages(
-                summaries, settings.postings_per_shard, reusable, facts, settings.base_url, paging
+                summaries,
+                settings.postings_per_shard,
+                reusable,
+                facts,
+                settings.base_url,
+                paging,
+                rows,
             )
             if keep:
                 pages_out = itertools.chain(pages_out, archive.pages(gone, removed))
@@ -118,7 +137,8 @@ def build(settings: Settings) -> Report:
                     if body is None:
                         new_pages[path] = old.pages[path]
                     else:
-                        new_pages[path] = writer.write(path, body)
+                        writer.queue(path, body if isinstance(body, bytes) else body.encode())
+            new_pages.update(writer.hashes)
             for path in old.pages.keys() - new_pages.keys():
                 report.removed += writer.remove(path)
             manifest = output.Manifest(stamp, new_pages, state, inputs=inputs, paging=paging)

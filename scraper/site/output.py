@@ -50,7 +50,8 @@ class Writer:
     unchanged: int = 0
     _dirs: set[Path] = field(default_factory=set)
     _pool: ThreadPoolExecutor | None = None
-    _pending: dict[Path, tuple[Future, int]] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)  # of the pages written by `queue`
+    _pending: dict[Path, tuple[Future, int, str]] = field(default_factory=dict)
     _queued: int = 0  # bytes in _pending
 
     def __post_init__(self) -> None:
@@ -60,23 +61,29 @@ class Writer:
         """Write one page (if its bytes changed); returns its content hash."""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        target = self.target(path)
-        h = digest(data)
-        self._ensure_dir(target.parent)  # (once per folder) a planted link is refused
-        if self._unchanged(path, target, h, data):
-            self.unchanged += 1
-            return h
-        if self._pool is None:
-            write_atomic(target, data, if_changed=False)  # unchanged was decided above
-        else:
-            self._queue(target, data)
-        self.written += 1
+        target = self._prepare(path)
+        if target in self._pending:
+            self._wait(target)  # queued before: the last bytes must win
+        h, wrote = self._settle(path, target, data)
+        self._count(wrote)
         return h
+
+    def queue(self, path: str, data: bytes) -> None:
+        """Write one page in a writing thread (inside `in_background`): its hash, the
+        comparison and the write happen there while the caller renders the next page
+        (hashing and the disk run without the GIL); its hash is in `hashes` once flushed."""
+        target = self._prepare(path)
+        if target in self._pending:
+            self._wait(target)  # the same page again: the last bytes must win
+        while self._pending and self._queued + len(data) > PENDING:
+            self._wait(next(iter(self._pending)))
+        future = self._pool.submit(self._settle, path, target, data)  # type: ignore[union-attr]
+        self._pending[target] = (future, len(data), path)
+        self._queued += len(data)
 
     @contextlib.contextmanager
     def in_background(self, threads: int = 2) -> Iterator[Writer]:
-        """Writes go to threads while the caller renders the next page (the disk and the
-        kernel work without the GIL); every write has ended, and the first failure is raised,
+        """`queue` writes in threads; every write has ended, and the first failure is raised,
         when the block ends."""
         with ThreadPoolExecutor(threads, thread_name_prefix="site-write") as pool:
             self._pool = pool
@@ -93,19 +100,30 @@ class Writer:
         while self._pending:
             self._wait(next(iter(self._pending)))
 
-    def _queue(self, target: Path, data: bytes) -> None:
-        if target in self._pending:
-            self._wait(target)  # the same page again: the last bytes must win
-        while self._pending and self._queued + len(data) > PENDING:
-            self._wait(next(iter(self._pending)))
-        future = self._pool.submit(write_atomic, target, data, False)  # type: ignore[union-attr]
-        self._pending[target] = (future, len(data))
-        self._queued += len(data)
+    def _prepare(self, path: str) -> Path:
+        target = self.target(path)
+        self._ensure_dir(target.parent)  # (once per folder) a planted link is refused
+        return target
+
+    def _settle(self, path: str, target: Path, data: bytes) -> tuple[str, bool]:
+        """(hash, written): the page written unless it already holds these bytes."""
+        h = digest(data)
+        if self._unchanged(path, target, h, data):
+            return h, False
+        write_atomic(target, data, if_changed=False)  # unchanged was decided above
+        return h, True
 
     def _wait(self, target: Path) -> None:
-        future, size = self._pending.pop(target)
+        future, size, path = self._pending.pop(target)
         self._queued -= size
-        future.result()
+        self.hashes[path], wrote = future.result()
+        self._count(wrote)
+
+    def _count(self, wrote: bool) -> None:
+        if wrote:
+            self.written += 1
+        else:
+            self.unchanged += 1
 
     def remove(self, path: str) -> bool:
         """Delete a page the site no longer has, and folders left empty by it."""
