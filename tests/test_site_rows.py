@@ -56,10 +56,13 @@ def test_kept_rows_are_read_back_only_whole_and_of_this_stamp(tmp_path: Path) ->
     assert folder.load("en").kept == {}
     path = folder.path("zh")
     data = path.read_bytes()
+    huge = data.replace(b" 26\n", b" 999999999999\n", 1)  # a length no row has: not read
+    assert huge != data
     for broken in (
         data[:-3],
         data[: len(data) // 2],
         data.replace("模型 3".encode(), "模型 9".encode()),
+        huge,
     ):
         path.write_bytes(broken)  # torn, or changed: the checksum no longer holds
         assert folder.load("zh").kept == {}

@@ -19,6 +19,7 @@ from typing import BinaryIO
 from ..files import refuse_link, write_parts_atomic
 
 MAGIC = b"scraper-site-rows 1 "
+MAX_ROW = 1 << 20  # bytes: a row is a few hundred
 
 
 class Rows:
@@ -86,6 +87,8 @@ def read(file: BinaryIO, stamp: str) -> Rows:
     while head := file.readline(60):
         digest, _, size = head.rstrip(b"\n").partition(b" ")
         if not head.endswith(b"\n") or len(digest) != 32 or not size.isdigit():
+            return Rows()
+        if int(size) > MAX_ROW:  # not ours: never a read of that size
             return Rows()
         row = file.read(int(size))
         if len(row) < int(size):
