@@ -15,6 +15,7 @@ from scraper.files import OutsideFolder
 from scraper.site import indexes, output, pages, rowcache
 from scraper.site.build import Settings, build
 from tests.sitedata import bumped, reference_payloads, save
+from tests.test_site_build import assert_same_site
 
 HOSTILE = "<b>&amp;\"'</b> 国风 n0 p0 r0"  # markup, quotes, CJK, and look-alikes of the stand-ins
 
@@ -117,3 +118,28 @@ def test_kept_rows_are_used_only_after_a_build_that_finished(
     # (which proves it is read); after a killed build every row is rendered again.
     assert ("<tr>PLANTED</tr>" in page) is finished
     assert "models/civitai/4717.html" in page  # the changed model's row is rendered anew
+
+
+def test_files_made_of_every_summary_are_reused_only_while_every_summary_is_the_same(
+    catalog: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "models.db"
+    shutil.copy(catalog, db)
+    out = tmp_path / "site"
+    build(Settings(db=db, out=out, jobs=1))
+    first = output.Manifest.read(out).inputs
+    made_of_all = {
+        p for p in first if p.startswith(("search/", "feeds/", "sitemap")) or "index.json" in p
+    }
+    assert {"search/meta.json", "search/names.json", "sitemap.xml", "feeds/new.xml"} <= made_of_all
+    assert "list/source/civitai/index.json" in made_of_all
+    assert len({first[p] for p in made_of_all}) == 1  # one hash: every summary, in rank order
+    build(Settings(db=db, out=out, jobs=1))  # nothing changed: the files are the last build's
+    assert output.Manifest.read(out).inputs == first
+    _change_one_model(db)  # its downloads move it: ranks, search ids, feeds all change
+    build(Settings(db=db, out=out, jobs=1))
+    after = output.Manifest.read(out).inputs
+    assert after["search/meta.json"] != first["search/meta.json"]
+    fresh = tmp_path / "fresh"
+    build(Settings(db=db, out=fresh, jobs=1))
+    assert_same_site(out, fresh)  # nothing reused that should have been made again

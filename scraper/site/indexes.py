@@ -75,16 +75,31 @@ def site_pages(
     if paging is not None:
         paging.clear()
         paging.update(cut.kept)
-    yield from ((p, b, None) for p, b in browse.index_files(ranked, groups))
-    yield "search/names.json", browse.names_json(), None
-    for path, body in search.build(ranked, postings_per_shard):
-        yield path, body, None
-    yield from ((p, b, None) for p, b in feeds.build(ranked, groups, base_url))
-    yield from ((p, b, None) for p, b in webbasics.sitemap(ranked, listed, base_url))
+    # The browse JSON, search index, feeds and sitemap are made of the summaries in rank order
+    # and the index pages: when those are the last build's, so are these files.
+    made_of = hashlib.blake2b(b"".join(digests), digest_size=16)
+    made_of.update(orjson.dumps([postings_per_shard, cut.kept], option=orjson.OPT_SORT_KEYS))
+    inputs = made_of.hexdigest()
+    same = [path for path, h in (reusable or {}).items() if h == inputs]
+    if same:
+        yield from ((path, None, inputs) for path in same)
+    else:
+        for path, body in _made_of_all(ranked, groups, listed, postings_per_shard, base_url):
+            yield path, body, inputs
     yield "robots.txt", webbasics.robots(base_url), None
     folder = pages.templates_dir()
     for name in pages.ASSETS:
         yield f"assets/{name}", (folder / name).read_bytes(), None
+
+
+def _made_of_all(
+    ranked: list[Summary], groups: Groups, listed: list[str], per_shard: int, base_url: str
+) -> Iterator[tuple[str, bytes]]:
+    yield from browse.index_files(ranked, groups)
+    yield "search/names.json", browse.names_json()
+    yield from search.build(ranked, per_shard)
+    yield from feeds.build(ranked, groups, base_url)
+    yield from webbasics.sitemap(ranked, listed, base_url)
 
 
 def _index_pages(
