@@ -88,6 +88,26 @@ def test_three_demos_at_once_end_in_one_line_each(tmp_path) -> None:
             assert err.strip().splitlines()[-1].startswith("error: "), err
 
 
+def test_a_demo_that_finds_the_database_busy_leaves_the_running_ones_config_alone(tmp_path) -> None:
+    from scraper.store import lock
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    config = out / "scraper.toml"
+    config.write_text("# the config a running demo is reading\n", encoding="utf-8")
+    with lock.exclusive(out / "models.db"):
+        done = subprocess.run(
+            [sys.executable, "-m", "scraper.cli", "demo", "--out", str(out)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: another scraper run")
+    assert config.read_text(encoding="utf-8") == "# the config a running demo is reading\n"
+
+
 def test_ctrl_c_during_start_up_is_one_line(tmp_path) -> None:
     fake = tmp_path / "fake"
     fake.mkdir()

@@ -49,6 +49,7 @@ def run(out: Path, progress: ProgressFactory | None = None) -> int:
     """Serve the recorded answers (with two injected faults, to show the retries), run the
     generated config as `scraper run` does, say where everything is; its exit status. Busy
     when another run holds the demo's database."""
+    from ..files import write_atomic
     from ..jobs.runner import run_file
     from ..sources import huggingface, modelscope
     from . import recorded
@@ -58,7 +59,6 @@ def run(out: Path, progress: ProgressFactory | None = None) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     config = out / "scraper.toml"
-    config.write_text(CONFIG, encoding="utf-8")
     infos, readmes = recorded.hf_repos(loras=8)
     details, files = recorded.modelscope_models()
     faults = Faults()
@@ -79,6 +79,8 @@ def run(out: Path, progress: ProgressFactory | None = None) -> int:
             SCRAPER_BACKOFF=os.environ.get("SCRAPER_BACKOFF", "0.1"),
         ),
     ):
+        # Under the lock and whole: a second demo never truncates the config a first one reads.
+        write_atomic(config, CONFIG)
         click.echo(
             f"demo: recorded answers of {len(civitai.models)} Civitai, {len(infos)} Hugging "
             f"Face and {len(details)} ModelScope models served on 127.0.0.1; "
